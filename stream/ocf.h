@@ -1,0 +1,41 @@
+/* Avro object container files (OCF) of InteractionEvents: a writer for the
+ * importer and the generator, a reader for replay and produce. The reader
+ * resolves the file's writer schema against the reader schema once. */
+#ifndef CX_OCF_H
+#define CX_OCF_H
+
+#include <avro.h>
+#include <stdbool.h>
+
+#include "../operators/event.h"
+#include "err.h"
+
+typedef struct cx_ocf_writer_s cx_ocf_writer_t;
+typedef struct cx_ocf_reader_s cx_ocf_reader_t;
+
+/* Creates (truncates) path and writes the header with the InteractionEvent
+ * schema from schema_dir. */
+cx_err_t cx_ocf_writer_open(const char *path, const char *schema_dir,
+                            cx_ocf_writer_t **writer, char *errstr, size_t errstr_size);
+cx_err_t cx_ocf_writer_append(cx_ocf_writer_t *writer, const cx_event_t *event,
+                              char *errstr, size_t errstr_size);
+/* Flushes, closes and frees; returns the first error of the flush. NULL is a no-op. */
+cx_err_t cx_ocf_writer_close(cx_ocf_writer_t *writer, char *errstr, size_t errstr_size);
+
+/* Opens an OCF whose writer schema can be read as an InteractionEvent. */
+cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
+                            cx_ocf_reader_t **reader, char *errstr, size_t errstr_size);
+/* Reads the next record into *event (strings borrowed until the next call).
+ * Sets *eof at the end. A record that fails validation returns its error with
+ * *eof false; the caller may count it and go on. */
+cx_err_t cx_ocf_reader_next(cx_ocf_reader_t *reader, cx_event_t *event, bool *eof,
+                            char *errstr, size_t errstr_size);
+/* The file's own writer schema (borrowed). */
+avro_schema_t cx_ocf_reader_schema(const cx_ocf_reader_t *reader);
+/* The last record read, as a value of the file's writer schema (borrowed). */
+avro_value_t *cx_ocf_reader_raw_value(cx_ocf_reader_t *reader);
+/* Records read so far, including the last one. */
+uint64_t cx_ocf_reader_position(const cx_ocf_reader_t *reader);
+void cx_ocf_reader_destroy(cx_ocf_reader_t *reader);
+
+#endif
