@@ -1,9 +1,10 @@
 /* cx_event_t <-> Avro value of InteractionEvent. The reader schema's field
  * order is fixed (schemas/interaction_event.avsc), so fields are addressed by
- * index; a resolved reader over an older writer presents the same indexes. */
+ * index when writing; reading goes through a per-writer-schema layout. */
 #include "event_avro.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,146 @@ cx_err_t cx_event_schema_load(const char *schema_dir, avro_schema_t *schema,
   return cx_schema_load_file(path, schema, errstr, errstr_size);
 }
 
+static const char *const field_names[F__COUNT] = {
+  "event_id", "customer_id", "occurred_at", "channel", "type", "outcome", "case_id",
+  "topic", "agent_id", "wait_ms", "handle_ms", "sentiment", "csat", "nps", "attributes",
+};
+
+/* What the reader accepts for each field: the value's type(s), whether it
+ * must be present, and the enum it maps to. */
+static bool type_ok(int field_index, avro_type_t type) {
+  switch (field_index) {
+  case F_EVENT_ID: case F_CUSTOMER_ID: case F_CASE_ID: case F_TOPIC: case F_AGENT_ID:
+    return type == AVRO_STRING;
+  case F_OCCURRED_AT: case F_WAIT_MS: case F_HANDLE_MS:
+    return type == AVRO_INT64 || type == AVRO_INT32;
+  case F_CHANNEL: case F_TYPE: case F_OUTCOME:
+    return type == AVRO_ENUM;
+  case F_SENTIMENT:
+    return type == AVRO_FLOAT || type == AVRO_DOUBLE || type == AVRO_INT32 || type == AVRO_INT64;
+  case F_CSAT: case F_NPS:
+    return type == AVRO_INT32;
+  case F_ATTRIBUTES:
+    return type == AVRO_MAP;
+  default:
+    return false;
+  }
+}
+
+static bool required(int field_index) {
+  return field_index <= F_TYPE;
+}
+
+static cx_err_t map_symbols(avro_schema_t writer_enum, int8_t *out, int *count,
+                            const char *const *names, int name_count, int fallback, int offset,
+                            char *errstr, size_t errstr_size) {
+  int symbols = avro_schema_enum_number_of_symbols(writer_enum);
+  if (symbols > CX_EVENT_LAYOUT_MAX_SYMBOLS) {
+    snprintf(errstr, errstr_size, "enum %s has more than %d symbols",
+             avro_schema_name(writer_enum), CX_EVENT_LAYOUT_MAX_SYMBOLS);
+    return CX_ERR_MSG_INCOMPATIBLE;
+  }
+  *count = symbols;
+  for (int i = 0; i < symbols; i++) {
+    const char *symbol = avro_schema_enum_get(writer_enum, i);
+    out[i] = (int8_t)fallback;
+    for (int k = 0; k < name_count; k++)
+      if (symbol && !strcmp(symbol, names[k]))
+        out[i] = (int8_t)(k + offset);
+  }
+  return CX_OK;
+}
+
+static const char *const channel_symbols[] = {
+#define CX__X(name) #name,
+  CX_CHANNEL_MAP(CX__X)
+#undef CX__X
+};
+static const char *const type_symbols[] = {
+#define CX__X(name) #name,
+  CX_EVENT_TYPE_MAP(CX__X)
+#undef CX__X
+};
+static const char *const outcome_symbols[] = {
+#define CX__X(name) #name,
+  CX_OUTCOME_MAP(CX__X)
+#undef CX__X
+};
+
+static avro_schema_t unlink_schema(avro_schema_t schema) {
+  while (schema && avro_typeof(schema) == AVRO_LINK)
+    schema = avro_schema_link_target(schema);
+  return schema;
+}
+
+cx_err_t cx_event_layout_init(cx_event_layout_t *layout, avro_schema_t writer_schema,
+                              char *errstr, size_t errstr_size) {
+  memset(layout, 0, sizeof(*layout));
+  writer_schema = unlink_schema(writer_schema);
+  if (!writer_schema || avro_typeof(writer_schema) != AVRO_RECORD) {
+    snprintf(errstr, errstr_size, "writer schema is not a record");
+    return CX_ERR_MSG_INCOMPATIBLE;
+  }
+  for (int f = 0; f < F__COUNT; f++) {
+    cx_event_field_t *field = &layout->fields[f];
+    field->index = avro_schema_record_field_get_index(writer_schema, field_names[f]);
+    field->null_branch = field->value_branch = -1;
+    if (field->index < 0) {
+      if (required(f)) {
+        snprintf(errstr, errstr_size, "writer schema has no field %s", field_names[f]);
+        return CX_ERR_MSG_INCOMPATIBLE;
+      }
+      continue;
+    }
+    avro_schema_t type = unlink_schema(avro_schema_record_field_get_by_index(writer_schema, field->index));
+    if (avro_typeof(type) == AVRO_UNION) {
+      size_t branches = avro_schema_union_size(type);
+      avro_schema_t value_type = NULL;
+      for (size_t b = 0; b < branches; b++) {
+        avro_schema_t branch = unlink_schema(avro_schema_union_branch(type, (int)b));
+        if (avro_typeof(branch) == AVRO_NULL && field->null_branch < 0) {
+          field->null_branch = (int)b;
+        } else if (type_ok(f, avro_typeof(branch)) && field->value_branch < 0) {
+          field->value_branch = (int)b;
+          value_type = branch;
+        } else {
+          snprintf(errstr, errstr_size, "field %s: union branch %zu has a type the reader "
+                   "cannot use", field_names[f], b);
+          return CX_ERR_MSG_INCOMPATIBLE;
+        }
+      }
+      if (!value_type || (required(f) && field->null_branch >= 0)) {
+        snprintf(errstr, errstr_size, "field %s: the writer's union does not fit the reader",
+                 field_names[f]);
+        return CX_ERR_MSG_INCOMPATIBLE;
+      }
+      type = value_type;
+    } else if (!type_ok(f, avro_typeof(type))) {
+      snprintf(errstr, errstr_size, "field %s has a type the reader cannot use", field_names[f]);
+      return CX_ERR_MSG_INCOMPATIBLE;
+    }
+    field->type = avro_typeof(type);
+    cx_err_t err = CX_OK;
+    if (f == F_CHANNEL)
+      err = map_symbols(type, layout->channel_of, &layout->channel_symbols, channel_symbols,
+                        CX_CHANNEL__COUNT, CX_CHANNEL_OTHER, 0, errstr, errstr_size);
+    else if (f == F_TYPE)
+      err = map_symbols(type, layout->type_of, &layout->type_symbols, type_symbols,
+                        CX_EVENT_TYPE__COUNT, CX_EVENT_OTHER, 0, errstr, errstr_size);
+    else if (f == F_OUTCOME)
+      err = map_symbols(type, layout->outcome_of, &layout->outcome_symbols, outcome_symbols,
+                        CX_OUTCOME__COUNT - 1, -1, 1, errstr, errstr_size);
+    else if (f == F_ATTRIBUTES &&
+             avro_typeof(unlink_schema(avro_schema_map_values(type))) != AVRO_STRING) {
+      snprintf(errstr, errstr_size, "field attributes: map values must be strings");
+      err = CX_ERR_MSG_INCOMPATIBLE;
+    }
+    if (err)
+      return err;
+  }
+  return CX_OK;
+}
+
 /* Avro-C strings count their NUL terminator in their size. */
 static void get_str(avro_value_t *value, cx_str_t *out) {
   const char *ptr = NULL;
@@ -72,127 +213,123 @@ static void get_str(avro_value_t *value, cx_str_t *out) {
   out->len = size ? size - 1 : 0;
 }
 
-/* For ["null", X] unions: returns the X branch, or false for null. */
-static bool get_optional(avro_value_t *field, avro_value_t *branch) {
-  int discriminant = 0;
-  if (avro_value_get_discriminant(field, &discriminant))
+/* The value of field f, or false when absent or null. */
+static bool get_field(const cx_event_layout_t *layout, avro_value_t *record, int f,
+                      avro_value_t *out) {
+  const cx_event_field_t *field = &layout->fields[f];
+  if (field->index < 0 || avro_value_get_by_index(record, (size_t)field->index, out, NULL))
     return false;
-  if (avro_value_get_current_branch(field, branch))
+  if (field->value_branch < 0)
+    return true;
+  int discriminant = -1;
+  avro_value_t branch;
+  if (avro_value_get_discriminant(out, &discriminant) || discriminant != field->value_branch ||
+      avro_value_get_current_branch(out, &branch))
     return false;
-  return avro_value_get_type(branch) != AVRO_NULL;
+  *out = branch;
+  return true;
 }
 
-static cx_err_t field(avro_value_t *record, int index, avro_value_t *out,
-                      char *errstr, size_t errstr_size) {
-  if (avro_value_get_by_index(record, (size_t)index, out, NULL)) {
-    snprintf(errstr, errstr_size, "record has no field %d: %s", index, avro_strerror());
-    return CX_ERR_MSG_INCOMPATIBLE;
+static bool get_long(const cx_event_field_t *field, avro_value_t *value, int64_t *out) {
+  if (field->type == AVRO_INT32) {
+    int32_t i;
+    if (avro_value_get_int(value, &i))
+      return false;
+    *out = i;
+    return true;
   }
-  return CX_OK;
+  return avro_value_get_long(value, out) == 0;
 }
 
-cx_err_t cx_event_from_avro(avro_value_t *record, cx_event_t *event,
-                            char *errstr, size_t errstr_size) {
-  avro_value_t value, branch;
-  cx_err_t err;
-  int index;
-  int64_t l;
-  int32_t i;
+static int get_enum(avro_value_t *value, const int8_t *map, int symbols) {
+  int index = -1;
+  if (avro_value_get_enum(value, &index) || index < 0 || index >= symbols)
+    return -1;
+  return map[index];
+}
 
+cx_err_t cx_event_from_avro(const cx_event_layout_t *layout, avro_value_t *record,
+                            cx_event_t *event, char *errstr, size_t errstr_size) {
+  avro_value_t value;
+  int symbol;
   cx_event_clear(event);
-#define FIELD(idx) \
-  if ((err = field(record, idx, &value, errstr, errstr_size))) return err
 
-  FIELD(F_EVENT_ID);
-  get_str(&value, &event->event_id);
+  if (get_field(layout, record, F_EVENT_ID, &value))
+    get_str(&value, &event->event_id);
   if (event->event_id.len == 0) {
     snprintf(errstr, errstr_size, "event_id is empty");
     return CX_ERR_MSG_NO_EVENT_ID;
   }
-  FIELD(F_CUSTOMER_ID);
-  get_str(&value, &event->customer_id);
+  if (get_field(layout, record, F_CUSTOMER_ID, &value))
+    get_str(&value, &event->customer_id);
   if (event->customer_id.len == 0) {
     snprintf(errstr, errstr_size, "customer_id is empty (event %.*s)",
              (int)(event->event_id.len > 64 ? 64 : event->event_id.len), event->event_id.ptr);
     return CX_ERR_MSG_NO_CUSTOMER;
   }
-  FIELD(F_OCCURRED_AT);
-  if (avro_value_get_long(&value, &l))
+  if (!get_field(layout, record, F_OCCURRED_AT, &value) ||
+      !get_long(&layout->fields[F_OCCURRED_AT], &value, &event->occurred_at_ms))
     goto bad;
-  event->occurred_at_ms = l;
-  FIELD(F_CHANNEL);
-  if (avro_value_get_enum(&value, &index))
+  if (!get_field(layout, record, F_CHANNEL, &value) ||
+      (symbol = get_enum(&value, layout->channel_of, layout->channel_symbols)) < 0)
     goto bad;
-  if (index < 0 || index >= CX_CHANNEL__COUNT) {
-    snprintf(errstr, errstr_size, "channel symbol index %d out of range", index);
-    return CX_ERR_MSG_BAD_VALUE;
-  }
-  event->channel = (cx_channel_t)index;
-  FIELD(F_TYPE);
-  if (avro_value_get_enum(&value, &index))
+  event->channel = (cx_channel_t)symbol;
+  if (!get_field(layout, record, F_TYPE, &value) ||
+      (symbol = get_enum(&value, layout->type_of, layout->type_symbols)) < 0)
     goto bad;
-  if (index < 0 || index >= CX_EVENT_TYPE__COUNT) {
-    snprintf(errstr, errstr_size, "type symbol index %d out of range", index);
-    return CX_ERR_MSG_BAD_VALUE;
-  }
-  event->type = (cx_event_type_t)index;
-  FIELD(F_OUTCOME);
-  if (get_optional(&value, &branch)) {
-    if (avro_value_get_enum(&branch, &index))
-      goto bad;
-    if (index < 0 || index >= CX_OUTCOME__COUNT - 1) {
-      snprintf(errstr, errstr_size, "outcome symbol index %d out of range", index);
+  event->type = (cx_event_type_t)symbol;
+  if (get_field(layout, record, F_OUTCOME, &value)) {
+    if ((symbol = get_enum(&value, layout->outcome_of, layout->outcome_symbols)) < 0) {
+      snprintf(errstr, errstr_size, "outcome symbol is not one the reader knows");
       return CX_ERR_MSG_BAD_VALUE;
     }
-    event->outcome = (cx_outcome_t)(index + 1);
+    event->outcome = (cx_outcome_t)symbol;
   }
-  FIELD(F_CASE_ID);
-  if (get_optional(&value, &branch))
-    get_str(&branch, &event->case_id);
-  FIELD(F_TOPIC);
-  if (get_optional(&value, &branch))
-    get_str(&branch, &event->topic);
-  FIELD(F_AGENT_ID);
-  if (get_optional(&value, &branch))
-    get_str(&branch, &event->agent_id);
-  FIELD(F_WAIT_MS);
-  if (get_optional(&value, &branch)) {
-    if (avro_value_get_long(&branch, &l))
+  if (get_field(layout, record, F_CASE_ID, &value))
+    get_str(&value, &event->case_id);
+  if (get_field(layout, record, F_TOPIC, &value))
+    get_str(&value, &event->topic);
+  if (get_field(layout, record, F_AGENT_ID, &value))
+    get_str(&value, &event->agent_id);
+  if (get_field(layout, record, F_WAIT_MS, &value)) {
+    if (!get_long(&layout->fields[F_WAIT_MS], &value, &event->wait_ms))
       goto bad;
     event->has_wait_ms = true;
-    event->wait_ms = l;
   }
-  FIELD(F_HANDLE_MS);
-  if (get_optional(&value, &branch)) {
-    if (avro_value_get_long(&branch, &l))
+  if (get_field(layout, record, F_HANDLE_MS, &value)) {
+    if (!get_long(&layout->fields[F_HANDLE_MS], &value, &event->handle_ms))
       goto bad;
     event->has_handle_ms = true;
-    event->handle_ms = l;
   }
-  FIELD(F_SENTIMENT);
-  if (get_optional(&value, &branch)) {
-    float f;
-    if (avro_value_get_float(&branch, &f))
-      goto bad;
+  if (get_field(layout, record, F_SENTIMENT, &value)) {
+    const cx_event_field_t *field = &layout->fields[F_SENTIMENT];
+    if (field->type == AVRO_FLOAT) {
+      if (avro_value_get_float(&value, &event->sentiment))
+        goto bad;
+    } else if (field->type == AVRO_DOUBLE) {
+      double d;
+      if (avro_value_get_double(&value, &d))
+        goto bad;
+      event->sentiment = (float)d;
+    } else {
+      int64_t l;
+      if (!get_long(field, &value, &l))
+        goto bad;
+      event->sentiment = (float)l;
+    }
     event->has_sentiment = true;
-    event->sentiment = f;
   }
-  FIELD(F_CSAT);
-  if (get_optional(&value, &branch)) {
-    if (avro_value_get_int(&branch, &i))
+  if (get_field(layout, record, F_CSAT, &value)) {
+    if (avro_value_get_int(&value, &event->csat))
       goto bad;
     event->has_csat = true;
-    event->csat = i;
   }
-  FIELD(F_NPS);
-  if (get_optional(&value, &branch)) {
-    if (avro_value_get_int(&branch, &i))
+  if (get_field(layout, record, F_NPS, &value)) {
+    if (avro_value_get_int(&value, &event->nps))
       goto bad;
     event->has_nps = true;
-    event->nps = i;
   }
-  FIELD(F_ATTRIBUTES);
-  {
+  if (get_field(layout, record, F_ATTRIBUTES, &value)) {
     size_t count = 0;
     if (avro_value_get_size(&value, &count))
       goto bad;
@@ -206,12 +343,20 @@ cx_err_t cx_event_from_avro(avro_value_t *record, cx_event_t *event,
       get_str(&element, &event->attribute_values[k]);
     }
   }
-#undef FIELD
   return CX_OK;
 
 bad:
-  snprintf(errstr, errstr_size, "unexpected field type: %s", avro_strerror());
+  snprintf(errstr, errstr_size, "a field does not hold the type its schema declares");
   return CX_ERR_MSG_INCOMPATIBLE;
+}
+
+static cx_err_t field(avro_value_t *record, int index, avro_value_t *out,
+                      char *errstr, size_t errstr_size) {
+  if (avro_value_get_by_index(record, (size_t)index, out, NULL)) {
+    snprintf(errstr, errstr_size, "record has no field %d: %s", index, avro_strerror());
+    return CX_ERR_SCHEMA;
+  }
+  return CX_OK;
 }
 
 /* Avro-C wants NUL-terminated strings and counts the NUL in the size. */
@@ -308,6 +453,38 @@ cx_err_t cx_event_to_avro(const cx_event_t *event, avro_value_t *record,
   if (rc) {
     snprintf(errstr, errstr_size, "cannot set event fields: %s", avro_strerror());
     return CX_ERR_SCHEMA;
+  }
+  return CX_OK;
+}
+
+cx_err_t cx_event_check_ranges(const cx_event_t *event, int64_t now_ms, int64_t max_future_ms,
+                               char *errstr, size_t errstr_size) {
+  int64_t t = event->occurred_at_ms;
+  if (t < 0) {
+    snprintf(errstr, errstr_size, "occurred_at %lld is before 1970", (long long)t);
+    return CX_ERR_MSG_BAD_TIME;
+  }
+  if (t > now_ms && t - now_ms > max_future_ms) {
+    snprintf(errstr, errstr_size,
+             "occurred_at %lld is %lld ms past the wall clock (input.max.future.ms=%lld)",
+             (long long)t, (long long)(t - now_ms), (long long)max_future_ms);
+    return CX_ERR_MSG_BAD_TIME;
+  }
+  const char *problem = NULL;
+  if (event->has_wait_ms && event->wait_ms < 0)
+    problem = "wait_ms is negative";
+  else if (event->has_handle_ms && event->handle_ms < 0)
+    problem = "handle_ms is negative";
+  else if (event->has_sentiment &&
+           (isnan(event->sentiment) || event->sentiment < -1.0f || event->sentiment > 1.0f))
+    problem = "sentiment is not a number from -1 to 1";
+  else if (event->has_csat && (event->csat < 1 || event->csat > 5))
+    problem = "csat is not from 1 to 5";
+  else if (event->has_nps && (event->nps < 0 || event->nps > 10))
+    problem = "nps is not from 0 to 10";
+  if (problem) {
+    snprintf(errstr, errstr_size, "%s", problem);
+    return CX_ERR_MSG_BAD_VALUE;
   }
   return CX_OK;
 }

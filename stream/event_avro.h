@@ -1,5 +1,5 @@
 /* The InteractionEvent schema and the mapping between cx_event_t and an Avro
- * value of that schema (or a resolved reader that presents it). Field indexes
+ * value of that schema (or of an older or newer writer schema). Field indexes
  * are those of schemas/interaction_event.avsc, the reader schema everywhere. */
 #ifndef CX_EVENT_AVRO_H
 #define CX_EVENT_AVRO_H
@@ -19,14 +19,49 @@ cx_err_t cx_schema_load_file(const char *path, avro_schema_t *schema,
 cx_err_t cx_event_schema_load(const char *schema_dir, avro_schema_t *schema,
                               char *errstr, size_t errstr_size);
 
-/* Fills *event from a record of the reader schema. Strings in *event borrow
- * from the value and stay valid until the value is changed or freed. Checks
- * the invariants of the schema README (non-empty ids, ranges of enums). */
-cx_err_t cx_event_from_avro(avro_value_t *record, cx_event_t *event,
-                            char *errstr, size_t errstr_size);
+#define CX_EVENT_FIELD_COUNT 15
+#define CX_EVENT_LAYOUT_MAX_SYMBOLS 256
+
+/* Where each InteractionEvent field sits in one writer schema, found once by
+ * name (Avro schema resolution, done here because Avro-C 1.11's resolved
+ * reader cannot fill reader fields the writer lacks). Absent optional fields
+ * read as null, absent attributes as {}; enum symbols map by name, unknown
+ * channel and type symbols to OTHER (the enums' defaults). */
+typedef struct cx_event_field_s {
+  int index;          /* field index in the writer record; -1 = absent */
+  int null_branch;    /* union branch of null; -1 when the field is not a union */
+  int value_branch;   /* union branch of the value; -1 when not a union */
+  avro_type_t type;   /* writer type of the value */
+} cx_event_field_t;
+
+typedef struct cx_event_layout_s {
+  cx_event_field_t fields[CX_EVENT_FIELD_COUNT];           /* by reader field order */
+  int8_t channel_of[CX_EVENT_LAYOUT_MAX_SYMBOLS];          /* writer symbol -> cx_channel_t */
+  int8_t type_of[CX_EVENT_LAYOUT_MAX_SYMBOLS];             /* writer symbol -> cx_event_type_t */
+  int8_t outcome_of[CX_EVENT_LAYOUT_MAX_SYMBOLS];          /* writer symbol -> cx_outcome_t, -1 unknown */
+  int channel_symbols, type_symbols, outcome_symbols;      /* writer symbol counts */
+} cx_event_layout_t;
+
+/* Builds the layout of a writer schema; CX_ERR_MSG_INCOMPATIBLE with the
+ * reason when it cannot be read as an InteractionEvent. */
+cx_err_t cx_event_layout_init(cx_event_layout_t *layout, avro_schema_t writer_schema,
+                              char *errstr, size_t errstr_size);
+
+/* Fills *event from a generic value of the layout's writer schema. Strings
+ * in *event borrow from the value and stay valid until it changes. Checks
+ * the invariants of the schema (non-empty ids, known enum symbols). */
+cx_err_t cx_event_from_avro(const cx_event_layout_t *layout, avro_value_t *record,
+                            cx_event_t *event, char *errstr, size_t errstr_size);
 
 /* Sets every field of a record of the reader schema from *event. */
 cx_err_t cx_event_to_avro(const cx_event_t *event, avro_value_t *record,
                           char *errstr, size_t errstr_size);
+
+/* Checks what the schema cannot say: occurred_at not before 1970 and at most
+ * max_future_ms past now_ms; wait_ms, handle_ms >= 0; sentiment a number in
+ * -1..1; csat 1..5; nps 0..10. Returns CX_ERR_MSG_BAD_TIME or
+ * CX_ERR_MSG_BAD_VALUE with the reason in errstr. */
+cx_err_t cx_event_check_ranges(const cx_event_t *event, int64_t now_ms, int64_t max_future_ms,
+                               char *errstr, size_t errstr_size);
 
 #endif

@@ -1,6 +1,6 @@
 /* OCF reading and writing through Avro-C's file API and value API (never the
- * datum API). One value is reused for every record; reading resolves the
- * file's writer schema to the reader schema with one resolved reader. */
+ * datum API). One value is reused for every record; reading maps the file's
+ * writer schema to the event's fields once (cx_event_layout_t). */
 #include "ocf.h"
 
 #include <stdio.h>
@@ -19,11 +19,10 @@ struct cx_ocf_writer_s {
 struct cx_ocf_reader_s {
   avro_file_reader_t file;       /* Avro-C OCF reader */
   avro_schema_t writer_schema;   /* the file's schema */
-  avro_schema_t reader_schema;   /* InteractionEvent */
+  avro_schema_t reader_schema;   /* InteractionEvent, to check the schema dir */
   avro_value_iface_t *writer_iface;   /* generic class of the writer schema */
-  avro_value_iface_t *resolver_iface; /* resolved reader writer -> reader */
+  cx_event_layout_t layout;      /* the event's fields in the writer schema */
   avro_value_t raw;              /* record as written */
-  avro_value_t resolved;         /* the same record seen through the reader schema */
   uint64_t position;             /* records read */
 };
 
@@ -97,18 +96,15 @@ cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
   }
   reader->writer_schema = avro_file_reader_get_writer_schema(reader->file);
   reader->writer_iface = avro_generic_class_from_schema(reader->writer_schema);
-  reader->resolver_iface =
-      avro_resolved_reader_new(reader->writer_schema, reader->reader_schema);
-  if (!reader->writer_iface || !reader->resolver_iface) {
-    snprintf(errstr, errstr_size,
-             "%s: its writer schema cannot be read as an InteractionEvent: %s", path,
-             avro_strerror());
+  char why[256];
+  if (!reader->writer_iface ||
+      cx_event_layout_init(&reader->layout, reader->writer_schema, why, sizeof(why))) {
+    snprintf(errstr, errstr_size, "%s: its writer schema cannot be read as an "
+             "InteractionEvent: %s", path, reader->writer_iface ? why : avro_strerror());
     cx_ocf_reader_destroy(reader);
     return CX_ERR_SCHEMA;
   }
   avro_generic_value_new(reader->writer_iface, &reader->raw);
-  avro_resolved_reader_new_value(reader->resolver_iface, &reader->resolved);
-  avro_resolved_reader_set_source(&reader->resolved, &reader->raw);
   *out = reader;
   return CX_OK;
 }
@@ -128,7 +124,7 @@ cx_err_t cx_ocf_reader_next(cx_ocf_reader_t *reader, cx_event_t *event, bool *eo
     return CX_ERR_MSG_MALFORMED;
   }
   reader->position++;
-  return cx_event_from_avro(&reader->resolved, event, errstr, errstr_size);
+  return cx_event_from_avro(&reader->layout, &reader->raw, event, errstr, errstr_size);
 }
 
 avro_schema_t cx_ocf_reader_schema(const cx_ocf_reader_t *reader) {
@@ -146,14 +142,13 @@ uint64_t cx_ocf_reader_position(const cx_ocf_reader_t *reader) {
 void cx_ocf_reader_destroy(cx_ocf_reader_t *reader) {
   if (!reader)
     return;
-  if (reader->resolved.iface)
-    avro_value_decref(&reader->resolved);
-  if (reader->resolver_iface)
-    avro_value_iface_decref(reader->resolver_iface);
   if (reader->raw.iface)
     avro_value_decref(&reader->raw);
   if (reader->writer_iface)
     avro_value_iface_decref(reader->writer_iface);
+  /* avro_file_reader_get_writer_schema() hands out a reference of its own. */
+  if (reader->writer_schema)
+    avro_schema_decref(reader->writer_schema);
   avro_file_reader_close(reader->file);
   avro_schema_decref(reader->reader_schema);
   free(reader);

@@ -1,6 +1,6 @@
 /* Avro object container files (OCF) of InteractionEvents: a writer for the
  * importer and the generator, a reader for replay and produce. The reader
- * resolves the file's writer schema against the reader schema once. */
+ * maps the file's writer schema to the event's fields once. */
 #ifndef CX_OCF_H
 #define CX_OCF_H
 

@@ -1,0 +1,631 @@
+/* cxstream-gen: writes the journey generator's events (bench/journey.h) to an
+ * Avro object container file or to a Kafka topic (key = customer_id, value =
+ * Confluent framing + Avro binary, message timestamp = occurred_at). The
+ * same flags and seed give the same events, whatever the output. */
+#include <avro.h>
+#include <errno.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../stream/event_avro.h"
+#include "../stream/frame.h"
+#include "../stream/ocf.h"
+#include "journey.h"
+
+#ifndef CX_VERSION
+#define CX_VERSION "0.0.0"
+#endif
+
+#define EXIT_USAGE 2
+#define FLUSH_TIMEOUT_MS 60000
+#define METADATA_TIMEOUT_MS 10000
+#define MAX_KAFKA_PROPERTIES 64
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_signal(int signal_number) {
+  (void)signal_number;
+  stop_requested = 1;
+}
+
+/* Everything the command line sets. */
+typedef struct options_s {
+  cx_journey_config_t journey;   /* generator config */
+  bool days_given;               /* --days was on the command line */
+  const char *output_path;       /* -o FILE, or NULL */
+  const char *topic;             /* --topic T, or NULL */
+  const char *schema_dir;        /* --schema-dir DIR */
+  int32_t schema_id;             /* --schema-id N */
+  bool schema_id_given;          /* --schema-id was on the command line */
+  const char *kafka_keys[MAX_KAFKA_PROPERTIES];   /* -X kafka.<key>=..., without "kafka." */
+  const char *kafka_values[MAX_KAFKA_PROPERTIES]; /* and their values */
+  size_t kafka_count;            /* -X properties given */
+} options_t;
+
+static const char usage_text[] =
+  "usage: cxstream-gen [options] -o OUT.avro\n"
+  "       cxstream-gen [options] --topic T [-X kafka.key=value ...] [--schema-id N]\n"
+  "\n"
+  "Generates synthetic omnichannel customer journeys (InteractionEvents) in\n"
+  "event-time order, deterministic per seed.\n"
+  "\n"
+  "  --customers N      customers C000001.. (default 10000; 1..100000000)\n"
+  "  --events N         stop after N events (default: every event of --days;\n"
+  "                     with --events and no --days, as many days as it takes)\n"
+  "  --days N           simulated days (default 7; 1..36500)\n"
+  "  --seed N           random seed (default 1): same seed and flags, same events\n"
+  "  --start T          first instant: ISO 8601 (2026-01-05, 2026-01-05T08:00:00Z,\n"
+  "                     2026-01-05T10:00:00.000+02:00) or epoch milliseconds\n"
+  "                     (default 2026-01-05T00:00:00Z)\n"
+  "  -o, --output FILE  write an Avro object container file\n"
+  "  --topic T          produce to Kafka topic T: key customer_id, value Confluent\n"
+  "                     framing + Avro binary, timestamp occurred_at, partitioner\n"
+  "                     murmur2_random (as Java clients)\n"
+  "  -X kafka.K=V       librdkafka property K (default bootstrap.servers=127.0.0.1:9092)\n"
+  "  --schema-id N      schema id in the Confluent frame (default 1)\n"
+  "  --schema-dir DIR   directory of interaction_event.avsc (default schemas)\n"
+  "  -h, --help         show this help\n"
+  "  --version          show the version\n"
+  "\n"
+  "Prints a one-line summary on stderr. Exit status: 0 success, 1 runtime\n"
+  "error (I/O, Kafka delivery), 2 bad command line.\n";
+
+/* Prints "cxstream-gen: <message> (see cxstream-gen --help)"; returns 2. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *format, ...) {
+  va_list args;
+  va_start(args, format);
+  fputs("cxstream-gen: ", stderr);
+  vfprintf(stderr, format, args);
+  fputs(" (see cxstream-gen --help)\n", stderr);
+  va_end(args);
+  return EXIT_USAGE;
+}
+
+/* Strict unsigned decimal in [min, max]; no sign, no spaces, no suffix. */
+static bool parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out) {
+  if (!text || *text < '0' || *text > '9')
+    return false;
+  errno = 0;
+  char *end = NULL;
+  unsigned long long value = strtoull(text, &end, 10);
+  if (errno || *end || value < min || value > max)
+    return false;
+  *out = value;
+  return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t year, int64_t month, int64_t day) {
+  year -= month <= 2;
+  int64_t era = (year >= 0 ? year : year - 399) / 400;
+  int64_t year_of_era = year - era * 400;
+  int64_t day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + day_of_era - 719468;
+}
+
+static void civil_from_days(int64_t days, int *year, int *month, int *day) {
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  int64_t day_of_era = days - era * 146097;
+  int64_t year_of_era =
+      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  int64_t mp = (5 * day_of_year + 2) / 153;
+  *day = (int)(day_of_year - (153 * mp + 2) / 5 + 1);
+  *month = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *year = (int)(year_of_era + era * 400 + (*month <= 2));
+}
+
+/* Reads exactly `digits` decimal digits. */
+static bool take_digits(const char **cursor, int digits, int *out) {
+  int value = 0;
+  for (int k = 0; k < digits; k++) {
+    char c = (*cursor)[k];
+    if (c < '0' || c > '9')
+      return false;
+    value = value * 10 + (c - '0');
+  }
+  *cursor += digits;
+  *out = value;
+  return true;
+}
+
+/* YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|(+|-)HH[:]MM], or epoch ms (digits only). */
+static bool parse_time(const char *text, int64_t *out_ms) {
+  uint64_t epoch_ms;
+  if (parse_u64(text, 0, (uint64_t)CX_JOURNEY_MAX_START_MS, &epoch_ms) && !strchr(text, '-')) {
+    *out_ms = (int64_t)epoch_ms;
+    return true;
+  }
+  const char *p = text;
+  int year, month, day, hour = 0, minute = 0, second = 0, millis = 0;
+  if (!take_digits(&p, 4, &year) || *p++ != '-' || !take_digits(&p, 2, &month) ||
+      *p++ != '-' || !take_digits(&p, 2, &day))
+    return false;
+  static const int month_days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
+      (month == 2 && day == 29 && !leap))
+    return false;
+  if (*p == 'T' || *p == ' ') {
+    p++;
+    if (!take_digits(&p, 2, &hour) || *p++ != ':' || !take_digits(&p, 2, &minute))
+      return false;
+    if (*p == ':') {
+      p++;
+      if (!take_digits(&p, 2, &second))
+        return false;
+      if (*p == '.') {
+        p++;
+        int scale = 100, digits = 0;
+        while (*p >= '0' && *p <= '9') {
+          millis += (*p++ - '0') * scale;
+          scale /= 10;
+          digits++;
+        }
+        if (digits == 0)
+          return false;
+      }
+    }
+    if (hour > 23 || minute > 59 || second > 59)
+      return false;
+  }
+  int64_t offset_min = 0;
+  if (*p == 'Z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int sign = *p++ == '-' ? -1 : 1, offset_hour, offset_minute;
+    if (!take_digits(&p, 2, &offset_hour))
+      return false;
+    if (*p == ':')
+      p++;
+    if (!take_digits(&p, 2, &offset_minute) || offset_hour > 23 || offset_minute > 59)
+      return false;
+    offset_min = sign * (offset_hour * 60 + offset_minute);
+  }
+  if (*p)
+    return false;
+  int64_t ms = days_from_civil(year, month, day) * 86400000LL +
+               ((int64_t)hour * 3600 + minute * 60 + second - offset_min * 60) * 1000 + millis;
+  if (ms < 0 || ms > CX_JOURNEY_MAX_START_MS)
+    return false;
+  *out_ms = ms;
+  return true;
+}
+
+static void format_time(int64_t ms, char *out, size_t out_size) {
+  int64_t days = ms / 86400000LL, rest = ms % 86400000LL;
+  int year, month, day;
+  civil_from_days(days, &year, &month, &day);
+  snprintf(out, out_size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day,
+           (int)(rest / 3600000), (int)(rest / 60000 % 60), (int)(rest / 1000 % 60),
+           (int)(rest % 1000));
+}
+
+/* Returns -1 to go on, or an exit status (help, version, usage error). */
+static int parse_options(int argc, char **argv, options_t *options) {
+  cx_journey_config_default(&options->journey);
+  options->schema_dir = "schemas";
+  options->schema_id = 1;
+  for (int k = 1; k < argc; k++) {
+    const char *arg = argv[k];
+    const char *value = NULL;
+    char flag[64];
+    /* --flag=value and --flag value */
+    const char *equals = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    if (equals && (size_t)(equals - arg) < sizeof(flag)) {
+      memcpy(flag, arg, (size_t)(equals - arg));
+      flag[equals - arg] = '\0';
+      value = equals + 1;
+    } else {
+      snprintf(flag, sizeof(flag), "%s", arg);
+    }
+    if (!strcmp(flag, "-h") || !strcmp(flag, "--help")) {
+      fputs(usage_text, stdout);
+      return 0;
+    }
+    if (!strcmp(flag, "--version")) {
+      printf("cxstream-gen %s\n", CX_VERSION);
+      return 0;
+    }
+    static const char *const valued[] = {"--customers", "--events", "--days", "--seed",
+                                         "--start", "-o", "--output", "--topic", "-X",
+                                         "--schema-id", "--schema-dir"};
+    bool known = false;
+    for (size_t v = 0; v < sizeof(valued) / sizeof(valued[0]); v++)
+      known |= !strcmp(flag, valued[v]);
+    if (!known)
+      return usage_error("unknown option '%s'", arg);
+    if (!value) {
+      if (k + 1 >= argc)
+        return usage_error("%s needs a value", flag);
+      value = argv[++k];
+    }
+    uint64_t number;
+    if (!strcmp(flag, "--customers")) {
+      if (!parse_u64(value, 1, CX_JOURNEY_MAX_CUSTOMERS, &number))
+        return usage_error("--customers: '%s': expected an integer from 1 to %llu", value,
+                           (unsigned long long)CX_JOURNEY_MAX_CUSTOMERS);
+      options->journey.customers = number;
+    } else if (!strcmp(flag, "--events")) {
+      if (!parse_u64(value, 1, UINT64_MAX, &number))
+        return usage_error("--events: '%s': expected a positive integer such as 1000000",
+                           value);
+      options->journey.events = number;
+    } else if (!strcmp(flag, "--days")) {
+      if (!parse_u64(value, 1, CX_JOURNEY_MAX_DAYS, &number))
+        return usage_error("--days: '%s': expected an integer from 1 to %u", value,
+                           CX_JOURNEY_MAX_DAYS);
+      options->journey.days = (uint32_t)number;
+      options->days_given = true;
+    } else if (!strcmp(flag, "--seed")) {
+      if (!parse_u64(value, 0, UINT64_MAX, &number))
+        return usage_error("--seed: '%s': expected an integer from 0 to %llu", value,
+                           (unsigned long long)UINT64_MAX);
+      options->journey.seed = number;
+    } else if (!strcmp(flag, "--start")) {
+      if (!parse_time(value, &options->journey.start_ms))
+        return usage_error("--start: '%s': expected an ISO 8601 time such as "
+                           "2026-01-05T00:00:00Z (1970 .. 9999), or epoch milliseconds",
+                           value);
+    } else if (!strcmp(flag, "-o") || !strcmp(flag, "--output")) {
+      if (!*value)
+        return usage_error("%s: expected a file name", flag);
+      options->output_path = value;
+    } else if (!strcmp(flag, "--topic")) {
+      if (!*value)
+        return usage_error("--topic: expected a topic name");
+      options->topic = value;
+    } else if (!strcmp(flag, "-X")) {
+      const char *eq = strchr(value, '=');
+      if (strncmp(value, "kafka.", 6) != 0 || !eq || eq == value + 6)
+        return usage_error("-X '%s': expected kafka.<librdkafka property>=<value>, "
+                           "e.g. -X kafka.bootstrap.servers=127.0.0.1:9092",
+                           value);
+      if (options->kafka_count == MAX_KAFKA_PROPERTIES)
+        return usage_error("-X '%s': too many -X options (at most %d)", value,
+                           MAX_KAFKA_PROPERTIES);
+      options->kafka_keys[options->kafka_count] = value + 6;
+      options->kafka_values[options->kafka_count++] = eq + 1;
+    } else if (!strcmp(flag, "--schema-id")) {
+      if (!parse_u64(value, 0, INT32_MAX, &number))
+        return usage_error("--schema-id: '%s': expected an integer from 0 to %d", value,
+                           INT32_MAX);
+      options->schema_id = (int32_t)number;
+      options->schema_id_given = true;
+    } else if (!strcmp(flag, "--schema-dir")) {
+      if (!*value)
+        return usage_error("--schema-dir: expected a directory");
+      options->schema_dir = value;
+    }
+  }
+  if (!options->output_path == !options->topic)
+    return usage_error("give exactly one output: -o OUT.avro or --topic T");
+  if (options->output_path && options->kafka_count)
+    return usage_error("-X kafka.* applies only with --topic");
+  if (options->output_path && options->schema_id_given)
+    return usage_error("--schema-id applies only with --topic");
+  if (options->journey.events && !options->days_given)
+    options->journey.days = 0; /* until the events are there */
+  return -1;
+}
+
+/* ---- Kafka output ---- */
+
+/* Delivery results, filled by the delivery report callback. */
+typedef struct delivery_s {
+  uint64_t delivered;            /* acknowledged by the broker */
+  uint64_t failed;               /* failed for good */
+  char first_error[256];         /* the first failure, for the message */
+} delivery_t;
+
+typedef struct producer_s {
+  rd_kafka_t *kafka;             /* the producer */
+  rd_kafka_topic_t *topic;       /* the output topic */
+  avro_schema_t schema;          /* InteractionEvent */
+  avro_value_iface_t *iface;     /* generic class of schema */
+  avro_value_t value;            /* reused record */
+  avro_writer_t writer;          /* memory writer over buffer */
+  uint8_t *buffer;               /* frame header + Avro body, reused */
+  size_t buffer_size;            /* bytes allocated */
+  int32_t schema_id;             /* in the frame header */
+  uint64_t produced;             /* messages handed to librdkafka */
+  delivery_t delivery;           /* what the broker said */
+} producer_t;
+
+static void on_delivery(rd_kafka_t *kafka, const rd_kafka_message_t *message, void *opaque) {
+  (void)kafka;
+  delivery_t *delivery = opaque;
+  if (message->err) {
+    if (delivery->failed++ == 0)
+      snprintf(delivery->first_error, sizeof(delivery->first_error), "%s",
+               rd_kafka_err2str(message->err));
+  } else {
+    delivery->delivered++;
+  }
+}
+
+static void producer_destroy(producer_t *producer) {
+  if (producer->topic)
+    rd_kafka_topic_destroy(producer->topic);
+  if (producer->kafka)
+    rd_kafka_destroy(producer->kafka);
+  if (producer->writer)
+    avro_writer_free(producer->writer);
+  if (producer->iface) {
+    avro_value_decref(&producer->value);
+    avro_value_iface_decref(producer->iface);
+  }
+  if (producer->schema)
+    avro_schema_decref(producer->schema);
+  free(producer->buffer);
+}
+
+/* Returns an exit status: 0, 1 (runtime) or 2 (bad -X). */
+static int producer_open(producer_t *producer, const options_t *options) {
+  char errstr[512];
+  memset(producer, 0, sizeof(*producer));
+  producer->schema_id = options->schema_id;
+  if (cx_event_schema_load(options->schema_dir, &producer->schema, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream-gen: %s (set --schema-dir)\n", errstr);
+    return 1;
+  }
+  producer->iface = avro_generic_class_from_schema(producer->schema);
+  if (!producer->iface || avro_generic_value_new(producer->iface, &producer->value)) {
+    fprintf(stderr, "cxstream-gen: cannot make an Avro value: %s\n", avro_strerror());
+    if (producer->iface)
+      avro_value_iface_decref(producer->iface);
+    producer->iface = NULL;
+    return 1;
+  }
+  producer->buffer_size = 4096;
+  producer->buffer = malloc(producer->buffer_size);
+  producer->writer = avro_writer_memory((const char *)producer->buffer + CX_FRAME_HEADER_BYTES,
+                                        (int64_t)(producer->buffer_size - CX_FRAME_HEADER_BYTES));
+  if (!producer->buffer || !producer->writer) {
+    fprintf(stderr, "cxstream-gen: out of memory\n");
+    return 1;
+  }
+
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:9092", errstr, sizeof(errstr)) ||
+      rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream-gen: librdkafka: %s\n", errstr);
+    rd_kafka_conf_destroy(conf);
+    return 1;
+  }
+  for (size_t k = 0; k < options->kafka_count; k++) {
+    const char *key = options->kafka_keys[k];
+    const char *eq = strchr(key, '=');
+    char name[256];
+    snprintf(name, sizeof(name), "%.*s", (int)(eq - key), key);
+    if (rd_kafka_conf_set(conf, name, options->kafka_values[k], errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream-gen: -X kafka.%s: %s\n", key, errstr);
+      rd_kafka_conf_destroy(conf);
+      return EXIT_USAGE;
+    }
+  }
+  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_conf_set_opaque(conf, &producer->delivery);
+  producer->kafka = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+  if (!producer->kafka) {
+    fprintf(stderr, "cxstream-gen: cannot create the Kafka producer: %s\n", errstr);
+    rd_kafka_conf_destroy(conf);
+    return 1;
+  }
+  producer->topic = rd_kafka_topic_new(producer->kafka, options->topic, NULL);
+  if (!producer->topic) {
+    fprintf(stderr, "cxstream-gen: --topic %s: %s\n", options->topic,
+            rd_kafka_err2str(rd_kafka_last_error()));
+    return 1;
+  }
+  /* Fail fast when the cluster or the topic is not there, rather than after
+   * message.timeout.ms of queued messages. */
+  const struct rd_kafka_metadata *metadata = NULL;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(producer->kafka, 0, producer->topic, &metadata, METADATA_TIMEOUT_MS);
+  if (err) {
+    fprintf(stderr, "cxstream-gen: cannot reach Kafka (bootstrap.servers; set -X "
+                    "kafka.bootstrap.servers=HOST:PORT): %s\n",
+            rd_kafka_err2str(err));
+    return 1;
+  }
+  rd_kafka_resp_err_t topic_err =
+      metadata->topic_cnt == 1 ? metadata->topics[0].err : RD_KAFKA_RESP_ERR_NO_ERROR;
+  rd_kafka_metadata_destroy(metadata);
+  if (topic_err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+      topic_err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+    fprintf(stderr, "cxstream-gen: --topic %s: %s (create it first)\n", options->topic,
+            rd_kafka_err2str(topic_err));
+    return 1;
+  }
+  return 0;
+}
+
+/* Encodes the event into the reused buffer after the frame header, growing
+ * the buffer when the record does not fit. Returns the message length or 0. */
+static size_t producer_encode(producer_t *producer, const cx_event_t *event) {
+  char errstr[256];
+  if (cx_event_to_avro(event, &producer->value, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream-gen: cannot encode event: %s\n", errstr);
+    return 0;
+  }
+  avro_writer_reset(producer->writer);
+  if (avro_value_write(producer->writer, &producer->value)) {
+    size_t needed = 0;
+    if (avro_value_sizeof(&producer->value, &needed)) {
+      fprintf(stderr, "cxstream-gen: cannot size an Avro record: %s\n", avro_strerror());
+      return 0;
+    }
+    size_t size = producer->buffer_size * 2;
+    if (size < needed + CX_FRAME_HEADER_BYTES)
+      size = needed + CX_FRAME_HEADER_BYTES;
+    uint8_t *grown = realloc(producer->buffer, size);
+    if (!grown) {
+      fprintf(stderr, "cxstream-gen: out of memory\n");
+      return 0;
+    }
+    producer->buffer = grown;
+    producer->buffer_size = size;
+    avro_writer_memory_set_dest(producer->writer, (const char *)grown + CX_FRAME_HEADER_BYTES,
+                                (int64_t)(size - CX_FRAME_HEADER_BYTES));
+    if (avro_value_write(producer->writer, &producer->value)) {
+      fprintf(stderr, "cxstream-gen: cannot write an Avro record: %s\n", avro_strerror());
+      return 0;
+    }
+  }
+  cx_frame_write_header(producer->buffer, producer->schema_id);
+  return CX_FRAME_HEADER_BYTES + (size_t)avro_writer_tell(producer->writer);
+}
+
+static bool producer_send(producer_t *producer, const cx_event_t *event) {
+  size_t length = producer_encode(producer, event);
+  if (!length)
+    return false;
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer->kafka, RD_KAFKA_V_RKT(producer->topic),
+        RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY((void *)event->customer_id.ptr, event->customer_id.len),
+        RD_KAFKA_V_VALUE(producer->buffer, length),
+        RD_KAFKA_V_TIMESTAMP(event->occurred_at_ms), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(producer->kafka, 100); /* let deliveries drain the queue */
+      if (stop_requested)
+        return false;
+      continue;
+    }
+    if (err) {
+      fprintf(stderr, "cxstream-gen: cannot produce to %s: %s\n",
+              rd_kafka_topic_name(producer->topic), rd_kafka_err2str(err));
+      return false;
+    }
+    break;
+  }
+  if ((++producer->produced & 1023) == 0)
+    rd_kafka_poll(producer->kafka, 0);
+  return true;
+}
+
+/* Flushes and reports undelivered messages; true when all were delivered. */
+static bool producer_finish(producer_t *producer) {
+  rd_kafka_flush(producer->kafka, FLUSH_TIMEOUT_MS);
+  int left = rd_kafka_outq_len(producer->kafka);
+  bool ok = true;
+  if (left > 0) {
+    fprintf(stderr, "cxstream-gen: %d messages still undelivered after %d s\n", left,
+            FLUSH_TIMEOUT_MS / 1000);
+    ok = false;
+  }
+  if (producer->delivery.failed) {
+    fprintf(stderr, "cxstream-gen: %llu of %llu messages failed to deliver; first error: %s\n",
+            (unsigned long long)producer->delivery.failed,
+            (unsigned long long)producer->produced, producer->delivery.first_error);
+    ok = false;
+  }
+  return ok;
+}
+
+/* ---- main ---- */
+
+static double seconds_since(const struct timespec *start) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+int main(int argc, char **argv) {
+  options_t options;
+  memset(&options, 0, sizeof(options));
+  int status = parse_options(argc, argv, &options);
+  if (status >= 0)
+    return status;
+
+  char errstr[512];
+  cx_journey_t *journey = NULL;
+  if (cx_journey_new(&options.journey, &journey, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream-gen: %s\n", errstr);
+    return EXIT_USAGE;
+  }
+
+  cx_ocf_writer_t *ocf = NULL;
+  producer_t producer;
+  memset(&producer, 0, sizeof(producer));
+  if (options.output_path) {
+    if (cx_ocf_writer_open(options.output_path, options.schema_dir, &ocf, errstr,
+                           sizeof(errstr))) {
+      fprintf(stderr, "cxstream-gen: %s\n", errstr);
+      cx_journey_destroy(journey);
+      return 1;
+    }
+  } else {
+    status = producer_open(&producer, &options);
+    if (status) {
+      producer_destroy(&producer);
+      cx_journey_destroy(journey);
+      return status;
+    }
+  }
+
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  struct timespec started;
+  clock_gettime(CLOCK_MONOTONIC, &started);
+  status = 0;
+  cx_event_t event;
+  while (!stop_requested && cx_journey_next(journey, &event)) {
+    if (ocf) {
+      if (cx_ocf_writer_append(ocf, &event, errstr, sizeof(errstr))) {
+        fprintf(stderr, "cxstream-gen: %s: %s\n", options.output_path, errstr);
+        status = 1;
+        break;
+      }
+    } else if (!producer_send(&producer, &event)) {
+      status = 1;
+      break;
+    }
+  }
+  cx_journey_stats_t stats;
+  cx_journey_stats(journey, &stats);
+  if (stats.error) {
+    fprintf(stderr, "cxstream-gen: generator stopped after %llu events: %s\n",
+            (unsigned long long)stats.events, cx_err2str(stats.error));
+    status = 1;
+  }
+  if (ocf) {
+    if (cx_ocf_writer_close(ocf, errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream-gen: %s: %s\n", options.output_path, errstr);
+      status = 1;
+    }
+  } else {
+    if (!producer_finish(&producer))
+      status = 1;
+    producer_destroy(&producer);
+  }
+  double seconds = seconds_since(&started);
+
+  char first[64] = "-", last[64] = "-";
+  if (stats.events) {
+    format_time(stats.first_ms, first, sizeof(first));
+    format_time(stats.last_ms, last, sizeof(last));
+  }
+  fprintf(stderr,
+          "cxstream-gen: %llu events, %llu customers (%llu active), %s .. %s, %.2f s, "
+          "%.0f events/s -> %s%s%s\n",
+          (unsigned long long)stats.events, (unsigned long long)options.journey.customers,
+          (unsigned long long)stats.active_customers, first, last, seconds,
+          seconds > 0 ? (double)stats.events / seconds : 0.0,
+          options.output_path ? options.output_path : "topic ",
+          options.output_path ? "" : options.topic, stop_requested ? " (interrupted)" : "");
+  cx_journey_destroy(journey);
+  if (stop_requested && status == 0)
+    status = 130;
+  return status;
+}

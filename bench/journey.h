@@ -1,0 +1,62 @@
+/* The journey generator: synthetic omnichannel customer journeys, emitted as
+ * InteractionEvents in event-time order and deterministic per seed. Each
+ * customer is a Poisson process of episodes (app/web sessions, service
+ * contacts, and for a frustrated minority, multi-hour "trouble" bursts); an
+ * episode is planned whole when it starts, and events are released one hour
+ * of event time at a time, sorted, so memory grows with customers and with
+ * the events of one hour, never with the whole stream. Pure logic, no I/O. */
+#ifndef CX_JOURNEY_H
+#define CX_JOURNEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../operators/event.h"
+#include "../stream/err.h"
+
+/* Limits checked by cx_journey_new(). */
+#define CX_JOURNEY_MAX_CUSTOMERS 100000000ULL
+#define CX_JOURNEY_MAX_DAYS 36500u
+#define CX_JOURNEY_MAX_START_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
+
+typedef struct cx_journey_config_s {
+  uint64_t customers; /* customers C000001.. ; 1 .. CX_JOURNEY_MAX_CUSTOMERS */
+  uint64_t events;    /* stop after this many events; 0 = all of the days */
+  uint32_t days;      /* simulated days; 0 = unbounded (needs events > 0) */
+  uint64_t seed;      /* same seed, same config => same events */
+  int64_t start_ms;   /* first instant simulated, ms since the epoch (UTC) */
+} cx_journey_config_t;
+
+/* 10000 customers, 7 days, seed 1, all events, start 2026-01-05T00:00:00Z. */
+void cx_journey_config_default(cx_journey_config_t *config);
+
+typedef struct cx_journey_s cx_journey_t;
+
+/* Checks the config (messages name the field and the accepted range) and
+ * allocates the generator; the config is copied. */
+cx_err_t cx_journey_new(const cx_journey_config_t *config, cx_journey_t **journey,
+                        char *errstr, size_t errstr_size);
+
+/* Next event in event-time order (non-decreasing occurred_at); returns false
+ * at the end (or when memory ran out: cx_journey_stats() says). The event's strings point into the generator and stay valid
+ * until the next call. Every event carries the attribute "seq": the
+ * customer's 1-based event number, without gaps. When days is set, the
+ * stream stops at start_ms + days; when events is set, after that many
+ * events (a prefix of the stream the same seed gives without the limit). */
+bool cx_journey_next(cx_journey_t *journey, cx_event_t *event);
+
+typedef struct cx_journey_stats_s {
+  uint64_t events;           /* events returned so far */
+  uint64_t active_customers; /* customers with at least one event returned */
+  int64_t first_ms;          /* occurred_at of the first event (0 before it) */
+  int64_t last_ms;           /* occurred_at of the last event returned */
+  cx_err_t error;            /* CX_OK, or why the stream ended early (CX_ERR_NOMEM) */
+} cx_journey_stats_t;
+
+void cx_journey_stats(const cx_journey_t *journey, cx_journey_stats_t *stats);
+
+/* NULL is a no-op. */
+void cx_journey_destroy(cx_journey_t *journey);
+
+#endif

@@ -1,0 +1,50 @@
+/* The operator pipeline of one partition: watermark, keyed state, detectors
+ * with per-(customer, rule) cooldowns, and eviction of idle customers. Pure
+ * event-time logic: it sees events and emits alerts through a callback, and
+ * knows nothing of Kafka or files. One processor per partition, one thread. */
+#ifndef CX_PROCESSOR_H
+#define CX_PROCESSOR_H
+
+#include <stdint.h>
+
+#include "alert.h"
+#include "event.h"
+#include "rules.h"
+
+typedef struct cx_processor_config_s {
+  int64_t lateness_ms;       /* lateness.ms */
+  cx_rules_config_t rules;   /* rules.<rule>.<param> */
+} cx_processor_config_t;
+
+void cx_processor_config_default(cx_processor_config_t *config);
+
+typedef enum {
+  CX_PROCESS_OK,     /* applied to state, detectors ran */
+  CX_PROCESS_LATE,   /* older than the watermark: not applied, route it aside */
+  CX_PROCESS_NOMEM,  /* out of memory: not applied */
+} cx_process_result_t;
+
+typedef struct cx_processor_stats_s {
+  uint64_t events;                     /* events applied */
+  uint64_t late_events;                /* events refused as late */
+  uint64_t alerts[CX_RULE__COUNT];     /* alerts emitted per rule */
+  uint64_t evicted_customers;          /* customers evicted as idle */
+} cx_processor_stats_t;
+
+typedef struct cx_processor_s cx_processor_t;
+
+/* Copies the config. Returns NULL when out of memory. */
+cx_processor_t *cx_processor_new(const cx_processor_config_t *config);
+void cx_processor_destroy(cx_processor_t *processor);
+
+/* Processes one event (time-validated by the caller) and calls emit for each
+ * alert, in rule order. */
+cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_event_t *event,
+                                         cx_alert_cb_t *emit, void *opaque);
+
+const cx_processor_stats_t *cx_processor_stats(const cx_processor_t *processor);
+int64_t cx_processor_watermark(const cx_processor_t *processor);
+size_t cx_processor_customer_count(const cx_processor_t *processor);
+size_t cx_processor_state_bytes(const cx_processor_t *processor);
+
+#endif

@@ -1,0 +1,54 @@
+/* A cheap, allocation-free check that untrusted bytes are exactly one Avro
+ * binary datum of a writer schema, run before Avro-C 1.11.1 sees them (it
+ * trusts declared lengths, counts, enum indexes and union branches; see
+ * DESIGN.md section 10). The schema is compiled once into a flat array of
+ * operations, so checking a message does no allocation and no name lookups. */
+#ifndef CX_AVRO_GUARD_H
+#define CX_AVRO_GUARD_H
+
+#include <avro.h>
+#include <stddef.h>
+
+#include "err.h"
+
+/* The deepest nesting a guard accepts as a limit: the check recurses once per
+ * level, so this bounds its stack use. */
+#define CX_AVRO_GUARD_DEPTH_CEILING 1024
+
+typedef struct cx_avro_guard_limits_s {
+  size_t max_message_bytes; /* whole body larger than this: CX_ERR_MSG_TOO_LARGE */
+  size_t max_elements;      /* array items plus map entries in one message */
+  size_t max_depth;         /* nesting of records, arrays, maps and unions; 1..CX_AVRO_GUARD_DEPTH_CEILING */
+} cx_avro_guard_limits_t;
+
+/* 1 MiB, 10000 elements, depth 32. */
+void cx_avro_guard_limits_default(cx_avro_guard_limits_t *limits);
+
+typedef struct cx_avro_guard_s cx_avro_guard_t;
+
+/* Compiles writer_schema (borrowed: not kept, may be freed afterwards) into a
+ * guard; do this once per writer schema, not per message. limits is copied;
+ * NULL means the defaults. Fails with CX_ERR_INVALID_ARG for a NULL schema or
+ * limits out of range, CX_ERR_SCHEMA for a schema kind it does not know,
+ * CX_ERR_NOMEM. On success the caller owns *guard. */
+cx_err_t cx_avro_guard_new(avro_schema_t writer_schema, const cx_avro_guard_limits_t *limits,
+                           cx_avro_guard_t **guard, char *errstr, size_t errstr_size);
+
+/* NULL is a no-op. */
+void cx_avro_guard_destroy(cx_avro_guard_t *guard);
+
+/* Checks that buf[0..len) is exactly one datum of the writer schema: varints
+ * of at most 10 bytes (5 for int, whose value must fit in 32 bits), lengths
+ * and sizes within the bytes left, enum indexes and union branches in range,
+ * booleans 0 or 1, array and map blocks (a negative count is followed by the
+ * block's byte size, which must match), and the limits. Returns
+ * CX_ERR_MSG_TOO_LARGE when the body or its element count or nesting exceeds a
+ * limit, CX_ERR_MSG_MALFORMED for bytes that are not such a datum,
+ * CX_ERR_MSG_TRAILING when bytes are left after it; errstr then gets a
+ * sentence with the byte offset. Reads buf only; the guard is not changed, so
+ * several threads may check with one guard at once. Strings are not checked
+ * for valid UTF-8 (Avro-C does not either). */
+cx_err_t cx_avro_guard_check(const cx_avro_guard_t *guard, const void *buf, size_t len,
+                             char *errstr, size_t errstr_size);
+
+#endif

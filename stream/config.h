@@ -1,0 +1,75 @@
+/* Configuration: one table of properties (name, type, range, default,
+ * description) that both parses and documents, as librdkafka does. Sources
+ * are a properties file (key=value, # comments, ${ENV} substitution) and
+ * -X key=value overrides; keys under "kafka." go to librdkafka untouched.
+ * Unknown keys and bad values are errors that name the key and what is wanted. */
+#ifndef CX_CONFIG_H
+#define CX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../operators/processor.h"
+#include "err.h"
+
+typedef enum { CX_GUARANTEE_AT_LEAST_ONCE, CX_GUARANTEE_EXACTLY_ONCE } cx_guarantee_t;
+typedef enum { CX_INPUT_CONFLUENT, CX_INPUT_RAW } cx_input_format_t;
+
+typedef struct cx_kafka_prop_s {
+  char *name;   /* librdkafka property, without the "kafka." prefix */
+  char *value;  /* its value */
+} cx_kafka_prop_t;
+
+typedef struct cx_config_s {
+  char *application_id;        /* application.id: consumer group, internal topic prefix */
+  char *input_topics;          /* input.topics: comma-separated */
+  char *alerts_topic;          /* output.alerts.topic */
+  char *profiles_topic;        /* output.profiles.topic */
+  char *dlq_topic;             /* output.dlq.topic */
+  char *late_topic;            /* output.late.topic */
+  int processing_guarantee;    /* processing.guarantee: cx_guarantee_t */
+  int64_t batch_size;          /* processing.batch.size: messages per batch */
+  int64_t num_stream_threads;  /* num.stream.threads */
+  int64_t commit_interval_ms;  /* commit.interval.ms */
+  char *schema_dir;            /* schema.dir */
+  char *schema_registry_url;   /* schema.registry.url */
+  int input_format;            /* input.format: cx_input_format_t */
+  char *input_writer_schema;   /* input.writer.schema: file, for input.format=raw */
+  int64_t message_max_bytes;   /* input.message.max.bytes */
+  int64_t max_future_ms;       /* input.max.future.ms */
+  char *metrics_listen;        /* metrics.listen */
+  int64_t idle_timeout_ms;     /* idle.timeout.ms (0 = off) */
+  int log_level;               /* log.level: cx_log_level_t */
+  cx_processor_config_t processor; /* lateness.ms and rules.* */
+  cx_kafka_prop_t *kafka;      /* kafka.* in the order given; later ones win */
+  size_t kafka_count;          /* entries in kafka */
+} cx_config_t;
+
+/* Fills every key with its default. */
+cx_config_t *cx_config_new(void);
+void cx_config_destroy(cx_config_t *config);
+
+/* Sets one key. Errors name the key and what is expected. */
+cx_err_t cx_config_set(cx_config_t *config, const char *name, const char *value,
+                       char *errstr, size_t errstr_size);
+/* Applies "key=value" (as given to -X). */
+cx_err_t cx_config_set_pair(cx_config_t *config, const char *pair, char *errstr,
+                            size_t errstr_size);
+/* Reads a properties file; errors carry file:line. */
+cx_err_t cx_config_load_file(cx_config_t *config, const char *path, char *errstr,
+                             size_t errstr_size);
+/* Cross-key checks after everything is set. */
+cx_err_t cx_config_validate(const cx_config_t *config, char *errstr, size_t errstr_size);
+
+/* A kafka.* value, or NULL. */
+const char *cx_config_kafka_get(const cx_config_t *config, const char *name);
+
+/* Parses "24h", "10m", "30s", "500ms", "2d" or plain milliseconds. */
+cx_err_t cx_config_parse_duration(const char *text, int64_t *ms);
+
+/* Prints the table of keys (name, default, description) for --help. */
+void cx_config_print_help(FILE *out);
+
+#endif

@@ -1,0 +1,120 @@
+/* JSON-lines formatting of alerts (see jsonl.h). Strings are escaped per RFC
+ * 8259; bytes that are not valid UTF-8 are replaced so every line is valid
+ * JSON whatever producers put in ids. */
+#include "jsonl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_sequence(const unsigned char *s, size_t left) {
+  unsigned char c = s[0];
+  size_t need;
+  uint32_t min, cp;
+  if (c < 0x80)
+    return 1;
+  if ((c & 0xe0) == 0xc0) { need = 2; min = 0x80; cp = c & 0x1f; }
+  else if ((c & 0xf0) == 0xe0) { need = 3; min = 0x800; cp = c & 0x0f; }
+  else if ((c & 0xf8) == 0xf0) { need = 4; min = 0x10000; cp = c & 0x07; }
+  else return 0;
+  if (need > left)
+    return 0;
+  for (size_t i = 1; i < need; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return need;
+}
+
+int cx_jsonl_append_string(cx_buf_t *out, const char *s, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *p = (const unsigned char *)s;
+  if (cx_buf_reserve(out, len + 2))
+    return -1;
+  out->data[out->len++] = '"';
+  for (size_t i = 0; i < len;) {
+    unsigned char c = p[i];
+    const char *escape = NULL;
+    switch (c) {
+    case '"': escape = "\\\""; break;
+    case '\\': escape = "\\\\"; break;
+    case '\n': escape = "\\n"; break;
+    case '\r': escape = "\\r"; break;
+    case '\t': escape = "\\t"; break;
+    case '\b': escape = "\\b"; break;
+    case '\f': escape = "\\f"; break;
+    default: break;
+    }
+    if (escape) {
+      if (cx_buf_append_str(out, escape))
+        return -1;
+      i++;
+    } else if (c < 0x20) {
+      char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+      if (cx_buf_append(out, u, sizeof(u)))
+        return -1;
+      i++;
+    } else {
+      size_t n = utf8_sequence(p + i, len - i);
+      if (n == 0) {
+        if (cx_buf_append_str(out, "\\ufffd"))
+          return -1;
+        i++;
+      } else {
+        if (cx_buf_append(out, p + i, n))
+          return -1;
+        i += n;
+      }
+    }
+  }
+  return cx_buf_append(out, "\"", 1);
+}
+
+static int append_cstr(cx_buf_t *out, const char *name, const char *value) {
+  return cx_buf_append_str(out, name) || cx_jsonl_append_string(out, value, strlen(value));
+}
+
+static int append_int(cx_buf_t *out, const char *name, int64_t value) {
+  char number[32];
+  int n = snprintf(number, sizeof(number), "%" PRId64, value);
+  return cx_buf_append_str(out, name) || cx_buf_append(out, number, (size_t)n);
+}
+
+int cx_jsonl_append_alert(cx_buf_t *out, const cx_alert_t *alert) {
+  int rc = 0;
+  rc |= cx_buf_append_str(out, "{\"type\":\"alert\"");
+  rc |= append_cstr(out, ",\"alert_id\":", alert->alert_id);
+  rc |= cx_buf_append_str(out, ",\"customer_id\":") ||
+        cx_jsonl_append_string(out, alert->customer_id.ptr, alert->customer_id.len);
+  rc |= append_cstr(out, ",\"rule\":", alert->rule);
+  rc |= append_cstr(out, ",\"kind\":", cx_rule_kind_name(alert->kind));
+  rc |= append_cstr(out, ",\"severity\":", cx_severity_name(alert->severity));
+  rc |= append_int(out, ",\"score\":", alert->score);
+  rc |= cx_buf_append_str(out, ",\"trigger_event_id\":") ||
+        cx_jsonl_append_string(out, alert->trigger_event_id.ptr, alert->trigger_event_id.len);
+  rc |= append_int(out, ",\"event_time\":", alert->event_time_ms);
+  rc |= append_int(out, ",\"window_start\":", alert->window_start_ms);
+  rc |= append_int(out, ",\"window_end\":", alert->window_end_ms);
+  rc |= cx_buf_append_str(out, ",\"reasons\":[");
+  for (size_t i = 0; i < alert->reason_count; i++) {
+    char weight[32];
+    int n = snprintf(weight, sizeof(weight), "%.4f", alert->reasons[i].weight);
+    rc |= cx_buf_append_str(out, i ? ",{" : "{");
+    rc |= append_cstr(out, "\"code\":", alert->reasons[i].code);
+    rc |= append_int(out, ",\"value\":", alert->reasons[i].value);
+    rc |= cx_buf_append_str(out, ",\"weight\":") || cx_buf_append(out, weight, (size_t)n);
+    rc |= cx_buf_append_str(out, "}");
+  }
+  rc |= cx_buf_append_str(out, "],\"evidence_event_ids\":[");
+  for (size_t i = 0; i < alert->evidence_count; i++) {
+    if (i)
+      rc |= cx_buf_append_str(out, ",");
+    rc |= cx_jsonl_append_string(out, alert->evidence[i].ptr, alert->evidence[i].len);
+  }
+  rc |= cx_buf_append_str(out, "]}\n");
+  return rc ? -1 : 0;
+}

@@ -1,0 +1,236 @@
+/* cxstream: the command line. Subcommands run (production), replay, demo,
+ * produce and import; each takes -c FILE and -X key=value like kcat.
+ * Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "config.h"
+#include "demo.h"
+#include "import_anonbank.h"
+#include "produce.h"
+#include "replay.h"
+#include "runner.h"
+
+#ifndef CX_VERSION
+#define CX_VERSION "dev"
+#endif
+
+static void usage(FILE *out) {
+  fprintf(out,
+    "cxstream %s - spots customer frustration and churn risk in interaction events\n"
+    "\n"
+    "Usage:\n"
+    "  cxstream run -c FILE [-X key=value ...]\n"
+    "      Consume input.topics as a member of group application.id, write alerts to\n"
+    "      output.alerts.topic, bad messages to output.dlq.topic. Stops on SIGTERM/SIGINT.\n"
+    "  cxstream replay [-c FILE] [-X ...] --input-file F.avro --out FILE.jsonl\n"
+    "                  [--from TIME] [--to TIME]\n"
+    "      Replay an Avro object container file through the same operators and write\n"
+    "      alerts as JSON lines (--out - for stdout). TIME: ISO-8601 or epoch ms;\n"
+    "      --from is inclusive, --to exclusive.\n"
+    "  cxstream demo [-X ...]\n"
+    "      Start an in-process Kafka cluster, feed it generated journeys, print alerts.\n"
+    "      With -X kafka.bootstrap.servers=HOST:PORT it uses that broker instead.\n"
+    "  cxstream produce --input-file F.avro --topic T [-c FILE] [-X ...]\n"
+    "      Load an OCF into a topic (Confluent framing, key = customer_id).\n"
+    "  cxstream import anonbank FILE... -o OUT.avro\n"
+    "      Convert the Anonymous Bank call-center files into InteractionEvents.\n"
+    "  cxstream --help | --version\n"
+    "\n"
+    "Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.\n"
+    "\n", CX_VERSION);
+  cx_config_print_help(out);
+}
+
+/* Options every job command shares: -c FILE, -X key=value. */
+typedef struct common_s {
+  cx_config_t *config;    /* built from defaults, file, then -X in order */
+  const char *config_file; /* -c */
+} common_t;
+
+static int apply_common(common_t *common, int opt, const char *arg) {
+  char errstr[512];
+  if (opt == 'c') {
+    if (cx_config_load_file(common->config, arg, errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream: %s\n", errstr);
+      return 2;
+    }
+    common->config_file = arg;
+  } else if (opt == 'X') {
+    if (cx_config_set_pair(common->config, arg, errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream: -X %s\n", errstr);
+      return 2;
+    }
+  }
+  return 0;
+}
+
+static int validate(const cx_config_t *config) {
+  char errstr[512];
+  if (cx_config_validate(config, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream: %s\n", errstr);
+    return 2;
+  }
+  return 0;
+}
+
+enum { OPT_INPUT_FILE = 256, OPT_OUT, OPT_FROM, OPT_TO, OPT_TOPIC, OPT_OUT_TOPIC_PREFIX };
+
+static const struct option job_options[] = {
+  {"config", required_argument, NULL, 'c'},
+  {"help", no_argument, NULL, 'h'},
+  {"input-file", required_argument, NULL, OPT_INPUT_FILE},
+  {"out", required_argument, NULL, OPT_OUT},
+  {"from", required_argument, NULL, OPT_FROM},
+  {"to", required_argument, NULL, OPT_TO},
+  {"topic", required_argument, NULL, OPT_TOPIC},
+  {"out-topic-prefix", required_argument, NULL, OPT_OUT_TOPIC_PREFIX},
+  {NULL, 0, NULL, 0},
+};
+
+static int parse_time_arg(const char *flag, const char *text, int64_t *ms) {
+  if (cx_clock_parse_time(text, ms)) {
+    fprintf(stderr, "cxstream: %s '%s': expected an ISO-8601 time such as "
+                    "2026-01-05T10:00:00Z, a date such as 2026-01-05, or epoch milliseconds\n",
+            flag, text);
+    return 2;
+  }
+  return 0;
+}
+
+/* Parses the options of run, replay, demo and produce. */
+static int job_command(const char *command, int argc, char **argv) {
+  common_t common = {cx_config_new(), NULL};
+  cx_replay_options_t replay = {NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX};
+  int rc = 0, opt;
+  if (!common.config) {
+    fprintf(stderr, "cxstream: out of memory\n");
+    return 1;
+  }
+  optind = 1;
+  while (!rc && (opt = getopt_long(argc, argv, "c:X:h", job_options, NULL)) != -1) {
+    switch (opt) {
+    case 'c': case 'X': rc = apply_common(&common, opt, optarg); break;
+    case 'h': usage(stdout); cx_config_destroy(common.config); return 0;
+    case OPT_INPUT_FILE: replay.input_file = optarg; break;
+    case OPT_OUT: replay.out_file = optarg; break;
+    case OPT_FROM: rc = parse_time_arg("--from", optarg, &replay.from_ms); break;
+    case OPT_TO: rc = parse_time_arg("--to", optarg, &replay.to_ms); break;
+    case OPT_TOPIC: replay.topic = optarg; break;
+    case OPT_OUT_TOPIC_PREFIX: replay.out_topic_prefix = optarg; break;
+    default:
+      fprintf(stderr, "cxstream %s: see cxstream --help\n", command);
+      rc = 2;
+    }
+  }
+  if (!rc && optind < argc) {
+    fprintf(stderr, "cxstream %s: unexpected argument '%s' (see cxstream --help)\n", command,
+            argv[optind]);
+    rc = 2;
+  }
+  if (!rc)
+    rc = validate(common.config);
+  if (!rc) {
+    if (!strcmp(command, "run")) {
+      if (!common.config_file && !cx_config_kafka_get(common.config, "bootstrap.servers")) {
+        fprintf(stderr, "cxstream run: give a config file (-c FILE) or at least "
+                        "-X kafka.bootstrap.servers=HOST:PORT\n");
+        rc = 2;
+      } else {
+        rc = cx_run_main(common.config);
+      }
+    } else if (!strcmp(command, "replay")) {
+      if (replay.from_ms >= replay.to_ms) {
+        fprintf(stderr, "cxstream replay: --from must be before --to\n");
+        rc = 2;
+      } else {
+        rc = cx_replay_main(common.config, &replay);
+      }
+    } else if (!strcmp(command, "demo")) {
+      rc = cx_demo_main(common.config);
+    } else if (!strcmp(command, "produce")) {
+      if (!replay.input_file || !replay.topic) {
+        fprintf(stderr, "cxstream produce: needs --input-file F.avro and --topic T\n");
+        rc = 2;
+      } else {
+        rc = cx_produce_main(common.config, replay.input_file, replay.topic);
+      }
+    }
+  }
+  cx_config_destroy(common.config);
+  return rc;
+}
+
+static int import_command(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "anonbank")) {
+    fprintf(stderr, "cxstream import: the only format is anonbank: "
+                    "cxstream import anonbank FILE... -o OUT.avro\n");
+    return 2;
+  }
+  const char *out = NULL, *schema_dir = "schemas";
+  const char **files = calloc((size_t)argc, sizeof(*files));
+  size_t file_count = 0;
+  if (!files)
+    return 1;
+  for (int i = 2; i < argc; i++) {
+    if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out")) && i + 1 < argc) {
+      out = argv[++i];
+    } else if (!strcmp(argv[i], "--schema-dir") && i + 1 < argc) {
+      schema_dir = argv[++i];
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "cxstream import: unknown option '%s'\n", argv[i]);
+      free(files);
+      return 2;
+    } else {
+      files[file_count++] = argv[i];
+    }
+  }
+  if (!out || !file_count) {
+    fprintf(stderr, "cxstream import anonbank: needs FILE... and -o OUT.avro\n");
+    free(files);
+    return 2;
+  }
+  char errstr[512];
+  cx_import_stats_t stats;
+  cx_err_t err = cx_import_anonbank(files, file_count, out, schema_dir, &stats, errstr,
+                                    sizeof(errstr));
+  free(files);
+  if (err) {
+    fprintf(stderr, "cxstream import: %s\n", errstr);
+    return 1;
+  }
+  fprintf(stderr,
+          "import: %llu rows, %llu events written to %s, %llu PHANTOM skipped, "
+          "%llu unidentified skipped, %llu rejected\n",
+          (unsigned long long)stats.rows, (unsigned long long)stats.events, out,
+          (unsigned long long)stats.skipped_phantom,
+          (unsigned long long)stats.skipped_unidentified, (unsigned long long)stats.rejected);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *command = argv[1];
+  if (!strcmp(command, "--help") || !strcmp(command, "-h") || !strcmp(command, "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(command, "--version") || !strcmp(command, "-V")) {
+    printf("cxstream %s\n", CX_VERSION);
+    return 0;
+  }
+  if (!strcmp(command, "run") || !strcmp(command, "replay") || !strcmp(command, "demo") ||
+      !strcmp(command, "produce"))
+    return job_command(command, argc - 1, argv + 1);
+  if (!strcmp(command, "import"))
+    return import_command(argc - 1, argv + 1);
+  fprintf(stderr, "cxstream: unknown command '%s' (commands: run, replay, demo, produce, "
+                  "import; see cxstream --help)\n", command);
+  return 2;
+}

@@ -1,0 +1,467 @@
+/* The consume-process-produce loop, at least once.
+ *
+ * A batch is up to processing.batch.size messages (or commit.interval.ms).
+ * Each message is decoded, applied to its partition's processor, and what it
+ * causes (alerts, a dead letter, a late event) is produced. At the end of the
+ * batch the producer is flushed; only when every output is acknowledged are
+ * the batch's offsets stored, and librdkafka's auto-commit commits stored
+ * offsets only. So an offset is committed only after its outputs are safe:
+ * a crash replays from the last committed offset and may repeat alerts (with
+ * the same alert_id), never lose them. Rebalances happen inside
+ * rd_kafka_consumer_poll, between batches, when nothing is in flight. */
+#include "runner.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "../operators/processor.h"
+#include "buf.h"
+#include "clock.h"
+#include "codec.h"
+#include "jsonl.h"
+#include "kafka.h"
+#include "log.h"
+
+typedef struct task_s {
+  char *topic;                 /* owned */
+  int32_t partition;           /* input partition */
+  cx_processor_t *processor;   /* its operators and state */
+  int64_t next_offset;         /* offset after the last message of the open batch; -1 = none */
+} task_t;
+
+typedef struct runner_s {
+  const cx_config_t *config;   /* borrowed */
+  const cx_runner_options_t *options; /* borrowed */
+  cx_report_t *report;         /* counters */
+  rd_kafka_t *consumer;        /* group member */
+  rd_kafka_t *producer;        /* outputs */
+  cx_codec_t *codec;           /* decode in, encode out */
+  task_t *tasks;               /* one per assigned partition */
+  size_t task_count;           /* in use */
+  size_t task_capacity;        /* allocated */
+  cx_buf_t value;              /* reused encode buffer */
+  cx_buf_t line;               /* reused JSON line */
+  uint64_t produced;           /* outputs produced in the open batch */
+  uint64_t delivery_failures;  /* delivery reports with an error */
+  char delivery_error[256];    /* the first such error */
+  int fatal;                   /* stop now, do not store offsets */
+} runner_t;
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+static task_t *find_task(runner_t *runner, const char *topic, int32_t partition) {
+  for (size_t i = 0; i < runner->task_count; i++)
+    if (runner->tasks[i].partition == partition && !strcmp(runner->tasks[i].topic, topic))
+      return &runner->tasks[i];
+  return NULL;
+}
+
+static int add_task(runner_t *runner, const char *topic, int32_t partition) {
+  if (find_task(runner, topic, partition))
+    return 0;
+  if (runner->task_count == runner->task_capacity) {
+    size_t capacity = runner->task_capacity ? runner->task_capacity * 2 : 16;
+    task_t *tasks = realloc(runner->tasks, capacity * sizeof(*tasks));
+    if (!tasks)
+      return -1;
+    runner->tasks = tasks;
+    runner->task_capacity = capacity;
+  }
+  task_t *task = &runner->tasks[runner->task_count];
+  task->topic = strdup(topic);
+  task->partition = partition;
+  task->processor = cx_processor_new(&runner->config->processor);
+  task->next_offset = -1;
+  if (!task->topic || !task->processor) {
+    free(task->topic);
+    cx_processor_destroy(task->processor);
+    return -1;
+  }
+  runner->task_count++;
+  return 0;
+}
+
+static void drop_task(runner_t *runner, const char *topic, int32_t partition) {
+  task_t *task = find_task(runner, topic, partition);
+  if (!task)
+    return;
+  free(task->topic);
+  cx_processor_destroy(task->processor);
+  *task = runner->tasks[--runner->task_count];
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *partitions, void *opaque) {
+  runner_t *runner = opaque;
+  bool cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+  rd_kafka_error_t *error = NULL;
+  rd_kafka_resp_err_t assign_err = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    for (int i = 0; i < partitions->cnt; i++) {
+      if (add_task(runner, partitions->elems[i].topic, partitions->elems[i].partition)) {
+        cx_log(CX_LOG_ERROR, "out of memory creating the task of %s [%d]",
+               partitions->elems[i].topic, partitions->elems[i].partition);
+        runner->fatal = 1;
+      }
+    }
+    cx_log(CX_LOG_INFO, "assigned %d partition(s), now %zu", partitions->cnt, runner->task_count);
+    if (cooperative)
+      error = rd_kafka_incremental_assign(rk, partitions);
+    else
+      assign_err = rd_kafka_assign(rk, partitions);
+  } else {
+    for (int i = 0; i < partitions->cnt; i++)
+      drop_task(runner, partitions->elems[i].topic, partitions->elems[i].partition);
+    cx_log(CX_LOG_INFO, "revoked %d partition(s), now %zu", partitions->cnt, runner->task_count);
+    if (cooperative)
+      error = rd_kafka_incremental_unassign(rk, partitions);
+    else
+      assign_err = rd_kafka_assign(rk, NULL);
+  }
+  if (error) {
+    cx_log(CX_LOG_ERROR, "rebalance: %s", rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+  } else if (assign_err) {
+    cx_log(CX_LOG_ERROR, "rebalance: %s", rd_kafka_err2str(assign_err));
+  }
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque) {
+  (void)rk;
+  runner_t *runner = opaque;
+  if (message->err) {
+    if (runner->delivery_failures++ == 0)
+      snprintf(runner->delivery_error, sizeof(runner->delivery_error), "%s: %s",
+               rd_kafka_topic_name(message->rkt), rd_kafka_err2str(message->err));
+  }
+}
+
+/* Produces one output; the producer copies key and value. */
+static void produce(runner_t *runner, const char *topic, const void *key, size_t key_len,
+                    const void *value, size_t value_len, int64_t timestamp,
+                    rd_kafka_headers_t *headers) {
+  for (;;) {
+    rd_kafka_resp_err_t err;
+    if (headers)
+      err = rd_kafka_producev(runner->producer, RD_KAFKA_V_TOPIC(topic),
+                              RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers),
+                              RD_KAFKA_V_END);
+    else
+      err = rd_kafka_producev(runner->producer, RD_KAFKA_V_TOPIC(topic),
+                              RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(runner->producer, 100);
+      continue;
+    }
+    if (err) {
+      if (headers)
+        rd_kafka_headers_destroy(headers);
+      if (runner->delivery_failures++ == 0)
+        snprintf(runner->delivery_error, sizeof(runner->delivery_error), "%s: %s", topic,
+                 rd_kafka_err2str(err));
+    }
+    runner->produced++;
+    return;
+  }
+}
+
+static void on_alert(const cx_alert_t *alert, void *opaque) {
+  runner_t *runner = opaque;
+  char errstr[256];
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    if (!strcmp(cx_detectors[r].name, alert->rule))
+      runner->report->alerts[r]++;
+  if (cx_codec_encode_alert(runner->codec, alert, cx_clock_wall_ms(), &runner->value, errstr,
+                            sizeof(errstr))) {
+    cx_log(CX_LOG_ERROR, "cannot encode alert %s: %s", alert->alert_id, errstr);
+    runner->fatal = 1;
+    return;
+  }
+  produce(runner, runner->config->alerts_topic, alert->customer_id.ptr, alert->customer_id.len,
+          runner->value.data, runner->value.len, alert->event_time_ms, NULL);
+  if (runner->options->print_alerts) {
+    runner->line.len = 0;
+    if (!cx_jsonl_append_alert(&runner->line, alert)) {
+      fwrite(runner->line.data, 1, runner->line.len, runner->options->print_alerts);
+      fflush(runner->options->print_alerts);
+    }
+  }
+}
+
+/* Sends the message as it came, plus __cxstream.errors.* headers, to topic. */
+static void send_aside(runner_t *runner, const rd_kafka_message_t *message, const char *topic,
+                       const char *reason, const char *text) {
+  rd_kafka_headers_t *original = NULL;
+  rd_kafka_headers_t *headers = NULL;
+  if (rd_kafka_message_headers(message, &original) == RD_KAFKA_RESP_ERR_NO_ERROR && original)
+    headers = rd_kafka_headers_copy(original);
+  else
+    headers = rd_kafka_headers_new(6);
+  char number[32];
+  rd_kafka_header_add(headers, "__cxstream.errors.reason", -1, reason, -1);
+  rd_kafka_header_add(headers, "__cxstream.errors.message", -1, text, -1);
+  rd_kafka_header_add(headers, "__cxstream.errors.topic", -1, rd_kafka_topic_name(message->rkt), -1);
+  snprintf(number, sizeof(number), "%d", (int)message->partition);
+  rd_kafka_header_add(headers, "__cxstream.errors.partition", -1, number, -1);
+  snprintf(number, sizeof(number), "%lld", (long long)message->offset);
+  rd_kafka_header_add(headers, "__cxstream.errors.offset", -1, number, -1);
+  snprintf(number, sizeof(number), "%lld", (long long)cx_clock_wall_ms());
+  rd_kafka_header_add(headers, "__cxstream.errors.timestamp", -1, number, -1);
+  rd_kafka_timestamp_type_t type;
+  int64_t timestamp = rd_kafka_message_timestamp(message, &type);
+  produce(runner, topic, message->key, message->key_len, message->payload, message->len,
+          timestamp > 0 ? timestamp : 0, headers);
+}
+
+static void handle_message(runner_t *runner, const rd_kafka_message_t *message) {
+  const char *topic = rd_kafka_topic_name(message->rkt);
+  task_t *task = find_task(runner, topic, message->partition);
+  if (!task) {
+    /* Not ours any more (revoked in this poll): it will be consumed again by the new owner. */
+    return;
+  }
+  runner->report->messages++;
+  task->next_offset = message->offset + 1;
+  char errstr[512];
+  cx_event_t event;
+  cx_err_t err = cx_codec_decode(runner->codec, message->payload, message->len, &event, errstr,
+                                 sizeof(errstr));
+  if (err) {
+    runner->report->dead_letters++;
+    cx_log(CX_LOG_WARN, "dead letter %s [%d] offset %lld: %s: %s", topic, (int)message->partition,
+           (long long)message->offset, cx_err2code(err), errstr);
+    send_aside(runner, message, runner->config->dlq_topic, cx_err2code(err), errstr);
+    return;
+  }
+  cx_process_result_t result = cx_processor_process(task->processor, &event, on_alert, runner);
+  if (result == CX_PROCESS_LATE) {
+    runner->report->late_events++;
+    snprintf(errstr, sizeof(errstr), "occurred_at %lld is older than the watermark %lld",
+             (long long)event.occurred_at_ms, (long long)cx_processor_watermark(task->processor));
+    send_aside(runner, message, runner->config->late_topic, "late_event", errstr);
+  } else if (result == CX_PROCESS_NOMEM) {
+    cx_log(CX_LOG_ERROR, "out of memory processing %s [%d] offset %lld", topic,
+           (int)message->partition, (long long)message->offset);
+    runner->fatal = 1;
+  } else {
+    runner->report->events++;
+  }
+}
+
+/* Flushes the batch's outputs; stores its offsets only when all were acknowledged. */
+static int finish_batch(runner_t *runner) {
+  if (runner->produced) {
+    while (rd_kafka_outq_len(runner->producer) > 0 && !runner->fatal) {
+      rd_kafka_resp_err_t err = rd_kafka_flush(runner->producer, 1000);
+      if (err == RD_KAFKA_RESP_ERR__TIMED_OUT && stop_requested > 1)
+        break;
+      char fatal[256];
+      if (rd_kafka_fatal_error(runner->producer, fatal, sizeof(fatal))) {
+        cx_log(CX_LOG_ERROR, "producer fatal error: %s", fatal);
+        runner->fatal = 1;
+      }
+    }
+    runner->produced = 0;
+  }
+  if (runner->delivery_failures) {
+    cx_log(CX_LOG_ERROR, "%llu output(s) could not be delivered (first: %s); offsets are not "
+           "committed, so a restart processes these messages again",
+           (unsigned long long)runner->delivery_failures, runner->delivery_error);
+    runner->fatal = 1;
+  }
+  if (runner->fatal)
+    return -1;
+  rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(4);
+  for (size_t i = 0; i < runner->task_count; i++) {
+    task_t *task = &runner->tasks[i];
+    if (task->next_offset < 0)
+      continue;
+    rd_kafka_topic_partition_list_add(offsets, task->topic, task->partition)->offset =
+        task->next_offset;
+    task->next_offset = -1;
+  }
+  if (offsets->cnt) {
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(runner->consumer, offsets);
+    if (err && err != RD_KAFKA_RESP_ERR__STATE)
+      cx_log(CX_LOG_WARN, "storing offsets: %s", rd_kafka_err2str(err));
+  }
+  rd_kafka_topic_partition_list_destroy(offsets);
+  return 0;
+}
+
+static rd_kafka_t *new_client(runner_t *runner, rd_kafka_type_t type, const char *const *defaults,
+                              char *errstr, size_t errstr_size) {
+  rd_kafka_conf_t *conf = cx_kafka_conf_new(runner->config, defaults, errstr, errstr_size);
+  if (!conf)
+    return NULL;
+  rd_kafka_conf_set_opaque(conf, runner);
+  if (type == RD_KAFKA_CONSUMER)
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+  else
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, errstr_size);
+  if (!rk)
+    rd_kafka_conf_destroy(conf);
+  return rk;
+}
+
+static int subscribe(runner_t *runner) {
+  char *topics = strdup(runner->config->input_topics);
+  rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(4);
+  char *save = NULL;
+  for (char *name = strtok_r(topics, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+    while (*name == ' ')
+      name++;
+    if (*name)
+      rd_kafka_topic_partition_list_add(list, name, RD_KAFKA_PARTITION_UA);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(runner->consumer, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  free(topics);
+  if (err) {
+    cx_log(CX_LOG_ERROR, "cannot subscribe to %s: %s", runner->config->input_topics,
+           rd_kafka_err2str(err));
+    return -1;
+  }
+  return 0;
+}
+
+int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
+                  cx_report_t *report) {
+  runner_t runner = {0};
+  char errstr[512];
+  char batch_ms[32];
+  int rc = 1;
+  runner.config = config;
+  runner.options = options;
+  runner.report = report;
+  cx_log_set_level((cx_log_level_t)config->log_level);
+  snprintf(batch_ms, sizeof(batch_ms), "%lld", (long long)config->commit_interval_ms);
+
+  const char *consumer_defaults[] = {
+    "group.id", config->application_id,
+    "enable.auto.commit", "true",
+    "enable.auto.offset.store", "false",
+    "auto.offset.reset", "earliest",
+    "partition.assignment.strategy", "cooperative-sticky",
+    "isolation.level", "read_committed",
+    "enable.partition.eof", "false",
+    NULL,
+  };
+  const char *producer_defaults[] = {
+    "enable.idempotence", "true",
+    "acks", "all",
+    "linger.ms", "5",
+    "partitioner", "murmur2_random",
+    "compression.type", "lz4",
+    NULL,
+  };
+  if (cx_codec_new(config, &runner.codec, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream: %s\n", errstr);
+    return 2;
+  }
+  runner.producer = new_client(&runner, RD_KAFKA_PRODUCER, producer_defaults, errstr, sizeof(errstr));
+  if (!runner.producer) {
+    fprintf(stderr, "cxstream: producer: %s\n", errstr);
+    rc = 2;
+    goto done;
+  }
+  runner.consumer = new_client(&runner, RD_KAFKA_CONSUMER, consumer_defaults, errstr, sizeof(errstr));
+  if (!runner.consumer) {
+    fprintf(stderr, "cxstream: consumer: %s\n", errstr);
+    rc = 2;
+    goto done;
+  }
+  rd_kafka_poll_set_consumer(runner.consumer);
+  if (subscribe(&runner))
+    goto done;
+
+  stop_requested = 0;
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  cx_log(CX_LOG_INFO, "consuming %s as group %s", config->input_topics, config->application_id);
+
+  int64_t last_message_ms = cx_clock_mono_ms();
+  while (!stop_requested && !runner.fatal) {
+    int64_t batch_start = cx_clock_mono_ms();
+    cx_codec_set_now(runner.codec, cx_clock_wall_ms());
+    for (int64_t i = 0; i < config->batch_size; i++) {
+      rd_kafka_message_t *message = rd_kafka_consumer_poll(runner.consumer, i == 0 ? 100 : 0);
+      if (!message)
+        break;
+      if (message->err) {
+        if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          cx_log(CX_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(message));
+          char fatal[256];
+          if (rd_kafka_fatal_error(runner.consumer, fatal, sizeof(fatal))) {
+            cx_log(CX_LOG_ERROR, "consumer fatal error: %s", fatal);
+            runner.fatal = 1;
+          }
+        }
+      } else {
+        handle_message(&runner, message);
+        last_message_ms = cx_clock_mono_ms();
+      }
+      rd_kafka_message_destroy(message);
+      if (runner.fatal || cx_clock_mono_ms() - batch_start >= config->commit_interval_ms)
+        break;
+    }
+    rd_kafka_poll(runner.producer, 0);
+    if (finish_batch(&runner))
+      break;
+    cx_report_progress(report, "run", options->stop_after);
+    if (options->stop_after && report->messages >= options->stop_after)
+      break;
+    if (options->stop_after && options->stop_idle_ms &&
+        cx_clock_mono_ms() - last_message_ms > options->stop_idle_ms) {
+      cx_log(CX_LOG_WARN, "no message for %lld ms; stopping with %llu of %llu consumed",
+             (long long)options->stop_idle_ms, (unsigned long long)report->messages,
+             (unsigned long long)options->stop_after);
+      break;
+    }
+  }
+  rc = runner.fatal ? 1 : 0;
+  if (stop_requested)
+    cx_log(CX_LOG_INFO, "stopping: batch finished, committing and leaving the group");
+
+done:
+  if (runner.consumer) {
+    rd_kafka_consumer_close(runner.consumer);
+    rd_kafka_destroy(runner.consumer);
+  }
+  if (runner.producer) {
+    rd_kafka_flush(runner.producer, 10000);
+    rd_kafka_destroy(runner.producer);
+  }
+  while (runner.task_count)
+    drop_task(&runner, runner.tasks[0].topic, runner.tasks[0].partition);
+  free(runner.tasks);
+  cx_buf_free(&runner.value);
+  cx_buf_free(&runner.line);
+  cx_codec_destroy(runner.codec);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  return rc;
+}
+
+int cx_run_main(const cx_config_t *config) {
+  cx_runner_options_t options = {NULL, 0, 0};
+  cx_report_t report;
+  cx_report_start(&report, false);
+  int rc = cx_runner_run(config, &options, &report);
+  cx_report_summary(&report, "run", stderr);
+  return rc;
+}

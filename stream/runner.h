@@ -1,0 +1,26 @@
+/* The production job: a consumer-group member that runs the operators per
+ * assigned partition and writes alerts, dead letters and late events to
+ * Kafka, at least once. `cxstream run` and `cxstream demo` both use it. */
+#ifndef CX_RUNNER_H
+#define CX_RUNNER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "report.h"
+
+typedef struct cx_runner_options_s {
+  FILE *print_alerts;        /* also print each alert as a JSON line here, or NULL */
+  uint64_t stop_after;       /* stop once this many messages were consumed (0 = never) */
+  int64_t stop_idle_ms;      /* with stop_after: give up after this long without messages */
+} cx_runner_options_t;
+
+/* Runs until SIGTERM/SIGINT (or options->stop_after). Returns an exit code. */
+int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
+                  cx_report_t *report);
+
+/* `cxstream run`: cx_runner_run with no options, then a summary. */
+int cx_run_main(const cx_config_t *config);
+
+#endif

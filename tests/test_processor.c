@@ -1,0 +1,254 @@
+/* The three exact rules through the processor: thresholds at their edges,
+ * window bounds, cooldowns, lateness, out-of-order events, determinism. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../operators/processor.h"
+#include "test_helpers.h"
+
+typedef struct captured_s {
+  int count;
+  char rules[64][32];
+  char triggers[64][32];
+  char ids[64][CX_ALERT_ID_LEN + 1];
+  int64_t window_start[64];
+  size_t evidence[64];
+  int score[64];
+  cx_severity_t severity[64];
+} captured_t;
+
+static void capture(const cx_alert_t *alert, void *opaque) {
+  captured_t *c = opaque;
+  assert_true(c->count < 64);
+  snprintf(c->rules[c->count], 32, "%s", alert->rule);
+  snprintf(c->triggers[c->count], 32, "%.*s", (int)alert->trigger_event_id.len,
+           alert->trigger_event_id.ptr);
+  memcpy(c->ids[c->count], alert->alert_id, sizeof(alert->alert_id));
+  c->window_start[c->count] = alert->window_start_ms;
+  c->evidence[c->count] = alert->evidence_count;
+  c->score[c->count] = alert->score;
+  c->severity[c->count] = alert->severity;
+  c->count++;
+}
+
+/* Only the named rule enabled, defaults otherwise. */
+static cx_processor_t *only(cx_rule_t rule) {
+  cx_processor_config_t config;
+  cx_processor_config_default(&config);
+  config.rules.repeat_contact.enabled = rule == CX_RULE_REPEAT_CONTACT;
+  config.rules.long_wait.enabled = rule == CX_RULE_LONG_WAIT;
+  config.rules.abandonment.enabled = rule == CX_RULE_ABANDONMENT;
+  return cx_processor_new(&config);
+}
+
+static void feed(cx_processor_t *p, cx_event_t e, captured_t *c) {
+  assert_int_equal(cx_processor_process(p, &e, capture, c), CX_PROCESS_OK);
+}
+
+static void test_repeat_contact_fires_on_third_contact_within_window(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_REPEAT_CONTACT);
+  feed(p, test_contact("C1", "e1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED, 0), &c);
+  feed(p, test_contact("C1", "e2", H_MS, CX_CHANNEL_CHAT, CX_OUTCOME_COMPLETED, 0), &c);
+  assert_int_equal(c.count, 0);
+  feed(p, test_contact("C1", "e3", 2 * H_MS, CX_CHANNEL_EMAIL, CX_OUTCOME_COMPLETED, 0), &c);
+  assert_int_equal(c.count, 1);
+  assert_string_equal(c.rules[0], "repeat_contact");
+  assert_string_equal(c.triggers[0], "e3");
+  assert_int_equal(c.evidence[0], 3);
+  assert_int_equal(c.window_start[0], 2 * H_MS - 24 * H_MS);
+  assert_int_equal(c.score[0], 50);
+  assert_int_equal(c.severity[0], CX_SEVERITY_MEDIUM);
+  cx_processor_destroy(p);
+}
+
+static void test_repeat_contact_excludes_contact_exactly_24h_before(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_REPEAT_CONTACT);
+  feed(p, test_contact("C1", "e1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C1", "e2", H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C1", "e3", 24 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  assert_int_equal(c.count, 0); /* e1 is at t - 24h: outside (t - 24h, t] */
+  feed(p, test_contact("C1", "e4", 24 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  assert_int_equal(c.count, 1); /* e2, e3, e4; equal timestamps count */
+  assert_string_equal(c.triggers[0], "e4");
+  cx_processor_destroy(p);
+}
+
+static void test_repeat_contact_ignores_unassisted_channels(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_REPEAT_CONTACT);
+  feed(p, test_contact("C1", "e1", 0, CX_CHANNEL_IVR, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C1", "e2", 1, CX_CHANNEL_WEB, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C1", "e3", 2, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C1", "e4", 3, CX_CHANNEL_APP, CX_OUTCOME_NONE, -1), &c);
+  assert_int_equal(c.count, 0);
+  cx_processor_destroy(p);
+}
+
+static void test_cooldown_quiet_until_exactly_24h_after_alert(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_ABANDONMENT);
+  feed(p, test_contact("C1", "a1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  feed(p, test_contact("C1", "a2", 10, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  assert_int_equal(c.count, 1);
+  feed(p, test_contact("C1", "a3", 20, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  feed(p, test_contact("C1", "a4", 10 + 24 * H_MS - 1, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  assert_int_equal(c.count, 1); /* still quiet one ms before the cooldown ends */
+  feed(p, test_contact("C1", "a5", 10 + 24 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  assert_int_equal(c.count, 2); /* at t + cooldown it may fire again */
+  assert_string_equal(c.triggers[1], "a5");
+  cx_processor_destroy(p);
+}
+
+static void test_cooldown_is_per_customer_and_rule(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_config_t config;
+  cx_processor_config_default(&config);
+  cx_processor_t *p = cx_processor_new(&config);
+  /* Two abandoned contacts with long waits: abandonment and long_wait both fire. */
+  feed(p, test_contact("C1", "a1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, 11 * MIN_MS), &c);
+  assert_int_equal(c.count, 1);
+  assert_string_equal(c.rules[0], "long_wait");
+  feed(p, test_contact("C1", "a2", 1000, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, 0), &c);
+  assert_int_equal(c.count, 2);
+  assert_string_equal(c.rules[1], "abandonment");
+  feed(p, test_contact("C2", "b1", 2000, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, 0), &c);
+  feed(p, test_contact("C2", "b2", 3000, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, 0), &c);
+  assert_int_equal(c.count, 3);
+  assert_string_equal(c.triggers[2], "b2");
+  cx_processor_destroy(p);
+}
+
+static void test_long_wait_single_wait_threshold_is_inclusive(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_LONG_WAIT);
+  feed(p, test_contact("C1", "w1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, 10 * MIN_MS - 1), &c);
+  assert_int_equal(c.count, 0);
+  feed(p, test_contact("C2", "w2", 0, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, 10 * MIN_MS), &c);
+  assert_int_equal(c.count, 1);
+  assert_string_equal(c.triggers[0], "w2");
+  cx_processor_destroy(p);
+}
+
+static void test_long_wait_total_of_30_minutes_within_window(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_LONG_WAIT);
+  feed(p, test_contact("C1", "w1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, 9 * MIN_MS), &c);
+  feed(p, test_contact("C1", "w2", H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, 9 * MIN_MS), &c);
+  feed(p, test_contact("C1", "w3", 24 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, 9 * MIN_MS), &c);
+  assert_int_equal(c.count, 0); /* w1 fell out: 18 min */
+  feed(p, test_contact("C1", "w4", 24 * H_MS + 1, CX_CHANNEL_IVR, CX_OUTCOME_NONE, 9 * MIN_MS), &c);
+  assert_int_equal(c.count, 0); /* 27 min */
+  feed(p, test_contact("C1", "w5", 24 * H_MS + 2, CX_CHANNEL_IVR, CX_OUTCOME_NONE, 3 * MIN_MS), &c);
+  assert_int_equal(c.count, 1); /* 30 min, any channel counts */
+  assert_string_equal(c.triggers[0], "w5");
+  assert_int_equal(c.evidence[0], 4);
+  cx_processor_destroy(p);
+}
+
+static void test_abandonment_needs_two_abandoned_within_window(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_ABANDONMENT);
+  feed(p, test_contact("C1", "a1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  feed(p, test_contact("C1", "x", 10, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED, -1), &c);
+  feed(p, test_contact("C1", "a2", 24 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  assert_int_equal(c.count, 0);
+  feed(p, test_contact("C1", "a3", 24 * H_MS + 5, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  assert_int_equal(c.count, 1);
+  cx_processor_destroy(p);
+}
+
+static void test_late_event_is_refused_and_changes_nothing(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_ABANDONMENT);
+  feed(p, test_contact("C1", "a1", 10 * MIN_MS, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  cx_event_t late = test_contact("C1", "late", 10 * MIN_MS - 60001, CX_CHANNEL_PHONE,
+                                 CX_OUTCOME_ABANDONED, -1);
+  assert_int_equal(cx_processor_process(p, &late, capture, &c), CX_PROCESS_LATE);
+  assert_int_equal(c.count, 0);
+  assert_int_equal(cx_processor_stats(p)->late_events, 1);
+  /* Exactly at the watermark is on time. */
+  cx_event_t edge = test_contact("C2", "edge", 10 * MIN_MS - 60000, CX_CHANNEL_PHONE,
+                                 CX_OUTCOME_ABANDONED, -1);
+  assert_int_equal(cx_processor_process(p, &edge, capture, &c), CX_PROCESS_OK);
+  cx_processor_destroy(p);
+}
+
+static void test_out_of_order_within_lateness_counts_in_window(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_REPEAT_CONTACT);
+  feed(p, test_contact("C1", "e3", 30000, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C1", "e1", 10000, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  assert_int_equal(c.count, 0);
+  feed(p, test_contact("C1", "e2", 20000, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  /* Window (20000 - 24h, 20000] holds e1 and e2 only: e3 is later. */
+  assert_int_equal(c.count, 0);
+  feed(p, test_contact("C1", "e4", 40000, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  assert_int_equal(c.count, 1);
+  assert_int_equal(c.evidence[0], 4);
+  cx_processor_destroy(p);
+}
+
+static void test_alert_id_is_deterministic_and_distinct(void **unused) {
+  (void)unused;
+  char a[CX_ALERT_ID_LEN + 1], b[CX_ALERT_ID_LEN + 1], d[CX_ALERT_ID_LEN + 1];
+  cx_alert_make_id(cx_str("C1"), "long_wait", cx_str("e1"), a);
+  cx_alert_make_id(cx_str("C1"), "long_wait", cx_str("e1"), b);
+  cx_alert_make_id(cx_str("C1e"), "long_wait", cx_str("1"), d);
+  assert_string_equal(a, b);
+  assert_string_not_equal(a, d);
+  assert_int_equal(strlen(a), 32);
+}
+
+static void test_idle_customers_are_evicted_without_changing_output(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_ABANDONMENT);
+  char customer[32], id[32];
+  for (int i = 0; i < 1000; i++) {
+    snprintf(customer, sizeof(customer), "C%d", i);
+    snprintf(id, sizeof(id), "e%d", i);
+    feed(p, test_contact(customer, id, (int64_t)i * MIN_MS, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  }
+  assert_int_equal(cx_processor_customer_count(p), 1000);
+  feed(p, test_contact("late-comer", "z1", 100 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  feed(p, test_contact("late-comer", "z2", 100 * H_MS + 1, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  assert_true(cx_processor_customer_count(p) < 10);
+  assert_int_equal(cx_processor_stats(p)->evicted_customers, 1000);
+  assert_int_equal(c.count, 1);
+  cx_processor_destroy(p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_repeat_contact_fires_on_third_contact_within_window),
+    cmocka_unit_test(test_repeat_contact_excludes_contact_exactly_24h_before),
+    cmocka_unit_test(test_repeat_contact_ignores_unassisted_channels),
+    cmocka_unit_test(test_cooldown_quiet_until_exactly_24h_after_alert),
+    cmocka_unit_test(test_cooldown_is_per_customer_and_rule),
+    cmocka_unit_test(test_long_wait_single_wait_threshold_is_inclusive),
+    cmocka_unit_test(test_long_wait_total_of_30_minutes_within_window),
+    cmocka_unit_test(test_abandonment_needs_two_abandoned_within_window),
+    cmocka_unit_test(test_late_event_is_refused_and_changes_nothing),
+    cmocka_unit_test(test_out_of_order_within_lateness_counts_in_window),
+    cmocka_unit_test(test_alert_id_is_deterministic_and_distinct),
+    cmocka_unit_test(test_idle_customers_are_evicted_without_changing_output),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,122 @@
+/* Keyed state: lookups, long keys, contact order, trimming, eviction. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../operators/state.h"
+
+static cx_customer_t *upsert(cx_state_t *s, const char *key) {
+  cx_str_t k = cx_str(key);
+  return cx_state_upsert(s, k, cx_state_hash(k));
+}
+
+static void test_state_upsert_finds_same_customer(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *a = upsert(s, "C1");
+  a->last_event_ms = 42;
+  cx_customer_t *b = upsert(s, "C1");
+  assert_int_equal(b->last_event_ms, 42);
+  assert_int_equal(cx_state_customer_count(s), 1);
+  cx_state_destroy(s);
+}
+
+static void test_state_many_customers_and_long_keys(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  char key[128];
+  for (int i = 0; i < 20000; i++) {
+    snprintf(key, sizeof(key), i % 2 ? "customer-with-a-rather-long-identifier-%d" : "C%d", i);
+    cx_customer_t *c = upsert(s, key);
+    assert_non_null(c);
+    c->last_event_ms = i;
+  }
+  assert_int_equal(cx_state_customer_count(s), 20000);
+  for (int i = 0; i < 20000; i++) {
+    snprintf(key, sizeof(key), i % 2 ? "customer-with-a-rather-long-identifier-%d" : "C%d", i);
+    cx_str_t k = cx_str(key);
+    cx_customer_t *c = cx_state_find(s, k, cx_state_hash(k));
+    assert_non_null(c);
+    assert_int_equal(c->last_event_ms, i);
+    cx_str_t stored = cx_customer_key(c);
+    assert_int_equal(stored.len, strlen(key));
+    assert_memory_equal(stored.ptr, key, stored.len);
+  }
+  cx_state_destroy(s);
+}
+
+static void test_state_contacts_sorted_equal_times_keep_arrival_order(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *c = upsert(s, "C1");
+  assert_int_equal(cx_customer_add_contact(c, 100, 0, 0, cx_str("e1"), INT64_MIN), 0);
+  assert_int_equal(cx_customer_add_contact(c, 300, 0, 0, cx_str("e3"), INT64_MIN), 1);
+  assert_int_equal(cx_customer_add_contact(c, 200, 0, 0, cx_str("e2"), INT64_MIN), 1);
+  assert_int_equal(cx_customer_add_contact(c, 200, 0, 0, cx_str("e2b"), INT64_MIN), 2);
+  const char *expect[] = {"e1", "e2", "e2b", "e3"};
+  for (int i = 0; i < 4; i++) {
+    cx_str_t id = cx_contact_id(&c->contacts[i]);
+    assert_int_equal(id.len, strlen(expect[i]));
+    assert_memory_equal(id.ptr, expect[i], id.len);
+  }
+  cx_state_destroy(s);
+}
+
+static void test_state_trims_contacts_at_or_before_retain_bound(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *c = upsert(s, "C1");
+  char long_id[100];
+  memset(long_id, 'x', sizeof(long_id) - 1);
+  long_id[99] = '\0';
+  cx_customer_add_contact(c, 10, 0, 0, cx_str(long_id), INT64_MIN);
+  cx_customer_add_contact(c, 20, 0, 0, cx_str("b"), INT64_MIN);
+  cx_customer_add_contact(c, 30, 0, 0, cx_str("c"), 20);
+  assert_int_equal(c->contact_count, 1);
+  assert_int_equal(c->contacts[0].at_ms, 30);
+  cx_state_destroy(s);
+}
+
+static void test_state_evicts_idle_customers_only(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  char key[32];
+  for (int i = 0; i < 5000; i++) {
+    snprintf(key, sizeof(key), "C%d", i);
+    cx_customer_t *c = upsert(s, key);
+    c->last_event_ms = i;
+    cx_customer_add_contact(c, i, 0, 0, cx_str("e"), INT64_MIN);
+  }
+  size_t removed = cx_state_evict_idle(s, 2500);
+  assert_int_equal(removed, 2500);
+  assert_int_equal(cx_state_customer_count(s), 2500);
+  for (int i = 0; i < 5000; i++) {
+    snprintf(key, sizeof(key), "C%d", i);
+    cx_str_t k = cx_str(key);
+    cx_customer_t *c = cx_state_find(s, k, cx_state_hash(k));
+    if (i < 2500)
+      assert_null(c);
+    else
+      assert_non_null(c);
+  }
+  /* Reuses freed records. */
+  cx_customer_t *again = upsert(s, "C1");
+  assert_int_equal(again->contact_count, 0);
+  assert_int_equal(cx_state_customer_count(s), 2501);
+  cx_state_destroy(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_state_upsert_finds_same_customer),
+    cmocka_unit_test(test_state_many_customers_and_long_keys),
+    cmocka_unit_test(test_state_contacts_sorted_equal_times_keep_arrival_order),
+    cmocka_unit_test(test_state_trims_contacts_at_or_before_retain_bound),
+    cmocka_unit_test(test_state_evicts_idle_customers_only),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
