@@ -981,8 +981,8 @@ static void plan_episode(cx_journey_t *journey, uint32_t customer) {
 
 /* ---- periods ---- */
 
-/* LSD radix sort of keys (time in period << 32 | plan index) on the 22 time
- * bits; stable, so equal times keep planning order. */
+/* Sorts keys (time in period << 32 | plan index): equal times keep planning
+ * order. LSD radix sort on the 22 time bits, insertion sort when few. */
 static void sort_period(cx_journey_t *journey, int64_t period_start_ms) {
   size_t count = journey->plan_count;
   uint64_t *keys = journey->keys, *scratch = journey->scratch;
@@ -990,6 +990,16 @@ static void sort_period(cx_journey_t *journey, int64_t period_start_ms) {
     int64_t offset_ms = journey->plans[k].at_ms - period_start_ms;
     assert(offset_ms >= 0 && offset_ms < PERIOD_MS);
     keys[k] = (uint64_t)offset_ms << 32 | k;
+  }
+  if (count <= 64) { /* quiet hours: insertion sort beats clearing the counters */
+    for (size_t k = 1; k < count; k++) {
+      uint64_t key = keys[k];
+      size_t at = k;
+      for (; at > 0 && keys[at - 1] > key; at--)
+        keys[at] = keys[at - 1];
+      keys[at] = key;
+    }
+    return;
   }
   for (int shift = 32; shift < 54; shift += 11) {
     size_t counts[2048] = {0};

@@ -468,6 +468,11 @@ static ALWAYS_INLINE const uint8_t *check_union(reader_t *r, const op_t *op, con
 
 static ALWAYS_INLINE const uint8_t *check_value(reader_t *r, const op_t *op, const uint8_t *p,
                                                 size_t depth) {
+  if (op->kind == OP_STRING)
+    return skip_length_prefixed(r, p, "string length");
+  if (op->kind == OP_LONG) {
+    int64_t v; return read_long(r, p, "long", &v);
+  }
   if (op->kind <= OP_ENUM)
     return check_scalar(r, op, p);
   if (op->kind == OP_UNION)

@@ -319,26 +319,13 @@ static cx_err_t import_row(importer_t *imp, const char *path, size_t line_number
   char id[64 + 2 * CX_IMPORT_MAX_FIELD_BYTES];
   snprintf(id, sizeof(id), "anonbank-%.*s-%.*s", (int)f[COL_DATE].len, f[COL_DATE].ptr,
            (int)f[COL_CALL_ID].len, f[COL_CALL_ID].ptr);
+  /* DESIGN.md section 8 fixes the id as anonbank-<date>-<call_id>. The files
+   * reuse a call_id on another VRU line of the same date now and then: such
+   * calls are still written (they are real calls) under the same id, and
+   * counted so the summary says how many ids repeat. */
   size_t *slot = id_slot(imp, id);
-  if (*slot) {
-    cx_str_t vru_line = f[COL_VRU_LINE];
-    size_t plain_len = strlen(id);
-    if (!vru_line.ptr || vru_line.len == 0) {
-      char why[sizeof(id) + 128];
-      snprintf(why, sizeof(why), "event id %s is taken by an earlier call and the row has "
-               "no vru+line to tell them apart", id);
-      report_rejected(imp, path, line_number, why);
-      return CX_OK;
-    }
-    snprintf(id + plain_len, sizeof(id) - plain_len, "-%.*s", (int)vru_line.len, vru_line.ptr);
-    slot = id_slot(imp, id);
-    if (*slot) {
-      char why[sizeof(id) + 128];
-      snprintf(why, sizeof(why), "event id %s is taken: the same call appears twice", id);
-      report_rejected(imp, path, line_number, why);
-      return CX_OK;
-    }
-  }
+  if (*slot)
+    imp->stats.duplicate_ids++;
 
   import_call_t *call = &imp->calls[imp->call_count];
   call->occurred_at_ms = row->occurred_at_ms;
@@ -358,7 +345,9 @@ static cx_err_t import_row(importer_t *imp, const char *path, size_t line_number
       !arena_push(imp, vru_line, &call->vru_line) ||
       !arena_push(imp, priority, &call->priority))
     return CX_ERR_NOMEM;
-  *slot = ++imp->call_count;
+  ++imp->call_count;
+  if (!*slot)
+    *slot = imp->call_count;
 
   if (outcome == CX_OUTCOME_NONE)
     fprintf(stderr,

@@ -6,11 +6,10 @@
  *
  * One row, found by header name (column order does not matter):
  *   event_id    "anonbank-<date>-<call_id>", date as the file writes it
- *               (anonbank-990101-33116). call_id is unique per VRU line only,
- *               so a later call of the same date with the same call_id gets
- *               "-<vru+line>" appended (anonbank-990103-33205-AA0203); if that
- *               is taken too, or the row has no vru+line, the row is rejected.
- *               "Later" is input order among written events.
+ *               (anonbank-990101-33116), exactly as DESIGN.md section 8 says.
+ *               call_id is unique per VRU line only, so a few calls of one
+ *               date share an id; they are all written (real calls) and
+ *               counted in duplicate_ids.
  *   customer_id the id as text: 1 to 20 digits; all zeros = unidentified
  *               (skipped). Anything else ("3.27E+11", where a spreadsheet
  *               rounded the id away) is rejected.
@@ -45,6 +44,7 @@ typedef struct cx_import_stats_s {
   uint64_t skipped_phantom;      /* PHANTOM calls */
   uint64_t skipped_unidentified; /* customer id 0 */
   uint64_t rejected;             /* rows that could not be parsed (each reported on stderr with file:line and why) */
+  uint64_t duplicate_ids;        /* events written whose event_id an earlier event already has */
 } cx_import_stats_t;
 
 /* Reads paths[0 .. path_count) in that order, sorts all their events by

@@ -204,10 +204,11 @@ static int import_command(int argc, char **argv) {
   }
   fprintf(stderr,
           "import: %llu rows, %llu events written to %s, %llu PHANTOM skipped, "
-          "%llu unidentified skipped, %llu rejected\n",
+          "%llu unidentified skipped, %llu rejected, %llu with a repeated event_id\n",
           (unsigned long long)stats.rows, (unsigned long long)stats.events, out,
           (unsigned long long)stats.skipped_phantom,
-          (unsigned long long)stats.skipped_unidentified, (unsigned long long)stats.rejected);
+          (unsigned long long)stats.skipped_unidentified, (unsigned long long)stats.rejected,
+          (unsigned long long)stats.duplicate_ids);
   return 0;
 }
 

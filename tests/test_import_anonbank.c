@@ -393,7 +393,7 @@ static void test_import_finds_columns_by_header_name_not_position(void **state) 
   assert_string_equal(e->vru_line, "");
 }
 
-static void test_import_appends_vru_line_when_call_id_repeats_on_a_date(void **state) {
+static void test_import_keeps_design_event_id_when_call_id_repeats_on_a_date(void **state) {
   fixture_t *fx = *state;
   import_one_capturing_stderr(
       fx, HEADER
@@ -405,13 +405,13 @@ static void test_import_appends_vru_line_when_call_id_repeats_on_a_date(void **s
           "161", "TOVA")
       ROW("AA0203", "33205", "32183741", "2", "PS", "990104", "11:00:00", "10", "AGENT",
           "161", "TOVA"));
-  assert_int_equal(fx->stats.events, 3);
-  assert_int_equal(fx->stats.rejected, 1);
-  assert_string_equal(fx->events[0].event_id, "anonbank-990103-33205-AA0203");
+  assert_int_equal(fx->stats.events, 4);
+  assert_int_equal(fx->stats.rejected, 0);
+  assert_int_equal(fx->stats.duplicate_ids, 2);
+  assert_string_equal(fx->events[0].event_id, "anonbank-990103-33205");
   assert_string_equal(fx->events[1].event_id, "anonbank-990103-33205");
-  assert_string_equal(fx->events[2].event_id, "anonbank-990104-33205");
-  assert_non_null(strstr(fx->captured_stderr,
-                         "calls.txt:4: event id anonbank-990103-33205-AA0203 is taken"));
+  assert_string_equal(fx->events[2].event_id, "anonbank-990103-33205");
+  assert_string_equal(fx->events[3].event_id, "anonbank-990104-33205");
 }
 
 static void test_import_fails_without_a_required_column_and_writes_nothing(void **state) {
@@ -473,7 +473,7 @@ int main(void) {
     T(test_import_reads_crlf_lines_and_ignores_blank_lines),
     T(test_import_reads_last_line_without_newline),
     T(test_import_finds_columns_by_header_name_not_position),
-    T(test_import_appends_vru_line_when_call_id_repeats_on_a_date),
+    T(test_import_keeps_design_event_id_when_call_id_repeats_on_a_date),
     T(test_import_fails_without_a_required_column_and_writes_nothing),
     T(test_import_fails_on_an_empty_file),
     T(test_import_fails_on_a_missing_file),

@@ -58,7 +58,7 @@ def seconds_ms(text):
 
 def read_events(paths):
     """All written events in input order, files in the order given."""
-    events, taken_ids = [], set()
+    events = []
     for path in paths:
         with open(path, "rb") as f:
             data = f.read()
@@ -89,13 +89,8 @@ def read_events(paths):
                 continue                       # rejected
             if row["outcome"] == "PHANTOM" or int(row["customer_id"]) == 0:
                 continue                       # skipped
+            # DESIGN.md section 8: the id may repeat (call_id is unique per VRU line only).
             event_id = f"anonbank-{row['date']}-{row['call_id']}"
-            if event_id in taken_ids:          # call_id is unique per VRU line only
-                vru_line = row.get("vru+line", "")
-                event_id = f"{event_id}-{vru_line}"
-                if not vru_line or event_id in taken_ids:
-                    continue                   # rejected: the same call twice
-            taken_ids.add(event_id)
             events.append(Event(time_ms, event_id, row["customer_id"], wait_ms,
                                 OUTCOMES.get(row["outcome"])))
     events.sort(key=lambda event: event.time_ms)   # stable: equal times keep input order
