@@ -1,9 +1,8 @@
-/* The Avro guard (see avro_guard.h). A schema becomes an array of ops, one
- * per schema node: a record's fields, a union's branches and an array's or
- * map's item are runs of that array found by index, and a named reference
- * copies the op of the type it names, so recursion needs no lookups. The check
- * handles scalars and unions inline and recurses only into records, arrays and
- * maps, which max_depth bounds. */
+/* The Avro guard (see avro_guard.h). A schema becomes an array of ops: a
+ * record's fields, a union's branches and an array's or map's item are runs of
+ * that array found by index, and a named reference copies the op of the type
+ * it names, so recursive types need no lookups. The check handles scalars and
+ * unions inline and recurses only into records, arrays and maps (max_depth). */
 #include "avro_guard.h"
 
 #include <inttypes.h>
@@ -322,7 +321,7 @@ static inline size_t bytes_left(const reader_t *r, const uint8_t *p) {
 
 /* Called once read_varint gave up at p: says which rule the varint broke. */
 static const uint8_t *varint_fail(reader_t *r, const uint8_t *p, const char *what,
-                                  unsigned max_bytes, uint8_t last_byte_max) {
+                                  unsigned max_bytes) {
   unsigned i = 0;
   while (p + i < r->end && i < max_bytes - 1 && (p[i] & 0x80))
     i++;
@@ -332,7 +331,6 @@ static const uint8_t *varint_fail(reader_t *r, const uint8_t *p, const char *wha
   if (p[i] & 0x80)
     return fail(r, CX_ERR_MSG_MALFORMED, "%s at byte %zu is a varint longer than %u bytes",
                 what, offset_of(r, p), max_bytes);
-  (void)last_byte_max;
   return fail(r, CX_ERR_MSG_MALFORMED, "%s at byte %zu does not fit in %u bits",
               what, offset_of(r, p), max_bytes == 10 ? 64u : 32u);
 }
@@ -361,7 +359,7 @@ static ALWAYS_INLINE const uint8_t *read_varint(reader_t *r, const uint8_t *p, c
       return p + i + 1;
     }
   }
-  return varint_fail(r, p, what, max_bytes, last_byte_max);
+  return varint_fail(r, p, what, max_bytes);
 }
 
 static ALWAYS_INLINE const uint8_t *read_long(reader_t *r, const uint8_t *p, const char *what,
@@ -468,11 +466,6 @@ static ALWAYS_INLINE const uint8_t *check_union(reader_t *r, const op_t *op, con
 
 static ALWAYS_INLINE const uint8_t *check_value(reader_t *r, const op_t *op, const uint8_t *p,
                                                 size_t depth) {
-  if (op->kind == OP_STRING)
-    return skip_length_prefixed(r, p, "string length");
-  if (op->kind == OP_LONG) {
-    int64_t v; return read_long(r, p, "long", &v);
-  }
   if (op->kind <= OP_ENUM)
     return check_scalar(r, op, p);
   if (op->kind == OP_UNION)

@@ -1,0 +1,198 @@
+"""Checker for tests/integration/test_run_kafka.sh, against a real broker.
+
+  seed-bad BOOTSTRAP TOPIC SCHEMA_DIR      produce the hostile messages (and one late event)
+  wait BOOTSTRAP GROUP TOPIC TIMEOUT_S     wait until GROUP committed TOPIC's end offsets
+  verify BOOTSTRAP PREFIX OCF SCHEMA_DIR   compare alerts/dead letters/late events with
+                                           what must come out
+
+The expected alerts come from tests/reference/exact_rules.py applied to the
+OCF read with fastavro: nothing of cxstream is used to compute them.
+"""
+import io
+import json
+import struct
+import sys
+import time
+
+import fastavro
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+sys.path.insert(0, __file__.rsplit("/tests/", 1)[0] + "/tests/reference")
+import exact_rules  # noqa: E402
+
+# Each hostile message: key, value builder, expected dead-letter reason.
+BAD = ["garbage", "truncated", "unknown-id", "no-customer", "future", "bad-enum"]
+REASONS = {
+    "garbage": "bad_magic_byte",
+    "truncated": "malformed_avro",
+    "unknown-id": "unknown_schema_id",
+    "no-customer": "missing_customer_id",
+    "future": "bad_timestamp",
+    "bad-enum": "malformed_avro",
+}
+
+
+def schema(schema_dir, name):
+    with open(f"{schema_dir}/{name}") as f:
+        return fastavro.parse_schema(json.load(f))
+
+
+def framed(schema_id, parsed, record):
+    out = io.BytesIO()
+    out.write(b"\0" + struct.pack(">i", schema_id))
+    fastavro.schemaless_writer(out, parsed, record)
+    return out.getvalue()
+
+
+def event(event_id, customer, t, **extra):
+    record = {"event_id": event_id, "customer_id": customer, "occurred_at": t,
+              "channel": "PHONE", "type": "CONTACT", "outcome": None, "case_id": None,
+              "topic": None, "agent_id": None, "wait_ms": None, "handle_ms": None,
+              "sentiment": None, "csat": None, "nps": None, "attributes": {}}
+    record.update(extra)
+    return record
+
+
+def seed_bad(bootstrap, topic, schema_dir):
+    parsed = schema(schema_dir, "interaction_event.avsc")
+    good = framed(1, parsed, event("ok", "C1", 1767571200000))
+    values = {
+        "garbage": b'{"not": "avro"}',
+        "truncated": good[:12],
+        "unknown-id": b"\0\0\0\x03\xe7" + good[5:],
+        "no-customer": framed(1, parsed, event("nc", "", 1767571200000)),
+        "future": framed(1, parsed, event("fut", "C1", int(time.time() * 1000) + 10 * 86400000)),
+    }
+    # bad-enum: a valid event whose channel index is 99 (there are 12 symbols).
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, parsed, event("be", "C1", 1767571200000))
+    body = buf.getvalue()
+    prefix_len = 1 + len("be") + 1 + len("C1")          # two strings
+    t_len = len(zigzag(1767571200000))
+    idx = prefix_len + t_len
+    values["bad-enum"] = b"\0\0\0\0\x01" + body[:idx] + zigzag(99) + body[idx + 1:]
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for key in BAD:
+        producer.produce(topic, key=key.encode(), value=values[key],
+                         headers=[("origin", b"integration-test")])
+    # A late event: a known customer, a day before everything else. Its key
+    # pins it to that customer's partition, whose watermark is far ahead.
+    late = framed(1, parsed, event("late-1", "C000001", 1767571200000 - 86400000))
+    producer.produce(topic, key=b"C000001", value=late, headers=[("origin", b"late")])
+    assert producer.flush(30) == 0, "could not produce the hostile messages"
+
+
+def zigzag(n):
+    n = (n << 1) ^ (n >> 63)
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def end_offsets(consumer, topic):
+    meta = consumer.list_topics(topic, timeout=10)
+    parts = [TopicPartition(topic, p) for p in meta.topics[topic].partitions]
+    return {tp.partition: consumer.get_watermark_offsets(tp, timeout=10)[1] for tp in parts}, parts
+
+
+def wait(bootstrap, group, topic, timeout_s):
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                         "enable.auto.commit": False})
+    deadline = time.time() + float(timeout_s)
+    ends, parts = end_offsets(consumer, topic)
+    committed = {}
+    while time.time() < deadline:
+        committed = {tp.partition: tp.offset for tp in consumer.committed(parts, timeout=10)}
+        if all(committed.get(p, -1) >= end for p, end in ends.items()):
+            consumer.close()
+            print(f"group {group} committed the end offsets {ends}")
+            return
+        time.sleep(1)
+    consumer.close()
+    sys.exit(f"timed out: committed {committed}, end offsets {ends}")
+
+
+def read_all(bootstrap, topic):
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"reader-{time.time()}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                         "isolation.level": "read_committed"})
+    ends, parts = end_offsets(consumer, topic)
+    consumer.assign([TopicPartition(topic, p, 0) for p in ends])
+    messages, remaining = [], {p: e for p, e in ends.items() if e > 0}
+    deadline = time.time() + 60
+    while remaining and time.time() < deadline:
+        message = consumer.poll(1.0)
+        if message is None or message.error():
+            continue
+        messages.append(message)
+        if message.offset() + 1 >= remaining.get(message.partition(), 0):
+            remaining.pop(message.partition(), None)
+    consumer.close()
+    assert not remaining, f"could not read {topic} to its end: {remaining}"
+    return messages
+
+
+def verify(bootstrap, prefix, ocf, schema_dir):
+    failures = []
+    with open(ocf, "rb") as f:
+        events = list(fastavro.reader(f))
+    expected = exact_rules.alerts(events)
+    alert_schema = schema(schema_dir, "alert.avsc")
+    got = []
+    for message in read_all(bootstrap, f"{prefix}.alerts"):
+        value = message.value()
+        if value[0] != 0 or struct.unpack(">i", value[1:5])[0] != 2:
+            failures.append(f"alert not framed with the alert schema id: {value[:5]!r}")
+            continue
+        alert = fastavro.schemaless_reader(io.BytesIO(value[5:]), alert_schema)
+        if message.key().decode() != alert["customer_id"]:
+            failures.append(f"alert key {message.key()!r} is not its customer_id")
+        t = alert["event_time"]
+        t = int(round(t.timestamp() * 1000)) if hasattr(t, "timestamp") else t
+        got.append((alert["customer_id"], alert["rule"], alert["trigger_event_id"], t))
+    if sorted(got) != sorted(expected):
+        missing = sorted(set(expected) - set(got))[:5]
+        extra = sorted(set(got) - set(expected))[:5]
+        failures.append(f"alerts differ: expected {len(expected)}, got {len(got)}; "
+                        f"missing e.g. {missing}; unexpected e.g. {extra}")
+    if len(got) != len(set(got)):
+        failures.append(f"{len(got) - len(set(got))} duplicate alerts")
+
+    dead = read_all(bootstrap, f"{prefix}.dlq")
+    seen = {}
+    for message in dead:
+        headers = {k: (v.decode() if v else "") for k, v in (message.headers() or [])}
+        key = message.key().decode()
+        seen[key] = headers.get("__cxstream.errors.reason")
+        if headers.get("origin") != "integration-test":
+            failures.append(f"dead letter {key} lost its original headers: {headers}")
+        for name in ("message", "topic", "partition", "offset", "timestamp"):
+            if not headers.get(f"__cxstream.errors.{name}"):
+                failures.append(f"dead letter {key} has no __cxstream.errors.{name} header")
+        if headers.get("__cxstream.errors.topic") != f"{prefix}.interactions":
+            failures.append(f"dead letter {key} names the wrong source topic")
+    want = {key: REASONS[key] for key in BAD}
+    if seen != want:
+        failures.append(f"dead letters {seen} != expected {want}")
+
+    late = read_all(bootstrap, f"{prefix}.late")
+    late_keys = [m.key().decode() for m in late]
+    if late_keys != ["C000001"]:
+        failures.append(f"late events {late_keys} != ['C000001']")
+
+    if failures:
+        print("\n".join("FAIL: " + f for f in failures))
+        sys.exit(1)
+    print(f"ok: {len(got)} alerts equal the reference, {len(dead)} dead letters with "
+          f"reasons and origin, {len(late)} late event")
+
+
+if __name__ == "__main__":
+    command, args = sys.argv[1], sys.argv[2:]
+    {"seed-bad": seed_bad, "wait": wait, "verify": verify}[command](*args)

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Integration test of `cxstream run` against a real Apache Kafka broker
+# (deploy/kafka-local.sh): generated journeys plus hostile messages go into a
+# 3-partition topic; cxstream consumes them as a group member; the alerts
+# topic must hold exactly the alerts an independent reference computes, the
+# dead-letter topic every hostile message with its reason and original
+# headers, the late topic the one late event; SIGTERM must commit and exit 0.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CXSTREAM=${CXSTREAM:-build/cxstream}
+BOOTSTRAP=127.0.0.1:${KAFKA_PORT:-9092}
+prefix="it-run-$$-$(date +%s)"
+work=$(mktemp -d)
+started_broker=0
+pid=""
+
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  if [ "$started_broker" = 1 ]; then deploy/kafka-local.sh stop >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if ! deploy/kafka-local.sh status >/dev/null 2>&1; then
+  deploy/kafka-local.sh start
+  started_broker=1
+fi
+deploy/kafka-local.sh create-topic "$prefix.interactions:3" "$prefix.alerts:1" \
+  "$prefix.dlq:1" "$prefix.late:1"
+
+build/cxstream-gen --customers 1500 --days 3 --seed 11 -o "$work/events.avro"
+"$CXSTREAM" produce --input-file "$work/events.avro" --topic "$prefix.interactions" \
+  -X kafka.bootstrap.servers="$BOOTSTRAP"
+python3 tests/integration/run_check.py seed-bad "$BOOTSTRAP" "$prefix.interactions" schemas
+
+cat > "$work/cxstream.conf" <<CONF
+application.id=$prefix
+input.topics=$prefix.interactions
+output.alerts.topic=$prefix.alerts
+output.dlq.topic=$prefix.dlq
+output.late.topic=$prefix.late
+kafka.bootstrap.servers=$BOOTSTRAP
+processing.batch.size=500
+CONF
+"$CXSTREAM" run -c "$work/cxstream.conf" 2>"$work/run.log" &
+pid=$!
+
+python3 tests/integration/run_check.py wait "$BOOTSTRAP" "$prefix" "$prefix.interactions" 120 \
+  || { tail -30 "$work/run.log"; exit 1; }
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+pid=""
+if [ "$rc" -ne 0 ]; then
+  echo "cxstream run exited $rc after SIGTERM (expected 0)"; tail -30 "$work/run.log"; exit 1
+fi
+grep -q "dead letter" "$work/run.log" || { echo "dead letters were not logged"; exit 1; }
+python3 tests/integration/run_check.py verify "$BOOTSTRAP" "$prefix" "$work/events.avro" schemas
