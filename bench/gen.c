@@ -65,7 +65,7 @@ static const char usage_text[] =
   "  -o, --output FILE  write an Avro object container file\n"
   "  --topic T          produce to Kafka topic T: key customer_id, value Confluent\n"
   "                     framing + Avro binary, timestamp occurred_at, partitioner\n"
-  "                     murmur2_random (as Java clients)\n"
+  "                     murmur2_random (as Java clients), idempotent\n"
   "  -X kafka.K=V       librdkafka property K (default bootstrap.servers=127.0.0.1:9092)\n"
   "  --schema-id N      schema id in the Confluent frame (default 1)\n"
   "  --schema-dir DIR   directory of interaction_event.avsc (default schemas)\n"
@@ -395,8 +395,12 @@ static int producer_open(producer_t *producer, const options_t *options) {
   }
 
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  /* Idempotence keeps each partition in produce order through retries (a
+   * fresh topic answers the first batches with retriable errors), so every
+   * customer's "seq" arrives in order; -X may override any of these. */
   if (rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:9092", errstr, sizeof(errstr)) ||
-      rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr, sizeof(errstr))) {
+      rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr, sizeof(errstr)) ||
+      rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof(errstr))) {
     fprintf(stderr, "cxstream-gen: librdkafka: %s\n", errstr);
     rd_kafka_conf_destroy(conf);
     return 1;

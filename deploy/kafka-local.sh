@@ -305,7 +305,7 @@ show_log_tail() {
 cmd_start() {
     mkdir -p "$KAFKA_LOCAL_DIR"
     exec 9>"$KAFKA_LOCAL_DIR/.lock"
-    flock 9
+    flock -w 300 9 || die "another kafka-local.sh holds $KAFKA_LOCAL_DIR/.lock for 300s"
     local pid libs tpl t0 deadline
     pid="$(running_pid)"
     if [[ -n "$pid" ]]; then
@@ -336,7 +336,7 @@ cmd_start() {
         -Dkafka.logs.dir="$LOG_DIR" \
         -Dlog4j2.configurationFile="$CONF_DIR/log4j2.properties" \
         -cp "$libs/*" kafka.Kafka "$CONF_DIR/server.properties" \
-        </dev/null >"$STDOUT_LOG" 2>&1 &
+        </dev/null >"$STDOUT_LOG" 2>&1 9>&- &
     pid=$!
     echo "$pid" >"$PID_FILE"
     deadline=$((SECONDS + KAFKA_START_TIMEOUT))
@@ -598,7 +598,7 @@ main() {
         install)
             mkdir -p "$KAFKA_LOCAL_DIR"
             exec 9>"$KAFKA_LOCAL_DIR/.lock"
-            flock 9
+            flock -w 300 9 || die "another kafka-local.sh holds the lock"
             say "jars in $(install_kafka)"
             ;;
         -h | --help | help) usage ;;

@@ -3,6 +3,7 @@
  * writer schema to the event's fields once (cx_event_layout_t). */
 #include "ocf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,14 @@ cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
     free(reader);
     return err;
   }
+  FILE *probe = fopen(path, "rb");
+  if (!probe) {
+    snprintf(errstr, errstr_size, "cannot open %s: %s", path, strerror(errno));
+    avro_schema_decref(reader->reader_schema);
+    free(reader);
+    return CX_ERR_IO;
+  }
+  fclose(probe);
   if (avro_file_reader(path, &reader->file)) {
     snprintf(errstr, errstr_size, "cannot open %s as an Avro object container file: %s",
              path, avro_strerror());

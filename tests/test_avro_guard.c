@@ -625,6 +625,17 @@ static void test_rejects_trailing_bytes_after_the_datum(void **state) {
   fixture_done(&f);
 }
 
+static void test_check_takes_a_null_buffer_only_when_empty(void **state) {
+  (void)state;
+  fixture_t f;
+  fixture_init_json(&f, "\"null\"", NULL);
+  assert_int_equal(cx_avro_guard_check(f.guard, NULL, 0, f.errstr, sizeof(f.errstr)), CX_OK);
+  assert_int_equal(cx_avro_guard_check(f.guard, NULL, 5, f.errstr, sizeof(f.errstr)), CX_ERR_INVALID_ARG);
+  assert_int_equal(cx_avro_guard_check(NULL, "", 0, f.errstr, sizeof(f.errstr)), CX_ERR_INVALID_ARG);
+  assert_int_equal(cx_avro_guard_check(f.guard, "x", 1, NULL, 0), CX_ERR_MSG_TRAILING);
+  fixture_done(&f);
+}
+
 static void test_rejects_union_branch_out_of_range(void **state) {
   (void)state;
   fixture_t f;
@@ -778,8 +789,8 @@ static void test_rejects_recursive_schema_deeper_than_max_depth(void **state) {
   assert_string_equal(f.errstr, "union at byte 9 nests 10 deep, more than the limit of 9");
   fixture_done(&f);
 
-  /* With the default depth of 32, 16 nodes pass and 17 do not, even when the
-   * 17 are hand-made and would exhaust any recursive reader given more. */
+  /* With the default depth of 32, 16 nodes pass and 17 do not; a hand-made
+   * list of 2048 nodes stops at the limit too, long before its end. */
   fixture_init_json(&f, linked_list_schema, NULL);
   len = encode_linked_list(&f, 16, buf, sizeof(buf));
   assert_guard(&f, buf, len, CX_OK);
@@ -1006,6 +1017,7 @@ int main(void) {
     cmocka_unit_test(test_accepts_negative_block_count_followed_by_matching_byte_size),
     cmocka_unit_test(test_rejects_block_byte_size_that_is_negative_too_large_or_wrong),
     cmocka_unit_test(test_rejects_trailing_bytes_after_the_datum),
+    cmocka_unit_test(test_check_takes_a_null_buffer_only_when_empty),
     cmocka_unit_test(test_rejects_union_branch_out_of_range),
     cmocka_unit_test(test_rejects_overlong_varints),
     cmocka_unit_test(test_rejects_boolean_byte_2),
