@@ -42,8 +42,7 @@ typedef struct options_s {
   const char *schema_dir;        /* --schema-dir DIR */
   int32_t schema_id;             /* --schema-id N */
   bool schema_id_given;          /* --schema-id was on the command line */
-  const char *kafka_keys[MAX_KAFKA_PROPERTIES];   /* -X kafka.<key>=..., without "kafka." */
-  const char *kafka_values[MAX_KAFKA_PROPERTIES]; /* and their values */
+  const char *kafka_properties[MAX_KAFKA_PROPERTIES]; /* "<key>=<value>" of -X kafka.* */
   size_t kafka_count;            /* -X properties given */
 } options_t;
 
@@ -61,7 +60,7 @@ static const char usage_text[] =
   "  --seed N           random seed (default 1): same seed and flags, same events\n"
   "  --start T          first instant: ISO 8601 (2026-01-05, 2026-01-05T08:00:00Z,\n"
   "                     2026-01-05T10:00:00.000+02:00) or epoch milliseconds\n"
-  "                     (default 2026-01-05T00:00:00Z)\n"
+  "                     (digits only; default 2026-01-05T00:00:00Z)\n"
   "  -o, --output FILE  write an Avro object container file\n"
   "  --topic T          produce to Kafka topic T: key customer_id, value Confluent\n"
   "                     framing + Avro binary, timestamp occurred_at, partitioner\n"
@@ -73,7 +72,7 @@ static const char usage_text[] =
   "  --version          show the version\n"
   "\n"
   "Prints a one-line summary on stderr. Exit status: 0 success, 1 runtime\n"
-  "error (I/O, Kafka delivery), 2 bad command line.\n";
+  "error (I/O, Kafka delivery), 2 bad command line, 130 interrupted.\n";
 
 /* Prints "cxstream-gen: <message> (see cxstream-gen --help)"; returns 2. */
 __attribute__((format(printf, 1, 2)))
@@ -140,7 +139,7 @@ static bool take_digits(const char **cursor, int digits, int *out) {
 /* YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|(+|-)HH[:]MM], or epoch ms (digits only). */
 static bool parse_time(const char *text, int64_t *out_ms) {
   uint64_t epoch_ms;
-  if (parse_u64(text, 0, (uint64_t)CX_JOURNEY_MAX_START_MS, &epoch_ms) && !strchr(text, '-')) {
+  if (parse_u64(text, 0, (uint64_t)CX_JOURNEY_MAX_START_MS, &epoch_ms)) {
     *out_ms = (int64_t)epoch_ms;
     return true;
   }
@@ -292,8 +291,7 @@ static int parse_options(int argc, char **argv, options_t *options) {
       if (options->kafka_count == MAX_KAFKA_PROPERTIES)
         return usage_error("-X '%s': too many -X options (at most %d)", value,
                            MAX_KAFKA_PROPERTIES);
-      options->kafka_keys[options->kafka_count] = value + 6;
-      options->kafka_values[options->kafka_count++] = eq + 1;
+      options->kafka_properties[options->kafka_count++] = value + 6;
     } else if (!strcmp(flag, "--schema-id")) {
       if (!parse_u64(value, 0, INT32_MAX, &number))
         return usage_error("--schema-id: '%s': expected an integer from 0 to %d", value,
@@ -387,8 +385,10 @@ static int producer_open(producer_t *producer, const options_t *options) {
   }
   producer->buffer_size = 4096;
   producer->buffer = malloc(producer->buffer_size);
-  producer->writer = avro_writer_memory((const char *)producer->buffer + CX_FRAME_HEADER_BYTES,
-                                        (int64_t)(producer->buffer_size - CX_FRAME_HEADER_BYTES));
+  if (producer->buffer)
+    producer->writer =
+        avro_writer_memory((const char *)producer->buffer + CX_FRAME_HEADER_BYTES,
+                           (int64_t)(producer->buffer_size - CX_FRAME_HEADER_BYTES));
   if (!producer->buffer || !producer->writer) {
     fprintf(stderr, "cxstream-gen: out of memory\n");
     return 1;
@@ -406,12 +406,12 @@ static int producer_open(producer_t *producer, const options_t *options) {
     return 1;
   }
   for (size_t k = 0; k < options->kafka_count; k++) {
-    const char *key = options->kafka_keys[k];
-    const char *eq = strchr(key, '=');
+    const char *property = options->kafka_properties[k];
+    const char *eq = strchr(property, '=');
     char name[256];
-    snprintf(name, sizeof(name), "%.*s", (int)(eq - key), key);
-    if (rd_kafka_conf_set(conf, name, options->kafka_values[k], errstr, sizeof(errstr))) {
-      fprintf(stderr, "cxstream-gen: -X kafka.%s: %s\n", key, errstr);
+    snprintf(name, sizeof(name), "%.*s", (int)(eq - property), property);
+    if (rd_kafka_conf_set(conf, name, eq + 1, errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream-gen: -X kafka.%s: %s\n", property, errstr);
       rd_kafka_conf_destroy(conf);
       return EXIT_USAGE;
     }
@@ -554,9 +554,10 @@ int main(int argc, char **argv) {
 
   char errstr[512];
   cx_journey_t *journey = NULL;
-  if (cx_journey_new(&options.journey, &journey, errstr, sizeof(errstr))) {
+  cx_err_t err = cx_journey_new(&options.journey, &journey, errstr, sizeof(errstr));
+  if (err) {
     fprintf(stderr, "cxstream-gen: %s\n", errstr);
-    return EXIT_USAGE;
+    return err == CX_ERR_CONFIG ? EXIT_USAGE : 1;
   }
 
   cx_ocf_writer_t *ocf = NULL;

@@ -142,6 +142,8 @@ typedef struct planned_s {
   uint8_t flags;          /* PLANNED_* */
 } planned_t;
 
+_Static_assert(sizeof(planned_t) == 40, "planned_t is meant to stay 40 bytes");
+
 /* An event planned for a later period, waiting in the heap. */
 typedef struct pending_s {
   planned_t event;        /* the planned event */
@@ -165,6 +167,7 @@ typedef struct persona_s {
   uint32_t app_per_mille;     /* share of digital sessions in the app, rest web */
   cx_channel_t favourite;     /* preferred assisted channel */
   bool frustrated;            /* one of the frustrated minority */
+  uint32_t leaves_s;          /* s after start_ms from which activity drops; NEVER */
 } persona_t;
 
 typedef struct rng_s {
@@ -227,8 +230,10 @@ static bool rng_chance(rng_t *rng, uint32_t per_mille) {
 }
 
 /* -ln(u) for u uniform in (0, 1], from plain double arithmetic (no libm), so
- * it gives the same bits on every IEEE-754 machine: u = x * 2^-53 with
- * x = m * 2^e, m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s) as a series. */
+ * it gives the same bits on every IEEE-754 machine as long as multiply-adds
+ * are not fused (-std=c11 implies -ffp-contract=off): u = x * 2^-53 with
+ * x = m * 2^e, m in [sqrt(1/2), sqrt(2)), ln m = 2 atanh(s) as a series
+ * (within 2e-15 of libm's log). */
 static double neg_log_unit(uint64_t random) {
   uint64_t x = (random >> 11) + 1;
   int e = 63 - __builtin_clzll(x);
@@ -278,6 +283,12 @@ static persona_t persona_of(const cx_journey_t *journey, uint32_t customer) {
                             ? (uint32_t)(6 * MINUTE + rng_below(&rng, 14 * MINUTE))
                             : (uint32_t)(10 * MINUTE + rng_below(&rng, 20 * MINUTE));
   persona.app_per_mille = rng_below(&rng, 1001);
+  /* Some frustrated customers drift away: at a random moment of the period
+   * their activity drops to a fraction (what engagement_drop looks for). */
+  persona.leaves_s = NEVER;
+  if (persona.frustrated && rng_chance(&rng, 400))
+    persona.leaves_s = rng_below(&rng, journey->end_s < 365 * 86400u ? journey->end_s
+                                                                     : 365 * 86400u);
   uint32_t r = rng_below(&rng, 100);
   persona.favourite = r < 40   ? CX_CHANNEL_PHONE
                       : r < 62 ? CX_CHANNEL_CHAT
@@ -287,6 +298,15 @@ static persona_t persona_of(const cx_journey_t *journey, uint32_t customer) {
                       : r < 92 ? CX_CHANNEL_SOCIAL
                                : CX_CHANNEL_STORE;
   return persona;
+}
+
+/* The persona as it is at now_s: after leaves_s, a fraction of the activity. */
+static void persona_at(persona_t *persona, uint32_t now_s) {
+  if (now_s < persona->leaves_s)
+    return;
+  persona->digital_per_kday = persona->digital_per_kday / 8 + 1;
+  persona->service_per_kday = persona->service_per_kday / 2 + 1;
+  persona->trouble_per_kday = 0;
 }
 
 static uint32_t episodes_per_kday(const persona_t *persona) {
@@ -967,6 +987,7 @@ static void plan_episode(cx_journey_t *journey, uint32_t customer) {
                                                           state->next_s)},
                        persona_of(journey, customer), customer};
   persona_t *persona = &episode.persona;
+  persona_at(persona, state->next_s);
   int64_t at_ms = journey->config.start_ms + (int64_t)state->next_s * SECOND +
                   rng_below(&episode.rng, 1000);
   uint32_t r = rng_below(&episode.rng, episodes_per_kday(persona));
@@ -1041,10 +1062,8 @@ static bool next_period(cx_journey_t *journey) {
     uint32_t next = state->link;
     if (next != NO_CUSTOMER)
       __builtin_prefetch(&journey->customers[next]);
-    if (state->next_s / PERIOD_S == journey->period) {
-      while (state->next_s != NEVER && state->next_s / PERIOD_S == journey->period)
-        plan_episode(journey, customer);
-    }
+    while (state->next_s != NEVER && state->next_s / PERIOD_S == journey->period)
+      plan_episode(journey, customer);
     if (state->next_s != NEVER)
       calendar_insert(journey, customer); /* a later lap of the ring, or a later period */
     customer = next;
@@ -1132,16 +1151,17 @@ static void fill_event(cx_journey_t *journey, const planned_t *planned, cx_event
   event->has_nps = planned->nps >= 0;
   event->nps = event->has_nps ? planned->nps : 0;
 
+  static const cx_str_t seq_key = {"seq", 3}, session_key = {"session", 7};
   size_t count = 0;
   end = put_u64(journey->seq, state->seq);
-  event->attribute_keys[count] = cx_str("seq");
+  event->attribute_keys[count] = seq_key;
   event->attribute_values[count++] = slice(journey->seq, end);
   if (planned->session) {
     char *s = journey->session;
     *s++ = 'S';
     for (int shift = 28; shift >= 0; shift -= 4)
       *s++ = hex[(planned->session >> shift) & 15];
-    event->attribute_keys[count] = cx_str("session");
+    event->attribute_keys[count] = session_key;
     event->attribute_values[count++] = slice(journey->session, s);
   }
   if (planned->detail) {
@@ -1206,6 +1226,7 @@ cx_err_t cx_journey_new(const cx_journey_config_t *config, cx_journey_t **out,
   for (uint32_t customer = 0; customer < config->customers; customer++) {
     customer_t *state = &journey->customers[customer];
     persona_t persona = persona_of(journey, customer);
+    persona_at(&persona, 0);
     rng_t rng = {journey->seed_key ^ mix64(0x6669727374ULL + customer)};
     state->seq = 0;
     state->cases = 0;
@@ -1241,12 +1262,14 @@ bool cx_journey_next(cx_journey_t *journey, cx_event_t *event) {
   /* The buffer is read in time order, that is at random: fetch ahead the
    * records and the customers' states the next calls will touch. */
   size_t cursor = journey->cursor++;
+  const uint64_t *keys = journey->keys;
   if (cursor + PREFETCH_AHEAD < journey->plan_count)
-    __builtin_prefetch(&journey->plans[journey->keys[cursor + PREFETCH_AHEAD] & 0xffffffffu]);
-  if (cursor + PREFETCH_AHEAD / 2 < journey->plan_count)
-    __builtin_prefetch(&journey->customers[journey->plans[journey->keys[cursor + PREFETCH_AHEAD / 2] &
-                                                          0xffffffffu].customer]);
-  const planned_t *planned = &journey->plans[journey->keys[cursor] & 0xffffffffu];
+    __builtin_prefetch(&journey->plans[keys[cursor + PREFETCH_AHEAD] & 0xffffffffu]);
+  if (cursor + PREFETCH_AHEAD / 2 < journey->plan_count) {
+    const planned_t *soon = &journey->plans[keys[cursor + PREFETCH_AHEAD / 2] & 0xffffffffu];
+    __builtin_prefetch(&journey->customers[soon->customer]);
+  }
+  const planned_t *planned = &journey->plans[keys[cursor] & 0xffffffffu];
   fill_event(journey, planned, event);
   return true;
 }

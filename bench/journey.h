@@ -1,10 +1,27 @@
 /* The journey generator: synthetic omnichannel customer journeys, emitted as
- * InteractionEvents in event-time order and deterministic per seed. Each
- * customer is a Poisson process of episodes (app/web sessions, service
- * contacts, and for a frustrated minority, multi-hour "trouble" bursts); an
- * episode is planned whole when it starts, and events are released one hour
- * of event time at a time, sorted, so memory grows with customers and with
- * the events of one hour, never with the whole stream. Pure logic, no I/O. */
+ * InteractionEvents in event-time order and deterministic per seed. Pure
+ * logic, no I/O.
+ *
+ * Each customer is a Poisson process of episodes, thinned at night. Activity
+ * is skewed: digital rates follow a power law (half the customers have an
+ * app/web episode every ten days or so, one in 128 about twenty a day).
+ * Episodes are app/web sessions (clicks, sometimes failed logins, errors,
+ * rage clicks, purchases), service needs (IVR/app/web self-service that
+ * sometimes FAILS and is followed by an assisted contact, contacts on every
+ * assisted channel with queue waits, patience and abandonment, transfers,
+ * escalations, cases that resolve hours to days later and sometimes reopen,
+ * surveys with CSAT/NPS/sentiment, payment failures, technician visits and
+ * missed appointments, reviews, complaints, cancellation intents) and, for
+ * the 7% of "frustrated" customers, trouble bursts: 3 to 6 contacts within
+ * hours across channels with long waits, abandonments and transfers, then
+ * bad surveys, complaints or cancellation intents. Some frustrated customers
+ * also drift away (activity drops to an eighth) at a random moment. With the
+ * section 6 rules, over a week about 7% of customers meet repeat_contact,
+ * 3-4% long_wait and 2% abandonment.
+ *
+ * An episode is planned whole when it starts; events are released one hour
+ * of event time at a time, sorted, so memory grows with customers (16 bytes
+ * each) and with the events of one hour, never with the whole stream. */
 #ifndef CX_JOURNEY_H
 #define CX_JOURNEY_H
 
@@ -23,7 +40,8 @@
 typedef struct cx_journey_config_s {
   uint64_t customers; /* customers C000001.. ; 1 .. CX_JOURNEY_MAX_CUSTOMERS */
   uint64_t events;    /* stop after this many events; 0 = all of the days */
-  uint32_t days;      /* simulated days; 0 = unbounded (needs events > 0) */
+  uint32_t days;      /* simulated days; 0 = unbounded (needs events > 0); also
+                       * spreads the moments some frustrated customers leave */
   uint64_t seed;      /* same seed, same config => same events */
   int64_t start_ms;   /* first instant simulated, ms since the epoch (UTC) */
 } cx_journey_config_t;
@@ -39,11 +57,13 @@ cx_err_t cx_journey_new(const cx_journey_config_t *config, cx_journey_t **journe
                         char *errstr, size_t errstr_size);
 
 /* Next event in event-time order (non-decreasing occurred_at); returns false
- * at the end (or when memory ran out: cx_journey_stats() says). The event's strings point into the generator and stay valid
- * until the next call. Every event carries the attribute "seq": the
- * customer's 1-based event number, without gaps. When days is set, the
- * stream stops at start_ms + days; when events is set, after that many
- * events (a prefix of the stream the same seed gives without the limit). */
+ * at the end, or when memory ran out (cx_journey_stats() says which). The
+ * event's strings point into the generator and stay valid until the next
+ * call. Every event carries the attribute "seq": the customer's 1-based
+ * event number, without gaps. When days is set, the stream stops at
+ * start_ms + days; when events is set, after that many events (a prefix of
+ * the stream the same config gives without the limit). Equal times keep
+ * planning order; event_id is "gen-<seed>-<n>" with n counting from 1. */
 bool cx_journey_next(cx_journey_t *journey, cx_event_t *event);
 
 typedef struct cx_journey_stats_s {

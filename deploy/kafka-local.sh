@@ -77,7 +77,8 @@ Environment:
   KAFKA_ADMIN=jvm   topic commands use Kafka's TopicCommand instead of the
                     faster Python confluent_kafka admin client
 
-Logs: \$KAFKA_LOCAL_DIR/logs/server.log (broker), logs/kafka.out (JVM stdout/stderr).
+Logs: \$KAFKA_LOCAL_DIR/logs/server.log (broker), logs/kafka.out (JVM stdout/stderr);
+the previous start's logs are kept as *.prev.
 EOF
 }
 
@@ -268,9 +269,17 @@ running_pid() {
     [[ -f "$PID_FILE" ]] || return 0
     pid="$(cat "$PID_FILE" 2>/dev/null || true)"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; then
+    if alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'; then
         echo "$pid"
     fi
+}
+
+# True while the process exists and is not a zombie waiting to be reaped.
+alive() {  # pid
+    local state
+    kill -0 "$1" 2>/dev/null || return 1
+    state="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null || true)"
+    [[ "$state" != Z && "$state" != X ]]
 }
 
 port_open() {  # port
@@ -327,7 +336,9 @@ cmd_start() {
         rm -f "$DATA_DIR/.complete"
     fi
     write_configs "$DATA_DIR"
-    : >"$STDOUT_LOG"
+    # The previous run's logs stay as *.prev.
+    [[ -f "$SERVER_LOG" ]] && mv -f "$SERVER_LOG" "$SERVER_LOG.prev"
+    [[ -f "$STDOUT_LOG" ]] && mv -f "$STDOUT_LOG" "$STDOUT_LOG.prev"
     # setsid: the broker gets its own session and process group, so it
     # survives this shell and stop can signal the whole group.
     # shellcheck disable=SC2086
@@ -341,7 +352,7 @@ cmd_start() {
     echo "$pid" >"$PID_FILE"
     deadline=$((SECONDS + KAFKA_START_TIMEOUT))
     until broker_ready; do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! alive "$pid"; then
             rm -f "$PID_FILE"
             show_log_tail
             die "the broker exited during startup"
@@ -368,7 +379,7 @@ cmd_stop() {
     fi
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     deadline=$((SECONDS + KAFKA_STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null; do
+    while alive "$pid"; do
         if ((SECONDS >= deadline)); then
             say "no exit after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
             kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true

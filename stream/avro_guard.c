@@ -449,7 +449,7 @@ static ALWAYS_INLINE const uint8_t *check_union(reader_t *r, const op_t *op, con
   const uint8_t *at = p;
   int64_t index = 0;
   if (depth > r->max_depth)
-    return fail(r, CX_ERR_MSG_TOO_LARGE, "union at byte %zu nests %zu deep, more than the limit of %zu",
+    return fail(r, CX_ERR_MSG_LIMIT, "union at byte %zu nests %zu deep, more than the limit of %zu",
                 offset_of(r, at), depth, r->max_depth);
   if (!(p = read_long(r, p, "union index", &index)))
     return NULL;
@@ -504,7 +504,7 @@ static const uint8_t *check_blocks(reader_t *r, const op_t *op, const uint8_t *p
       block_start = p;
     }
     if (items > r->elements_left)
-      return fail(r, CX_ERR_MSG_TOO_LARGE,
+      return fail(r, CX_ERR_MSG_LIMIT,
                   "%s block of %" PRIu64 " items at byte %zu takes the message past its limit of %zu elements",
                   name, items, offset_of(r, at), r->max_elements);
     if (item_min_bytes && items > bytes_left(r, p) / item_min_bytes)
@@ -537,7 +537,7 @@ static const uint8_t *check_nested(reader_t *r, const op_t *op, const uint8_t *p
   if (op->kind == OP_UNION)
     return check_union(r, op, p, depth);
   if (depth > r->max_depth)
-    return fail(r, CX_ERR_MSG_TOO_LARGE, "%s at byte %zu nests %zu deep, more than the limit of %zu",
+    return fail(r, CX_ERR_MSG_LIMIT, "%s at byte %zu nests %zu deep, more than the limit of %zu",
                 op->kind == OP_RECORD ? "record" : op->kind == OP_MAP ? "map" : "array",
                 offset_of(r, p), depth, r->max_depth);
   if (op->kind != OP_RECORD)

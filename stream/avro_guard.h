@@ -17,7 +17,7 @@
 
 typedef struct cx_avro_guard_limits_s {
   size_t max_message_bytes; /* whole body larger than this: CX_ERR_MSG_TOO_LARGE */
-  size_t max_elements;      /* array items plus map entries in one message */
+  size_t max_elements;      /* array items plus map entries in one message: CX_ERR_MSG_LIMIT */
   size_t max_depth;         /* nesting of records, arrays, maps and unions; 1..CX_AVRO_GUARD_DEPTH_CEILING */
 } cx_avro_guard_limits_t;
 
@@ -42,8 +42,8 @@ void cx_avro_guard_destroy(cx_avro_guard_t *guard);
  * and sizes within the bytes left, enum indexes and union branches in range,
  * booleans 0 or 1, array and map blocks (a negative count is followed by the
  * block's byte size, which must match), and the limits. Returns
- * CX_ERR_MSG_TOO_LARGE when the body or its element count or nesting exceeds a
- * limit, CX_ERR_MSG_MALFORMED for bytes that are not such a datum,
+ * CX_ERR_MSG_TOO_LARGE when the body exceeds max_message_bytes,
+ * CX_ERR_MSG_LIMIT when its element count or nesting exceeds a limit, CX_ERR_MSG_MALFORMED for bytes that are not such a datum,
  * CX_ERR_MSG_TRAILING when bytes are left after it; errstr then gets a
  * sentence with the byte offset. Reads buf only; the guard is not changed, so
  * several threads may check with one guard at once. Strings are not checked

@@ -19,6 +19,7 @@
   X(MSG_UNKNOWN_SCHEMA, "unknown_schema_id",   "message names a schema id that is not known") \
   X(MSG_INCOMPATIBLE,   "incompatible_schema", "writer schema cannot be read as an InteractionEvent") \
   X(MSG_TOO_LARGE,      "message_too_large",   "message larger than input.message.max.bytes") \
+  X(MSG_LIMIT,          "limit_exceeded",      "message has more array/map elements or deeper nesting than allowed") \
   X(MSG_MALFORMED,      "malformed_avro",      "bytes are not valid Avro for the writer schema") \
   X(MSG_TRAILING,       "trailing_bytes",      "bytes left over after the Avro record") \
   X(MSG_NO_CUSTOMER,    "missing_customer_id", "customer_id is empty") \

@@ -528,11 +528,11 @@ static void test_rejects_array_of_16m_nulls_beyond_max_elements(void **state) {
   /* One block of 2^24 nulls (count zig-zags to 2^25), then the end. */
   const uint8_t nulls[] = {0x80, 0x80, 0x80, 0x10, 0x00};
   fixture_init_json(&f, "{\"type\":\"array\",\"items\":\"null\"}", NULL);
-  assert_guard(&f, nulls, sizeof(nulls), CX_ERR_MSG_TOO_LARGE);
+  assert_guard(&f, nulls, sizeof(nulls), CX_ERR_MSG_LIMIT);
   assert_non_null(strstr(f.errstr, "16777216 items at byte 0"));
   /* Two blocks of 2^23 in 8 bytes plus the end: the sum counts. */
   const uint8_t two_blocks[] = {0x80, 0x80, 0x80, 0x08, 0x80, 0x80, 0x80, 0x08, 0x00};
-  assert_guard(&f, two_blocks, sizeof(two_blocks), CX_ERR_MSG_TOO_LARGE);
+  assert_guard(&f, two_blocks, sizeof(two_blocks), CX_ERR_MSG_LIMIT);
   fixture_done(&f);
 
   cx_avro_guard_limits_t limits;
@@ -556,7 +556,7 @@ static void test_counts_elements_across_blocks_and_nested_containers(void **stat
   expect_valid_and_every_prefix_rejected(&f, five, sizeof(five));
   /* Same, but the second map comes in two blocks of 2 and 1: 6 in all. */
   const uint8_t six[] = {0x04, 0x02, 0x02, 'a', 0x00, 0x04, 0x02, 'a', 0x02, 'b', 0x02, 0x02, 'c', 0x00, 0x00};
-  assert_guard(&f, six, sizeof(six), CX_ERR_MSG_TOO_LARGE);
+  assert_guard(&f, six, sizeof(six), CX_ERR_MSG_LIMIT);
   assert_non_null(strstr(f.errstr, "limit of 5 elements"));
   fixture_done(&f);
 }
@@ -599,7 +599,7 @@ static void test_rejects_block_byte_size_that_is_negative_too_large_or_wrong(voi
   assert_non_null(strstr(f.errstr, "declares 3 bytes but its items take 2"));
   /* Count INT64_MIN, whose magnitude does not fit in int64. */
   const uint8_t most_negative[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x00};
-  assert_guard(&f, most_negative, sizeof(most_negative), CX_ERR_MSG_TOO_LARGE);
+  assert_guard(&f, most_negative, sizeof(most_negative), CX_ERR_MSG_LIMIT);
   fixture_done(&f);
 }
 
@@ -778,14 +778,14 @@ static void test_rejects_recursive_schema_deeper_than_max_depth(void **state) {
   limits.max_depth = 8;
   fixture_init_json(&f, linked_list_schema, &limits);
   size_t len = encode_linked_list(&f, 5, buf, sizeof(buf));
-  assert_guard(&f, buf, len, CX_ERR_MSG_TOO_LARGE);
+  assert_guard(&f, buf, len, CX_ERR_MSG_LIMIT);
   assert_string_equal(f.errstr, "record at byte 8 nests 9 deep, more than the limit of 8");
   fixture_done(&f);
 
   limits.max_depth = 9;
   fixture_init_json(&f, linked_list_schema, &limits);
   len = encode_linked_list(&f, 5, buf, sizeof(buf));
-  assert_guard(&f, buf, len, CX_ERR_MSG_TOO_LARGE);
+  assert_guard(&f, buf, len, CX_ERR_MSG_LIMIT);
   assert_string_equal(f.errstr, "union at byte 9 nests 10 deep, more than the limit of 9");
   fixture_done(&f);
 
@@ -795,13 +795,13 @@ static void test_rejects_recursive_schema_deeper_than_max_depth(void **state) {
   len = encode_linked_list(&f, 16, buf, sizeof(buf));
   assert_guard(&f, buf, len, CX_OK);
   len = encode_linked_list(&f, 17, buf, sizeof(buf));
-  assert_guard(&f, buf, len, CX_ERR_MSG_TOO_LARGE);
+  assert_guard(&f, buf, len, CX_ERR_MSG_LIMIT);
   uint8_t deep[MAX_MESSAGE];
   for (size_t i = 0; i < sizeof(deep); i += 2) {
     deep[i] = 0x00;
     deep[i + 1] = 0x02;
   }
-  assert_guard(&f, deep, sizeof(deep), CX_ERR_MSG_TOO_LARGE);
+  assert_guard(&f, deep, sizeof(deep), CX_ERR_MSG_LIMIT);
   fixture_done(&f);
 }
 
@@ -936,7 +936,7 @@ static void mutate_and_compare_with_avro(fixture_t *f, const uint8_t *valid, siz
       copy[pos] = (uint8_t)byte;
       cx_err_t err = run_guard(f, copy, len);
       assert_true(err == CX_OK || err == CX_ERR_MSG_MALFORMED || err == CX_ERR_MSG_TRAILING ||
-                  err == CX_ERR_MSG_TOO_LARGE);
+                  err == CX_ERR_MSG_TOO_LARGE || err == CX_ERR_MSG_LIMIT);
       if (err == CX_OK) {
         ++*accepted;
         if (!avro_reads_exactly(f, copy, len))
@@ -955,7 +955,7 @@ static void mutate_and_compare_with_avro(fixture_t *f, const uint8_t *valid, siz
       mutated_len = random_below(len + 1);
     cx_err_t err = run_guard(f, copy, mutated_len);
     assert_true(err == CX_OK || err == CX_ERR_MSG_MALFORMED || err == CX_ERR_MSG_TRAILING ||
-                err == CX_ERR_MSG_TOO_LARGE);
+                err == CX_ERR_MSG_TOO_LARGE || err == CX_ERR_MSG_LIMIT);
     if (err == CX_OK) {
       ++*accepted;
       assert_true(avro_reads_exactly(f, copy, mutated_len));
