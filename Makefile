@@ -31,6 +31,9 @@ ASAN_TESTS := $(patsubst tests/%.c,build/asan/%,$(TEST_SRC))
 LIB_OBJ      := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 ASAN_LIB_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
 
+# Keep test objects between runs (they are not intermediate files to delete).
+.SECONDARY:
+
 .PHONY: all run test unit-test asan-test integration-test golden-test deps clean
 all: build/cxstream build/cxstream-gen
 

@@ -274,6 +274,30 @@ static void test_codec_encodes_alert_readable_with_alert_schema(void **state) {
   avro_schema_decref(schema);
 }
 
+/* input.format=raw: bare Avro binary with the configured writer schema. */
+static void test_codec_decodes_raw_avro_with_configured_writer_schema(void **state) {
+  fixture_t *f = *state;
+  char errstr[512];
+  cx_config_t *config = cx_config_new();
+  assert_int_equal(cx_config_set(config, "input.format", "raw", errstr, sizeof(errstr)), CX_OK);
+  assert_int_equal(cx_config_set(config, "input.writer.schema", "schemas/interaction_event.avsc",
+                                 errstr, sizeof(errstr)), CX_OK);
+  cx_codec_t *raw = NULL;
+  assert_int_equal(cx_codec_new(config, &raw, errstr, sizeof(errstr)), CX_OK);
+  cx_event_t in = sample(), out;
+  cx_codec_encode_event(f->codec, &in, &f->buf, errstr, sizeof(errstr));
+  /* The same body without the 5-byte frame. */
+  assert_int_equal(cx_codec_decode(raw, f->buf.data + 5, f->buf.len - 5, &out, errstr,
+                                   sizeof(errstr)), CX_OK);
+  assert_memory_equal(out.customer_id.ptr, "C42", 3);
+  assert_int_equal(out.outcome, CX_OUTCOME_ABANDONED);
+  /* A framed message is not raw Avro: its extra header bytes do not parse. */
+  assert_int_not_equal(cx_codec_decode(raw, f->buf.data, f->buf.len, &out, errstr,
+                                       sizeof(errstr)), CX_OK);
+  cx_codec_destroy(raw);
+  cx_config_destroy(config);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_codec_roundtrips_confluent_framed_event),
@@ -288,6 +312,7 @@ int main(void) {
     cmocka_unit_test(test_codec_rejects_nan_sentiment_and_out_of_range_scores),
     cmocka_unit_test(test_codec_resolves_older_writer_schema),
     cmocka_unit_test(test_codec_encodes_alert_readable_with_alert_schema),
+    cmocka_unit_test(test_codec_decodes_raw_avro_with_configured_writer_schema),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
