@@ -90,9 +90,11 @@ static bool required(int field_index) {
   return field_index <= F_TYPE;
 }
 
+/* Maps each writer symbol to the reader enum value whose name(value) equals
+ * it, for values offset .. offset + name_count - 1; others get fallback. */
 static cx_err_t map_symbols(avro_schema_t writer_enum, int8_t *out, int *count,
-                            const char *const *names, int name_count, int fallback, int offset,
-                            char *errstr, size_t errstr_size) {
+                            const char *(*name)(int value), int name_count, int fallback,
+                            int offset, char *errstr, size_t errstr_size) {
   int symbols = avro_schema_enum_number_of_symbols(writer_enum);
   if (symbols > CX_EVENT_LAYOUT_MAX_SYMBOLS) {
     snprintf(errstr, errstr_size, "enum %s has more than %d symbols",
@@ -103,28 +105,16 @@ static cx_err_t map_symbols(avro_schema_t writer_enum, int8_t *out, int *count,
   for (int i = 0; i < symbols; i++) {
     const char *symbol = avro_schema_enum_get(writer_enum, i);
     out[i] = (int8_t)fallback;
-    for (int k = 0; k < name_count; k++)
-      if (symbol && !strcmp(symbol, names[k]))
-        out[i] = (int8_t)(k + offset);
+    for (int k = offset; k < offset + name_count; k++)
+      if (symbol && !strcmp(symbol, name(k)))
+        out[i] = (int8_t)k;
   }
   return CX_OK;
 }
 
-static const char *const channel_symbols[] = {
-#define CX__X(name) #name,
-  CX_CHANNEL_MAP(CX__X)
-#undef CX__X
-};
-static const char *const type_symbols[] = {
-#define CX__X(name) #name,
-  CX_EVENT_TYPE_MAP(CX__X)
-#undef CX__X
-};
-static const char *const outcome_symbols[] = {
-#define CX__X(name) #name,
-  CX_OUTCOME_MAP(CX__X)
-#undef CX__X
-};
+static const char *channel_name(int value) { return cx_channel_name((cx_channel_t)value); }
+static const char *type_name(int value) { return cx_event_type_name((cx_event_type_t)value); }
+static const char *outcome_name(int value) { return cx_outcome_name((cx_outcome_t)value); }
 
 static avro_schema_t unlink_schema(avro_schema_t schema) {
   while (schema && avro_typeof(schema) == AVRO_LINK)
@@ -181,13 +171,13 @@ cx_err_t cx_event_layout_init(cx_event_layout_t *layout, avro_schema_t writer_sc
     field->type = avro_typeof(type);
     cx_err_t err = CX_OK;
     if (f == F_CHANNEL)
-      err = map_symbols(type, layout->channel_of, &layout->channel_symbols, channel_symbols,
+      err = map_symbols(type, layout->channel_of, &layout->channel_symbols, channel_name,
                         CX_CHANNEL__COUNT, CX_CHANNEL_OTHER, 0, errstr, errstr_size);
     else if (f == F_TYPE)
-      err = map_symbols(type, layout->type_of, &layout->type_symbols, type_symbols,
+      err = map_symbols(type, layout->type_of, &layout->type_symbols, type_name,
                         CX_EVENT_TYPE__COUNT, CX_EVENT_OTHER, 0, errstr, errstr_size);
     else if (f == F_OUTCOME)
-      err = map_symbols(type, layout->outcome_of, &layout->outcome_symbols, outcome_symbols,
+      err = map_symbols(type, layout->outcome_of, &layout->outcome_symbols, outcome_name,
                         CX_OUTCOME__COUNT - 1, -1, 1, errstr, errstr_size);
     else if (f == F_ATTRIBUTES &&
              avro_typeof(unlink_schema(avro_schema_map_values(type))) != AVRO_STRING) {
