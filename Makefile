@@ -61,8 +61,9 @@ build/asan/cxstream: build/asan/obj/stream/main.o $(ASAN_LIB_OBJ)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
 KAFKA ?=
+# stdout carries only the alerts (JSON lines); the summary goes to stderr.
 run: deps all
-	build/cxstream demo $(if $(KAFKA),-X kafka.bootstrap.servers=$(KAFKA))
+	@build/cxstream demo $(if $(KAFKA),-X kafka.bootstrap.servers=$(KAFKA))
 
 deps:
 	@deploy/install-deps.sh

@@ -233,7 +233,9 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
     /* Not ours any more (revoked in this poll): it will be consumed again by the new owner. */
     return;
   }
-  runner->report->messages++;
+  /* Rates count from the first message, not from joining the group. */
+  if (runner->report->messages++ == 0)
+    runner->report->started_mono_ms = cx_clock_mono_ms();
   task->next_offset = message->offset + 1;
   char errstr[512];
   cx_event_t event;
