@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the CMocka unit tests (release build, then ASan+UBSan
-# build), the golden replay test (both builds) and the integration tests
-# against a real broker. Prints one line per program and a final
+# build), the golden replay test and the integration tests against a real
+# broker (each with both builds of cxstream). Prints one line per program and a final
 # "N passed, N failed" line counting test cases; exits 1 if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -59,7 +59,9 @@ for script in tests/golden/*.sh; do
 done
 if [ "${CX_SKIP_INTEGRATION:-0}" != 1 ]; then
   for script in tests/integration/*.sh; do
-    [ -f "$script" ] && run_script "$script" bash "$script"
+    [ -f "$script" ] || continue
+    run_script "$script" bash "$script"
+    run_script "$script (asan)" env CXSTREAM=build/asan/cxstream bash "$script"
   done
 fi
 
