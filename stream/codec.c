@@ -43,6 +43,7 @@ struct cx_codec_s {
   avro_value_iface_t *alert_iface; /* generic class of alert.avsc */
   avro_value_t alert_value;        /* reused */
   avro_writer_t writer;            /* memory writer, re-pointed per message */
+  cx_buf_t scratch;                /* NUL-terminated copies of borrowed strings */
 };
 
 static void entry_release(writer_entry_t *entry) {
@@ -207,6 +208,7 @@ fail:
 void cx_codec_destroy(cx_codec_t *codec) {
   if (!codec)
     return;
+  cx_buf_free(&codec->scratch);
   if (codec->writer)
     avro_writer_free(codec->writer);
   if (codec->reader)
@@ -341,14 +343,14 @@ cx_err_t cx_codec_encode_alert(cx_codec_t *codec, const cx_alert_t *alert,
                                size_t errstr_size) {
   avro_value_t *record = &codec->alert_value;
   avro_value_t field, element, sub;
-  cx_buf_t scratch = {0};
+  cx_buf_t *scratch = &codec->scratch;
   int rc = 0;
   size_t index = 0;
 
   rc |= avro_value_get_by_name(record, "alert_id", &field, NULL) ||
         avro_value_set_string(&field, alert->alert_id);
   rc |= avro_value_get_by_name(record, "customer_id", &field, NULL) ||
-        set_string(&field, alert->customer_id, &scratch);
+        set_string(&field, alert->customer_id, scratch);
   rc |= avro_value_get_by_name(record, "rule", &field, NULL) ||
         avro_value_set_string(&field, alert->rule);
   rc |= avro_value_get_by_name(record, "kind", &field, NULL) ||
@@ -358,7 +360,7 @@ cx_err_t cx_codec_encode_alert(cx_codec_t *codec, const cx_alert_t *alert,
   rc |= avro_value_get_by_name(record, "score", &field, NULL) ||
         avro_value_set_int(&field, alert->score);
   rc |= avro_value_get_by_name(record, "trigger_event_id", &field, NULL) ||
-        set_string(&field, alert->trigger_event_id, &scratch);
+        set_string(&field, alert->trigger_event_id, scratch);
   rc |= avro_value_get_by_name(record, "event_time", &field, NULL) ||
         avro_value_set_long(&field, alert->event_time_ms);
   rc |= avro_value_get_by_name(record, "window_start", &field, NULL) ||
@@ -379,7 +381,7 @@ cx_err_t cx_codec_encode_alert(cx_codec_t *codec, const cx_alert_t *alert,
         avro_value_reset(&field);
   for (size_t i = 0; !rc && i < alert->evidence_count; i++)
     rc |= avro_value_append(&field, &element, &index) ||
-          set_string(&element, alert->evidence[i], &scratch);
+          set_string(&element, alert->evidence[i], scratch);
   rc |= avro_value_get_by_name(record, "emitted_at", &field, NULL);
   if (!rc) {
     if (emitted_at_ms < 0)
@@ -387,7 +389,7 @@ cx_err_t cx_codec_encode_alert(cx_codec_t *codec, const cx_alert_t *alert,
     else
       rc |= avro_value_set_branch(&field, 1, &sub) || avro_value_set_long(&sub, emitted_at_ms);
   }
-  cx_buf_free(&scratch);
+  cx_buf_free(scratch);
   if (rc) {
     snprintf(errstr, errstr_size, "cannot fill the alert record: %s", avro_strerror());
     return CX_ERR_SCHEMA;
