@@ -40,6 +40,8 @@ typedef struct cx_alert_s {
   cx_reason_t reasons[CX_ALERT_MAX_REASONS]; /* why */
   size_t evidence_count;       /* evidence ids used */
   cx_str_t evidence[CX_ALERT_MAX_EVIDENCE];  /* event ids, oldest first (the latest ones when more) */
+  const char *recommended_action; /* from rules.<rule>.action or actions.<kind>.<band>; "" = none */
+  const char *action_channel;  /* the customer's preferred channel for the action, or NULL */
 } cx_alert_t;
 
 typedef void (cx_alert_cb_t)(const cx_alert_t *alert, void *opaque);

@@ -1,20 +1,33 @@
-/* One partition's operators (see processor.h). Eviction is exact: a customer
- * is dropped only when no later on-time event could see its contacts or its
- * cooldowns, i.e. when it has been idle longer than the largest window or
- * cooldown plus the lateness, so evicting never changes what is emitted. */
+/* One partition's operators (see processor.h).
+ *
+ * Per event: the watermark decides late or not; the customer's shared logs
+ * take the event; every enabled detector looks at it and those that fire add
+ * their weight to the customer's score; then, in rule order, each hit becomes
+ * an alert unless its (customer, rule) cooldown is running (a higher band
+ * than the rule's last alert breaks the cooldown where the rule allows it).
+ * Alerts carry the kind's score, its band as severity, and the action for
+ * that kind and band. Then due timers fire the same way, and the profile
+ * operator sees the customer. Eviction is exact: a customer is dropped only
+ * when it has been idle longer than any window, timer or cooldown plus the
+ * lateness, so evicting never changes what is emitted. */
 #include "processor.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "scores.h"
 #include "state.h"
+#include "timers.h"
 #include "watermark.h"
 
 struct cx_processor_s {
   cx_processor_config_t config;  /* copy */
   cx_watermark_t watermark;      /* this partition's event time */
   cx_state_t *state;             /* customers */
-  int64_t retain_ms;             /* contacts older than newest - retain_ms are dropped */
+  cx_timers_t *timers;           /* event-time timers */
+  cx_customer_t *timer_customer; /* whose timers detectors set right now */
+  int nomem;                     /* a timer could not be stored */
+  int64_t retain_ms;             /* log entries older than newest - retain_ms are dropped */
   int64_t evict_idle_ms;         /* customers idle longer than this are evicted */
   int64_t last_sweep_watermark;  /* watermark at the last eviction sweep */
   cx_processor_stats_t stats;    /* counters */
@@ -23,6 +36,14 @@ struct cx_processor_s {
 void cx_processor_config_default(cx_processor_config_t *config) {
   config->lateness_ms = 60 * 1000;
   cx_rules_config_default(&config->rules);
+  cx_scores_config_default(&config->scores);
+  cx_profile_config_default(&config->profiles);
+}
+
+static void derive_horizons(cx_processor_t *processor) {
+  int64_t lateness = processor->watermark.lateness_ms;
+  processor->retain_ms = cx_rules_retention_ms(&processor->config.rules) + lateness;
+  processor->evict_idle_ms = cx_rules_idle_horizon_ms(&processor->config.rules) + lateness;
 }
 
 cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
@@ -32,15 +53,12 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
   processor->config = *config;
   cx_watermark_init(&processor->watermark, config->lateness_ms);
   processor->state = cx_state_new();
-  if (!processor->state) {
-    free(processor);
+  processor->timers = cx_timers_new();
+  if (!processor->state || !processor->timers) {
+    cx_processor_destroy(processor);
     return NULL;
   }
-  int64_t window = cx_rules_max_window_ms(&config->rules);
-  int64_t cooldown = cx_rules_max_cooldown_ms(&config->rules);
-  processor->retain_ms = window + processor->watermark.lateness_ms;
-  processor->evict_idle_ms = (window > cooldown ? window : cooldown) +
-                             processor->watermark.lateness_ms;
+  derive_horizons(processor);
   processor->last_sweep_watermark = CX_WATERMARK_NONE;
   return processor;
 }
@@ -48,8 +66,25 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
 void cx_processor_destroy(cx_processor_t *processor) {
   if (!processor)
     return;
+  cx_timers_destroy(processor->timers);
   cx_state_destroy(processor->state);
   free(processor);
+}
+
+void cx_processor_reconfigure(cx_processor_t *processor, const cx_processor_config_t *config) {
+  int64_t lateness = processor->config.lateness_ms;
+  processor->config = *config;
+  processor->config.lateness_ms = lateness;
+  derive_horizons(processor);
+}
+
+static void set_timer(void *opaque, cx_rule_t rule, int64_t fire_ms, uint64_t payload) {
+  cx_processor_t *processor = opaque;
+  cx_customer_t *customer = processor->timer_customer;
+  cx_timer_t timer = {fire_ms, 0, payload, cx_state_index_of(processor->state, customer),
+                      customer->generation, (uint8_t)rule};
+  if (cx_timers_push(processor->timers, &timer))
+    processor->nomem = 1;
 }
 
 static void maybe_evict(cx_processor_t *processor) {
@@ -70,8 +105,133 @@ static void maybe_evict(cx_processor_t *processor) {
       cx_state_evict_idle(processor->state, watermark - processor->evict_idle_ms);
 }
 
+/* Consent to profiling from a CONSENT event's "consent" attribute. */
+static void apply_consent(cx_customer_t *customer, const cx_event_t *event) {
+  size_t shown = event->attribute_count < CX_EVENT_MAX_ATTRIBUTES ? event->attribute_count
+                                                                  : CX_EVENT_MAX_ATTRIBUTES;
+  for (size_t i = 0; i < shown; i++) {
+    cx_str_t key = event->attribute_keys[i], value = event->attribute_values[i];
+    if (key.len != 7 || memcmp(key.ptr, "consent", 7))
+      continue;
+    if (value.len == 17 && !memcmp(value.ptr, "profiling_granted", 17))
+      customer->consent = CX_CONSENT_GRANTED;
+    else if (value.len == 19 && !memcmp(value.ptr, "profiling_withdrawn", 19))
+      customer->consent = CX_CONSENT_WITHDRAWN;
+  }
+}
+
+static uint64_t hash_or_zero(cx_str_t s) {
+  return s.ptr && s.len ? cx_state_hash(s) : 0;
+}
+
+static long log_interaction(cx_processor_t *processor, cx_customer_t *customer,
+                            const cx_event_t *event) {
+  if (event->type != CX_EVENT_CONTACT && event->type != CX_EVENT_SELF_SERVICE &&
+      event->type != CX_EVENT_TRANSFER)
+    return -1;
+  cx_interaction_t entry;
+  memset(&entry, 0, sizeof(entry));
+  entry.at_ms = event->occurred_at_ms;
+  entry.wait_ms = event->has_wait_ms && event->wait_ms > 0 ? event->wait_ms : 0;
+  entry.handle_ms = event->has_handle_ms && event->handle_ms > 0 ? event->handle_ms : 0;
+  entry.case_hash = hash_or_zero(event->case_id);
+  entry.topic_hash = hash_or_zero(event->topic);
+  entry.type = (uint8_t)event->type;
+  entry.channel = (uint8_t)event->channel;
+  entry.outcome = (uint8_t)event->outcome;
+  if (cx_channel_is_assisted(event->channel))
+    entry.flags |= CX_INTERACTION_ASSISTED;
+  if (event->outcome == CX_OUTCOME_ABANDONED)
+    entry.flags |= CX_INTERACTION_ABANDONED;
+  int64_t newest = customer->last_event_ms > entry.at_ms ? customer->last_event_ms : entry.at_ms;
+  return cx_customer_add_interaction(customer, &entry, event->event_id,
+                                     newest - processor->retain_ms);
+}
+
+static void init_alert(cx_alert_t *alert) {
+  memset(alert, 0, sizeof(*alert));
+}
+
+/* Turns a detector hit into an alert unless its cooldown holds it back.
+ * Returns true when it was emitted. */
+static bool finish_alert(cx_processor_t *processor, cx_customer_t *customer, cx_rule_t rule,
+                         int64_t t, cx_alert_t *alert, const cx_outputs_t *outputs) {
+  const cx_rules_config_t *rules = &processor->config.rules;
+  const cx_scores_config_t *scores = &processor->config.scores;
+  const cx_detector_t *detector = &cx_detectors[rule];
+  double score = cx_scores_value(customer, detector->kind);
+  cx_severity_t band = cx_scores_band(scores, score);
+  if (t < customer->quiet_until_ms[rule] &&
+      !(rules->common[rule].realert_on_higher_band && band > customer->alerted_band[rule])) {
+    processor->stats.suppressed[rule]++;
+    return false;
+  }
+  int64_t cooldown = rules->common[rule].cooldown_ms;
+  customer->quiet_until_ms[rule] = t > INT64_MAX - cooldown ? INT64_MAX : t + cooldown;
+  customer->alerted_band[rule] = (uint8_t)band;
+  if (detector->kind == CX_KIND_FRUSTRATION && t > customer->last_frustration_alert_ms)
+    customer->last_frustration_alert_ms = t;
+
+  double sum = 0;
+  for (size_t i = 0; i < alert->reason_count; i++)
+    sum += alert->reasons[i].weight;
+  for (size_t i = 0; i < alert->reason_count; i++)
+    alert->reasons[i].weight = sum > 0 ? alert->reasons[i].weight / sum : 0;
+  alert->rule = detector->name;
+  alert->kind = detector->kind;
+  alert->customer_id = cx_customer_key(customer);
+  alert->score = (int)(score + 0.5);
+  alert->severity = band;
+  alert->recommended_action = rules->common[rule].action[0]
+                                  ? rules->common[rule].action
+                                  : scores->actions[detector->kind][band];
+  alert->action_channel = cx_customer_preferred_channel(customer);
+  if (customer->consent == CX_CONSENT_WITHDRAWN)
+    alert->evidence_count = 0; /* data minimisation: only what the service team needs */
+  cx_alert_make_id(alert->customer_id, alert->rule, alert->trigger_event_id, alert->alert_id);
+  processor->stats.alerts[rule]++;
+  outputs->alert(alert, outputs->opaque);
+  return true;
+}
+
+static void maybe_profile(cx_processor_t *processor, cx_customer_t *customer, int64_t t,
+                          bool alerted, const cx_outputs_t *outputs) {
+  if (!outputs->profile || !processor->config.profiles.enabled)
+    return;
+  cx_profile_t profile;
+  if (cx_profile_update(&processor->config.profiles, &processor->config.scores, customer, t,
+                        alerted, &profile)) {
+    processor->stats.profiles++;
+    outputs->profile(&profile, outputs->opaque);
+  }
+}
+
+static void fire_timers(cx_processor_t *processor, const cx_outputs_t *outputs) {
+  int64_t watermark = cx_watermark_current(&processor->watermark);
+  cx_timer_sink_t sink = {set_timer, processor};
+  cx_timer_t timer;
+  while (cx_timers_pop_due(processor->timers, watermark, &timer)) {
+    cx_customer_t *customer = cx_state_at(processor->state, timer.record, timer.generation);
+    const cx_detector_t *detector = &cx_detectors[timer.rule];
+    if (!customer || !detector->on_timer || !processor->config.rules.common[timer.rule].enabled)
+      continue;
+    processor->stats.timers_fired++;
+    processor->timer_customer = customer;
+    cx_timer_input_t input = {customer, timer.fire_ms, timer.payload};
+    cx_alert_t alert;
+    init_alert(&alert);
+    if (!detector->on_timer(&processor->config.rules, &input, &sink, &alert))
+      continue;
+    cx_scores_decay(customer, timer.fire_ms, processor->config.scores.half_life_ms);
+    cx_scores_add(customer, detector->rule, processor->config.rules.common[timer.rule].weight);
+    bool alerted = finish_alert(processor, customer, detector->rule, alert.event_time_ms, &alert,
+                                outputs);
+    maybe_profile(processor, customer, timer.fire_ms, alerted, outputs);
+  }
+}
+
 cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_event_t *event,
-                                         cx_alert_cb_t *emit, void *opaque) {
+                                         const cx_outputs_t *outputs) {
   int64_t t = event->occurred_at_ms;
   if (cx_watermark_observe(&processor->watermark, t)) {
     processor->stats.late_events++;
@@ -81,47 +241,52 @@ cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_eve
   cx_customer_t *customer = cx_state_upsert(processor->state, event->customer_id, hash);
   if (!customer)
     return CX_PROCESS_NOMEM;
+  if (customer->first_event_ms == INT64_MIN)
+    customer->first_event_ms = t;
+  customer->event_count++;
+  if (event->type == CX_EVENT_CONSENT)
+    apply_consent(customer, event);
 
-  cx_detect_input_t input = {event, customer, -1};
-  if (event->type == CX_EVENT_CONTACT) {
-    uint8_t flags = 0;
-    if (cx_channel_is_assisted(event->channel))
-      flags |= CX_CONTACT_ASSISTED;
-    if (event->outcome == CX_OUTCOME_ABANDONED)
-      flags |= CX_CONTACT_ABANDONED;
-    int64_t wait = event->has_wait_ms && event->wait_ms > 0 ? event->wait_ms : 0;
-    int64_t newest = customer->last_event_ms > t ? customer->last_event_ms : t;
-    input.contact_index = cx_customer_add_contact(customer, t, wait, flags, event->event_id,
-                                                  newest - processor->retain_ms);
-    if (input.contact_index < 0)
-      return CX_PROCESS_NOMEM;
-  }
+  cx_detect_input_t input = {event, customer, -1, cx_watermark_current(&processor->watermark)};
+  input.interaction_index = log_interaction(processor, customer, event);
+  if (input.interaction_index == -1 && (event->type == CX_EVENT_CONTACT ||
+      event->type == CX_EVENT_SELF_SERVICE || event->type == CX_EVENT_TRANSFER))
+    return CX_PROCESS_NOMEM;
   if (t > customer->last_event_ms)
     customer->last_event_ms = t;
   processor->stats.events++;
 
   const cx_rules_config_t *rules = &processor->config.rules;
+  cx_scores_decay(customer, t, processor->config.scores.half_life_ms);
+  cx_timer_sink_t sink = {set_timer, processor};
+  processor->timer_customer = customer;
+  cx_alert_t alerts[CX_RULE__COUNT];
+  bool hit[CX_RULE__COUNT] = {false};
   for (int r = 0; r < CX_RULE__COUNT; r++) {
     const cx_detector_t *detector = &cx_detectors[r];
-    if (!cx_rule_enabled(rules, detector->rule) || t < customer->quiet_until_ms[detector->rule])
+    if (!rules->common[r].enabled || !detector->evaluate)
       continue;
-    cx_alert_t alert;
-    alert.reason_count = 0;
-    alert.evidence_count = 0;
-    if (!detector->evaluate(rules, &input, &alert))
+    init_alert(&alerts[r]);
+    if (!detector->evaluate(rules, &input, &sink, &alerts[r]))
       continue;
-    int64_t cooldown = cx_rule_cooldown_ms(rules, detector->rule);
-    customer->quiet_until_ms[detector->rule] = t > INT64_MAX - cooldown ? INT64_MAX : t + cooldown;
-    alert.rule = detector->name;
-    alert.kind = detector->kind;
-    alert.customer_id = event->customer_id;
-    alert.trigger_event_id = event->event_id;
-    alert.event_time_ms = t;
-    cx_alert_make_id(alert.customer_id, alert.rule, alert.trigger_event_id, alert.alert_id);
-    processor->stats.alerts[detector->rule]++;
-    emit(&alert, opaque);
+    hit[r] = true;
+    cx_scores_add(customer, (cx_rule_t)r, rules->common[r].weight);
   }
+  bool alerted = false;
+  for (int r = 0; r < CX_RULE__COUNT; r++) {
+    if (!hit[r])
+      continue;
+    alerts[r].trigger_event_id = event->event_id;
+    alerts[r].event_time_ms = t;
+    alerted |= finish_alert(processor, customer, (cx_rule_t)r, t, &alerts[r], outputs);
+  }
+  maybe_profile(processor, customer, t, alerted, outputs);
+  fire_timers(processor, outputs);
   maybe_evict(processor);
+  if (processor->nomem) {
+    processor->nomem = 0;
+    return CX_PROCESS_NOMEM;
+  }
   return CX_PROCESS_OK;
 }
 

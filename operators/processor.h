@@ -1,7 +1,8 @@
-/* The operator pipeline of one partition: watermark, keyed state, detectors
- * with per-(customer, rule) cooldowns, and eviction of idle customers. Pure
- * event-time logic: it sees events and emits alerts through a callback, and
- * knows nothing of Kafka or files. One processor per partition, one thread. */
+/* The operator pipeline of one partition: watermark, keyed state, the
+ * detectors with per-(customer, rule) cooldowns, scores and bands, event-time
+ * timers, profiles, and eviction of idle customers. Pure event-time logic:
+ * it sees events and emits alerts and profiles through callbacks, and knows
+ * nothing of Kafka or files. One processor per partition, one thread. */
 #ifndef CX_PROCESSOR_H
 #define CX_PROCESSOR_H
 
@@ -9,14 +10,23 @@
 
 #include "alert.h"
 #include "event.h"
+#include "profile.h"
 #include "rules.h"
 
 typedef struct cx_processor_config_s {
-  int64_t lateness_ms;       /* lateness.ms */
-  cx_rules_config_t rules;   /* rules.<rule>.<param> */
+  int64_t lateness_ms;         /* lateness.ms */
+  cx_rules_config_t rules;     /* rules.<rule>.<param> */
+  cx_scores_config_t scores;   /* scores.*, actions.* */
+  cx_profile_config_t profiles; /* profiles.* */
 } cx_processor_config_t;
 
 void cx_processor_config_default(cx_processor_config_t *config);
+
+typedef struct cx_outputs_s {
+  cx_alert_cb_t *alert;        /* each alert, in rule order per event */
+  cx_profile_cb_t *profile;    /* each profile; NULL = not wanted */
+  void *opaque;                /* passed to both */
+} cx_outputs_t;
 
 typedef enum {
   CX_PROCESS_OK,     /* applied to state, detectors ran */
@@ -28,6 +38,9 @@ typedef struct cx_processor_stats_s {
   uint64_t events;                     /* events applied */
   uint64_t late_events;                /* events refused as late */
   uint64_t alerts[CX_RULE__COUNT];     /* alerts emitted per rule */
+  uint64_t suppressed[CX_RULE__COUNT]; /* hits kept quiet by a cooldown */
+  uint64_t profiles;                   /* profiles emitted */
+  uint64_t timers_fired;               /* timers that came due */
   uint64_t evicted_customers;          /* customers evicted as idle */
 } cx_processor_stats_t;
 
@@ -37,10 +50,14 @@ typedef struct cx_processor_s cx_processor_t;
 cx_processor_t *cx_processor_new(const cx_processor_config_t *config);
 void cx_processor_destroy(cx_processor_t *processor);
 
-/* Processes one event (time-validated by the caller) and calls emit for each
- * alert, in rule order. */
+/* Processes one event (validated by the caller), then the timers its
+ * watermark made due. */
 cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_event_t *event,
-                                         cx_alert_cb_t *emit, void *opaque);
+                                         const cx_outputs_t *outputs);
+
+/* Replaces rules, scores and profile settings between events (SIGHUP);
+ * lateness stays. State is kept. */
+void cx_processor_reconfigure(cx_processor_t *processor, const cx_processor_config_t *config);
 
 const cx_processor_stats_t *cx_processor_stats(const cx_processor_t *processor);
 int64_t cx_processor_watermark(const cx_processor_t *processor);

@@ -35,15 +35,17 @@ cx_state_t *cx_state_new(void) {
 }
 
 static void customer_release(cx_state_t *state, cx_customer_t *customer) {
-  for (uint32_t i = 0; i < customer->contact_count; i++)
-    if (customer->contacts[i].id_len >= CX_CONTACT_ID_INLINE)
-      free(customer->contacts[i].id.heap_id);
-  free(customer->contacts);
+  for (uint32_t i = 0; i < customer->interaction_count; i++)
+    if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
+      free(customer->interactions[i].id.heap_id);
+  free(customer->interactions);
   if (customer->key_len >= CX_STATE_KEY_INLINE) {
     free(customer->key.heap_key);
     state->heap_bytes -= customer->key_len;
   }
+  uint32_t generation = customer->generation;
   memset(customer, 0, sizeof(*customer));
+  customer->generation = generation; /* so timers set before can tell it was reused */
 }
 
 void cx_state_destroy(cx_state_t *state) {
@@ -70,11 +72,11 @@ cx_str_t cx_customer_key(const cx_customer_t *customer) {
   return s;
 }
 
-cx_str_t cx_contact_id(const cx_contact_t *contact) {
+cx_str_t cx_interaction_id(const cx_interaction_t *interaction) {
   cx_str_t s;
-  s.ptr = contact->id_len < CX_CONTACT_ID_INLINE ? contact->id.inline_id
-                                                : contact->id.heap_id;
-  s.len = contact->id_len;
+  s.ptr = interaction->id_len < CX_INTERACTION_ID_INLINE ? interaction->id.inline_id
+                                                        : interaction->id.heap_id;
+  s.len = interaction->id_len;
   return s;
 }
 
@@ -138,6 +140,7 @@ static long take_record(cx_state_t *state) {
     state->free_records = free_records;
     state->record_capacity = capacity;
   }
+  memset(&state->records[state->record_count], 0, sizeof(cx_customer_t));
   return (long)state->record_count++;
 }
 
@@ -155,7 +158,9 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   if (index < 0)
     return NULL;
   cx_customer_t *customer = &state->records[index];
+  uint32_t generation = customer->generation + 1; /* records keep theirs across reuse */
   memset(customer, 0, sizeof(*customer));
+  customer->generation = generation;
   customer->key_hash = key_hash;
   customer->key_len = (uint32_t)key.len;
   if (key.len < CX_STATE_KEY_INLINE) {
@@ -170,60 +175,73 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
     memcpy(customer->key.heap_key, key.ptr, key.len);
     state->heap_bytes += key.len;
   }
+  customer->first_event_ms = INT64_MIN;
   customer->last_event_ms = INT64_MIN;
-  for (int i = 0; i < CX_STATE_MAX_RULES; i++)
+  customer->scores_at_ms = INT64_MIN;
+  customer->last_frustration_alert_ms = INT64_MIN;
+  for (int i = 0; i < CX_RULE__COUNT; i++)
     customer->quiet_until_ms[i] = INT64_MIN;
   state->slots[slot] = (uint32_t)index + 1;
   state->customer_count++;
   return customer;
 }
 
-long cx_customer_add_contact(cx_customer_t *customer, int64_t at_ms, int64_t wait_ms,
-                             uint8_t flags, cx_str_t event_id, int64_t retain_after_ms) {
-  /* Contacts are few per customer: drop expired ones from the front first. */
+long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_t *entry,
+                                 cx_str_t event_id, int64_t retain_after_ms) {
+  /* Logs are short per customer: drop expired entries from the front first. */
   uint32_t drop = 0;
-  while (drop < customer->contact_count && customer->contacts[drop].at_ms <= retain_after_ms)
+  while (drop < customer->interaction_count &&
+         customer->interactions[drop].at_ms <= retain_after_ms)
     drop++;
   if (drop) {
     for (uint32_t i = 0; i < drop; i++)
-      if (customer->contacts[i].id_len >= CX_CONTACT_ID_INLINE)
-        free(customer->contacts[i].id.heap_id);
-    memmove(customer->contacts, customer->contacts + drop,
-            (customer->contact_count - drop) * sizeof(cx_contact_t));
-    customer->contact_count -= drop;
+      if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
+        free(customer->interactions[i].id.heap_id);
+    memmove(customer->interactions, customer->interactions + drop,
+            (customer->interaction_count - drop) * sizeof(cx_interaction_t));
+    customer->interaction_count -= drop;
   }
-  if (customer->contact_count == customer->contact_capacity) {
-    uint32_t capacity = customer->contact_capacity ? customer->contact_capacity * 2 : 4;
-    cx_contact_t *contacts = realloc(customer->contacts, capacity * sizeof(*contacts));
-    if (!contacts)
+  if (customer->interaction_count == customer->interaction_capacity) {
+    uint32_t capacity = customer->interaction_capacity ? customer->interaction_capacity * 2 : 4;
+    cx_interaction_t *grown = realloc(customer->interactions, capacity * sizeof(*grown));
+    if (!grown)
       return -1;
-    customer->contacts = contacts;
-    customer->contact_capacity = capacity;
+    customer->interactions = grown;
+    customer->interaction_capacity = capacity;
   }
-  uint32_t pos = customer->contact_count;
-  while (pos > 0 && customer->contacts[pos - 1].at_ms > at_ms)
+  uint32_t pos = customer->interaction_count;
+  while (pos > 0 && customer->interactions[pos - 1].at_ms > entry->at_ms)
     pos--;
-  memmove(customer->contacts + pos + 1, customer->contacts + pos,
-          (customer->contact_count - pos) * sizeof(cx_contact_t));
-  cx_contact_t *contact = &customer->contacts[pos];
-  contact->at_ms = at_ms;
-  contact->wait_ms = wait_ms;
-  contact->flags = flags;
+  memmove(customer->interactions + pos + 1, customer->interactions + pos,
+          (customer->interaction_count - pos) * sizeof(cx_interaction_t));
+  cx_interaction_t *slot = &customer->interactions[pos];
+  *slot = *entry;
   size_t id_len = event_id.len > UINT16_MAX ? UINT16_MAX : event_id.len;
-  contact->id_len = (uint16_t)id_len;
-  if (id_len < CX_CONTACT_ID_INLINE) {
-    memcpy(contact->id.inline_id, event_id.ptr, id_len);
+  slot->id_len = (uint16_t)id_len;
+  if (id_len < CX_INTERACTION_ID_INLINE) {
+    memcpy(slot->id.inline_id, event_id.ptr, id_len);
   } else {
-    contact->id.heap_id = malloc(id_len);
-    if (!contact->id.heap_id) {
-      memmove(customer->contacts + pos, customer->contacts + pos + 1,
-              (customer->contact_count - pos) * sizeof(cx_contact_t));
+    slot->id.heap_id = malloc(id_len);
+    if (!slot->id.heap_id) {
+      memmove(customer->interactions + pos, customer->interactions + pos + 1,
+              (customer->interaction_count - pos) * sizeof(cx_interaction_t));
       return -1;
     }
-    memcpy(contact->id.heap_id, event_id.ptr, id_len);
+    memcpy(slot->id.heap_id, event_id.ptr, id_len);
   }
-  customer->contact_count++;
+  customer->interaction_count++;
   return (long)pos;
+}
+
+uint32_t cx_state_index_of(const cx_state_t *state, const cx_customer_t *customer) {
+  return (uint32_t)(customer - state->records);
+}
+
+cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generation) {
+  if (index >= state->record_count)
+    return NULL;
+  cx_customer_t *customer = &state->records[index];
+  return customer->key_len && customer->generation == generation ? customer : NULL;
 }
 
 /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
@@ -271,10 +289,28 @@ size_t cx_state_bytes(const cx_state_t *state) {
                  state->record_capacity * sizeof(uint32_t) + state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
     const cx_customer_t *customer = &state->records[i];
-    bytes += customer->contact_capacity * sizeof(cx_contact_t);
-    for (uint32_t c = 0; c < customer->contact_count; c++)
-      if (customer->contacts[c].id_len >= CX_CONTACT_ID_INLINE)
-        bytes += customer->contacts[c].id_len;
+    bytes += customer->interaction_capacity * sizeof(cx_interaction_t);
+    for (uint32_t c = 0; c < customer->interaction_count; c++)
+      if (customer->interactions[c].id_len >= CX_INTERACTION_ID_INLINE)
+        bytes += customer->interactions[c].id_len;
   }
   return bytes;
+}
+
+const char *cx_customer_preferred_channel(const cx_customer_t *customer) {
+  uint32_t completed[CX_CHANNEL__COUNT] = {0};
+  int64_t latest[CX_CHANNEL__COUNT];
+  int best = -1;
+  for (uint32_t i = 0; i < customer->interaction_count; i++) {
+    const cx_interaction_t *entry = &customer->interactions[i];
+    if (entry->type != CX_EVENT_CONTACT || !(entry->flags & CX_INTERACTION_ASSISTED) ||
+        entry->outcome != CX_OUTCOME_COMPLETED || entry->channel >= CX_CHANNEL__COUNT)
+      continue;
+    completed[entry->channel]++;
+    latest[entry->channel] = entry->at_ms;
+    if (best < 0 || completed[entry->channel] > completed[best] ||
+        (completed[entry->channel] == completed[best] && entry->at_ms >= latest[best]))
+      best = entry->channel;
+  }
+  return best < 0 ? NULL : cx_channel_name((cx_channel_t)best);
 }

@@ -1,7 +1,7 @@
 /* Keyed per-customer state of one partition: an open-addressing hash table
  * (linear probing, backward-shift deletion) of uint32 indexes into a dense
  * array of fixed-size customer records. Lookups are O(1); a customer costs
- * one record plus its recent contacts. Customers idle past the largest window
+ * one record plus its recent interactions. Customers idle past the largest window
  * are evicted when the watermark passes, so memory stays bounded. */
 #ifndef CX_STATE_H
 #define CX_STATE_H
@@ -10,41 +10,69 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "detect_case.h"
+#include "detect_digital.h"
+#include "detect_journey.h"
+#include "detect_signals.h"
 #include "event.h"
+#include "profile.h"
+#include "rules.h"
 
 #define CX_STATE_KEY_INLINE 24
-#define CX_CONTACT_ID_INLINE 40
-#define CX_STATE_MAX_RULES 16
+#define CX_INTERACTION_ID_INLINE 40
 
 enum {
-  CX_CONTACT_ASSISTED = 1 << 0,  /* on an assisted channel */
-  CX_CONTACT_ABANDONED = 1 << 1, /* outcome ABANDONED */
+  CX_INTERACTION_ASSISTED = 1 << 0,  /* on an assisted channel */
+  CX_INTERACTION_ABANDONED = 1 << 1, /* outcome ABANDONED */
 };
 
-/* One CONTACT event kept for the sliding windows. */
-typedef struct cx_contact_s {
-  int64_t at_ms;     /* event time */
-  int64_t wait_ms;   /* queue time, 0 when unknown */
-  uint16_t id_len;   /* event_id length */
-  uint8_t flags;     /* CX_CONTACT_* */
+/* One CONTACT, SELF_SERVICE or TRANSFER event, kept for the windows and the
+ * profile in the customer's interaction log. */
+typedef struct cx_interaction_s {
+  int64_t at_ms;      /* event time */
+  int64_t wait_ms;    /* queue time, 0 when unknown */
+  int64_t handle_ms;  /* time with an agent, 0 when unknown */
+  uint64_t case_hash; /* cx_state_hash of case_id, 0 when none */
+  uint64_t topic_hash; /* cx_state_hash of topic, 0 when none */
+  uint16_t id_len;    /* event_id length */
+  uint8_t type;       /* cx_event_type_t */
+  uint8_t channel;    /* cx_channel_t */
+  uint8_t outcome;    /* cx_outcome_t */
+  uint8_t flags;      /* CX_INTERACTION_* */
   union {
-    char inline_id[CX_CONTACT_ID_INLINE]; /* when id_len < CX_CONTACT_ID_INLINE */
-    char *heap_id;                        /* otherwise, owned */
+    char inline_id[CX_INTERACTION_ID_INLINE]; /* when id_len < CX_INTERACTION_ID_INLINE */
+    char *heap_id;                            /* otherwise, owned */
   } id;
-} cx_contact_t;
+} cx_interaction_t;
+
+/* Consent to profiling, from CONSENT events. */
+typedef enum { CX_CONSENT_UNKNOWN, CX_CONSENT_GRANTED, CX_CONSENT_WITHDRAWN } cx_consent_t;
 
 typedef struct cx_customer_s {
-  uint64_t key_hash;         /* XXH3-64 of the customer id */
-  uint32_t key_len;          /* customer id length */
-  uint32_t contact_count;    /* contacts in use, sorted by at_ms then arrival */
-  uint32_t contact_capacity; /* contacts allocated */
+  uint64_t key_hash;             /* XXH3-64 of the customer id */
+  uint32_t key_len;              /* customer id length */
+  uint32_t generation;           /* bumped each time the record is reused (timers check it) */
+  uint32_t interaction_count;    /* interactions in use, sorted by at_ms then arrival */
+  uint32_t interaction_capacity; /* interactions allocated */
   union {
     char inline_key[CX_STATE_KEY_INLINE]; /* when key_len < CX_STATE_KEY_INLINE */
     char *heap_key;                       /* otherwise, owned */
   } key;
-  int64_t last_event_ms;     /* largest event time seen for this customer */
-  int64_t quiet_until_ms[CX_STATE_MAX_RULES]; /* per rule: cooldown end (INT64_MIN = none) */
-  cx_contact_t *contacts;    /* owned */
+  int64_t first_event_ms;        /* first event time kept in state */
+  int64_t last_event_ms;         /* largest event time seen for this customer */
+  uint64_t event_count;          /* events applied since first_event_ms */
+  int64_t quiet_until_ms[CX_RULE__COUNT]; /* per rule: cooldown end (INT64_MIN = none) */
+  uint8_t alerted_band[CX_RULE__COUNT];   /* per rule: band of its last alert */
+  float contribution[CX_RULE__COUNT];     /* per rule: score points, decayed to scores_at_ms */
+  int64_t scores_at_ms;          /* event time the contributions are decayed to */
+  int64_t last_frustration_alert_ms; /* INT64_MIN = none */
+  int8_t consent;                /* cx_consent_t */
+  cx_interaction_t *interactions; /* owned */
+  cx_journey_state_t journey;    /* detect_journey.h */
+  cx_signals_state_t signals;    /* detect_signals.h */
+  cx_digital_state_t digital;    /* detect_digital.h */
+  cx_case_state_t cases;         /* detect_case.h */
+  cx_profile_state_t profile;    /* profile.h */
 } cx_customer_t;
 
 typedef struct cx_state_s cx_state_t;
@@ -62,13 +90,22 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash);
 
 cx_str_t cx_customer_key(const cx_customer_t *customer);
-cx_str_t cx_contact_id(const cx_contact_t *contact);
+cx_str_t cx_interaction_id(const cx_interaction_t *interaction);
 
-/* Inserts a contact in time order (after those with an equal time), then
- * drops contacts at or before retain_after_ms. Returns its index, or -1 when
- * out of memory. */
-long cx_customer_add_contact(cx_customer_t *customer, int64_t at_ms, int64_t wait_ms,
-                             uint8_t flags, cx_str_t event_id, int64_t retain_after_ms);
+/* Inserts a copy of *entry (its id taken from event_id) in time order (after
+ * those with an equal time), then drops entries at or before
+ * retain_after_ms. Returns its index, or -1 when out of memory. */
+long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_t *entry,
+                                 cx_str_t event_id, int64_t retain_after_ms);
+
+/* The assisted channel the customer completes most contacts on in the log
+ * (ties: the most recent), or NULL when there is none. */
+const char *cx_customer_preferred_channel(const cx_customer_t *customer);
+
+/* A record's index and generation, and the record back from them (NULL when
+ * it was evicted or reused since). For timers. */
+uint32_t cx_state_index_of(const cx_state_t *state, const cx_customer_t *customer);
+cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generation);
 
 /* Removes customers whose last event is before idle_before_ms. Returns how
  * many were removed. */

@@ -382,6 +382,16 @@ cx_err_t cx_codec_encode_alert(cx_codec_t *codec, const cx_alert_t *alert,
   for (size_t i = 0; !rc && i < alert->evidence_count; i++)
     rc |= avro_value_append(&field, &element, &index) ||
           set_string(&element, alert->evidence[i], scratch);
+  rc |= avro_value_get_by_name(record, "recommended_action", &field, NULL) ||
+        avro_value_set_string(&field, alert->recommended_action ? alert->recommended_action : "");
+  rc |= avro_value_get_by_name(record, "action_channel", &field, NULL);
+  if (!rc) {
+    if (alert->action_channel)
+      rc |= avro_value_set_branch(&field, 1, &sub) ||
+            avro_value_set_string(&sub, alert->action_channel);
+    else
+      rc |= avro_value_set_branch(&field, 0, &sub) || avro_value_set_null(&sub);
+  }
   rc |= avro_value_get_by_name(record, "emitted_at", &field, NULL);
   if (!rc) {
     if (emitted_at_ms < 0)

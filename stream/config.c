@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { T_STRING, T_INT, T_DURATION, T_BOOL, T_ENUM } prop_type_t;
+/* T_TEXT is a fixed char[CX_ACTION_MAX] field; T_DOUBLE a double. */
+typedef enum { T_STRING, T_INT, T_DURATION, T_BOOL, T_ENUM, T_DOUBLE, T_TEXT } prop_type_t;
 
 typedef struct prop_s {
   const char *name;        /* key */
   prop_type_t type;        /* how the value is parsed */
   int64_t min, max;        /* range for T_INT and T_DURATION */
-  const char *def;         /* default, as text */
+  const char *def;         /* default, as text; NULL = the operators' own default */
   size_t offset;           /* field in cx_config_t */
   const char *values;      /* T_ENUM: symbols separated by '|' in enum order */
   const char *description; /* for --help and README */
@@ -58,7 +59,7 @@ static const prop_t properties[] = {
    "Larger messages go to the dead-letter topic"},
   {"input.max.future.ms", T_DURATION, 0, 3650 * DAY_MS, "1d", F(max_future_ms), NULL,
    "Events timed further than this past the wall clock go to the dead-letter topic"},
-  {"lateness.ms", T_DURATION, 0, 365 * DAY_MS, "60s", F(processor.lateness_ms), NULL,
+  {"lateness.ms", T_DURATION, 0, 365 * DAY_MS, NULL, F(processor.lateness_ms), NULL,
    "Allowed lateness: watermark = largest event time seen - lateness"},
   {"idle.timeout.ms", T_DURATION, 0, 365 * DAY_MS, "0", F(idle_timeout_ms), NULL,
    "Advance an idle partition's watermark by wall-clock time (0 = off; not available yet)"},
@@ -66,32 +67,125 @@ static const prop_t properties[] = {
    "Address of the Prometheus endpoint (not served yet)"},
   {"log.level", T_ENUM, 0, 0, "info", F(log_level), "error|warn|info|debug",
    "Least severe log level printed on stderr"},
-  {"rules.repeat_contact.enabled", T_BOOL, 0, 1, "true", R(repeat_contact, enabled), NULL,
-   "Run the repeat_contact rule"},
-  {"rules.repeat_contact.window", T_DURATION, 1, 365 * DAY_MS, "24h",
-   R(repeat_contact, window_ms), NULL, "Sliding window (t - window, t]"},
-  {"rules.repeat_contact.cooldown", T_DURATION, 0, 365 * DAY_MS, "24h",
-   R(repeat_contact, cooldown_ms), NULL, "Quiet time per customer after an alert"},
-  {"rules.repeat_contact.min_contacts", T_INT, 1, 1000000, "3",
-   R(repeat_contact, min_contacts), NULL, "Assisted CONTACT events in the window that fire"},
-  {"rules.long_wait.enabled", T_BOOL, 0, 1, "true", R(long_wait, enabled), NULL,
-   "Run the long_wait rule"},
-  {"rules.long_wait.window", T_DURATION, 1, 365 * DAY_MS, "24h", R(long_wait, window_ms),
-   NULL, "Sliding window for the summed waits"},
-  {"rules.long_wait.cooldown", T_DURATION, 0, 365 * DAY_MS, "24h",
-   R(long_wait, cooldown_ms), NULL, "Quiet time per customer after an alert"},
-  {"rules.long_wait.single_wait", T_DURATION, 1, 365 * DAY_MS, "10m",
-   R(long_wait, single_wait_ms), NULL, "One wait at least this long fires"},
-  {"rules.long_wait.total_wait", T_DURATION, 1, 365 * DAY_MS, "30m",
-   R(long_wait, total_wait_ms), NULL, "Summed waits of CONTACT events in the window that fire"},
-  {"rules.abandonment.enabled", T_BOOL, 0, 1, "true", R(abandonment, enabled), NULL,
-   "Run the abandonment rule"},
-  {"rules.abandonment.window", T_DURATION, 1, 365 * DAY_MS, "24h",
-   R(abandonment, window_ms), NULL, "Sliding window (t - window, t]"},
-  {"rules.abandonment.cooldown", T_DURATION, 0, 365 * DAY_MS, "24h",
-   R(abandonment, cooldown_ms), NULL, "Quiet time per customer after an alert"},
-  {"rules.abandonment.min_abandoned", T_INT, 1, 1000000, "2",
-   R(abandonment, min_abandoned), NULL, "ABANDONED contacts in the window that fire"},
+#define RULE(name) offsetof(cx_config_t, processor.rules.name)
+#define COMMON(id, field) offsetof(cx_config_t, processor.rules.common[CX_RULE_##id].field)
+#define RULE_COMMON(id, name)                                                                  \
+  {"rules." #name ".enabled", T_BOOL, 0, 1, NULL, COMMON(id, enabled), NULL,                  \
+   "Run the " #name " rule"},                                                                  \
+  {"rules." #name ".cooldown", T_DURATION, 0, 365 * DAY_MS, NULL, COMMON(id, cooldown_ms),     \
+   NULL, "Quiet time per customer after an alert"},                                           \
+  {"rules." #name ".weight", T_DOUBLE, 0, 100, NULL, COMMON(id, weight), NULL,                 \
+   "Score points one hit adds to its kind's score (decaying with scores.half_life)"},         \
+  {"rules." #name ".realert_on_higher_band", T_BOOL, 0, 1, NULL,                              \
+   COMMON(id, realert_on_higher_band), NULL,                                                   \
+   "Alert again within the cooldown when the customer's band is higher than at the last alert"}, \
+  {"rules." #name ".action", T_TEXT, 0, 0, NULL, COMMON(id, action), NULL,                     \
+   "Recommended action for this rule's alerts (empty: actions.<kind>.<band>)"}
+#define SCORE(field) offsetof(cx_config_t, processor.scores.field)
+#define ACTION(kind, band, name, text)                                                         \
+  {"actions." name, T_TEXT, 0, 0, NULL, SCORE(actions[kind][band]), NULL, text}
+#define PROFILE(field) offsetof(cx_config_t, processor.profiles.field)
+
+  RULE_COMMON(REPEAT_CONTACT, repeat_contact),
+  {"rules.repeat_contact.window", T_DURATION, 1, 365 * DAY_MS, NULL,
+   RULE(repeat_contact.window_ms), NULL, "Sliding window (t - window, t]"},
+  {"rules.repeat_contact.min_contacts", T_INT, 1, 1000000, NULL,
+   RULE(repeat_contact.min_contacts), NULL, "Assisted CONTACT events in the window that fire"},
+  RULE_COMMON(LONG_WAIT, long_wait),
+  {"rules.long_wait.window", T_DURATION, 1, 365 * DAY_MS, NULL, RULE(long_wait.window_ms), NULL,
+   "Sliding window for the summed waits"},
+  {"rules.long_wait.single_wait", T_DURATION, 1, 365 * DAY_MS, NULL,
+   RULE(long_wait.single_wait_ms), NULL, "One wait at least this long fires"},
+  {"rules.long_wait.total_wait", T_DURATION, 1, 365 * DAY_MS, NULL,
+   RULE(long_wait.total_wait_ms), NULL, "Summed waits of CONTACT events in the window that fire"},
+  RULE_COMMON(ABANDONMENT, abandonment),
+  {"rules.abandonment.window", T_DURATION, 1, 365 * DAY_MS, NULL, RULE(abandonment.window_ms),
+   NULL, "Sliding window (t - window, t]"},
+  {"rules.abandonment.min_abandoned", T_INT, 1, 1000000, NULL, RULE(abandonment.min_abandoned),
+   NULL, "ABANDONED contacts in the window that fire"},
+  RULE_COMMON(CHANNEL_HOPPING, channel_hopping),
+  {"rules.channel_hopping.window", T_DURATION, 1, 365 * DAY_MS, NULL,
+   RULE(channel_hopping.window_ms), NULL, "Sliding window (t - window, t]"},
+  {"rules.channel_hopping.min_channels", T_INT, 2, CX_CHANNEL__COUNT, NULL,
+   RULE(channel_hopping.min_channels), NULL, "Distinct channels in the window that fire"},
+  RULE_COMMON(TRANSFER_LOOP, transfer_loop),
+  {"rules.transfer_loop.window", T_DURATION, 1, 365 * DAY_MS, NULL,
+   RULE(transfer_loop.window_ms), NULL, "How far back transfers of one case count"},
+  {"rules.transfer_loop.session_gap", T_DURATION, 1, DAY_MS, NULL,
+   RULE(transfer_loop.session_gap_ms), NULL,
+   "Without a case id: transfers less than this apart belong to one contact"},
+  {"rules.transfer_loop.min_transfers", T_INT, 1, 1000, NULL, RULE(transfer_loop.min_transfers),
+   NULL, "Transfers within one contact or case that fire"},
+  RULE_COMMON(SELF_SERVICE_FALLOUT, self_service_fallout),
+  {"rules.self_service_fallout.window", T_DURATION, 1, 365 * DAY_MS, NULL,
+   RULE(self_service_fallout.window_ms), NULL,
+   "Failed self-service followed by an assisted contact within this time fires"},
+  RULE_COMMON(DIGITAL_FRICTION, digital_friction),
+  {"rules.digital_friction.session_gap", T_DURATION, 1, DAY_MS, NULL,
+   RULE(digital_friction.session_gap_ms), NULL,
+   "Without a session attribute: app/web events less than this apart are one session"},
+  {"rules.digital_friction.min_failures", T_INT, 1, 1000, NULL,
+   RULE(digital_friction.min_failures), NULL, "ERROR and LOGIN_FAILED events in one session"},
+  {"rules.digital_friction.rage_clicks", T_INT, 2, 1000, NULL,
+   RULE(digital_friction.rage_clicks), NULL, "CLICKs on one element ..."},
+  {"rules.digital_friction.rage_window", T_DURATION, 1, 60000, NULL,
+   RULE(digital_friction.rage_window_ms), NULL, "... within this time are rage clicks"},
+  RULE_COMMON(NEGATIVE_VOICE, negative_voice),
+  {"rules.negative_voice.max_sentiment", T_DOUBLE, -1, 1, NULL,
+   RULE(negative_voice.max_sentiment), NULL, "Sentiment at or below this fires"},
+  {"rules.negative_voice.max_csat", T_INT, 0, 5, NULL, RULE(negative_voice.max_csat), NULL,
+   "CSAT at or below this fires"},
+  {"rules.negative_voice.max_nps", T_INT, -1, 10, NULL, RULE(negative_voice.max_nps), NULL,
+   "NPS at or below this fires (6: detractors)"},
+  RULE_COMMON(UNRESOLVED_CASE, unresolved_case),
+  {"rules.unresolved_case.sla", T_DURATION, 1, 365 * DAY_MS, NULL, RULE(unresolved_case.sla_ms),
+   NULL, "A case still open this long after CASE_OPENED fires (event-time timer)"},
+  RULE_COMMON(BROKEN_PROMISE, broken_promise),
+  RULE_COMMON(CANCELLATION_INTENT, cancellation_intent),
+  RULE_COMMON(ENGAGEMENT_DROP, engagement_drop),
+  {"rules.engagement_drop.recent", T_DURATION, DAY_MS, 365 * DAY_MS, NULL,
+   RULE(engagement_drop.recent_ms), NULL, "The recent period of digital activity"},
+  {"rules.engagement_drop.baseline", T_DURATION, DAY_MS, 365 * DAY_MS, NULL,
+   RULE(engagement_drop.baseline_ms), NULL, "The period before it that sets the baseline"},
+  {"rules.engagement_drop.max_ratio", T_DOUBLE, 0, 1, NULL, RULE(engagement_drop.max_ratio),
+   NULL, "Recent daily rate at or below this share of the baseline daily rate fires"},
+  {"rules.engagement_drop.min_baseline_per_day", T_DOUBLE, 0, 1000000, NULL,
+   RULE(engagement_drop.min_baseline_per_day), NULL,
+   "Only customers whose baseline has at least this many digital events a day"},
+  RULE_COMMON(ESCALATION, escalation),
+  RULE_COMMON(PAYMENT_FRICTION, payment_friction),
+  {"rules.payment_friction.window", T_DURATION, 1, 365 * DAY_MS, NULL,
+   RULE(payment_friction.window_ms), NULL, "Sliding window (t - window, t]"},
+  {"rules.payment_friction.min_failures", T_INT, 1, 1000, NULL,
+   RULE(payment_friction.min_failures), NULL, "Failed payments and disputes in the window"},
+  RULE_COMMON(FRUSTRATION_THEN_INTENT, frustration_then_intent),
+  {"rules.frustration_then_intent.window", T_DURATION, 1, 365 * DAY_MS, NULL,
+   RULE(frustration_then_intent.window_ms), NULL,
+   "Cancellation intent this soon after a frustration alert fires"},
+  {"scores.half_life", T_DURATION, 60000, 365 * DAY_MS, NULL, SCORE(half_life_ms), NULL,
+   "Score contributions halve in this much event time"},
+  {"scores.band.medium", T_DOUBLE, 0, 100, NULL, SCORE(band_medium), NULL,
+   "Score from which the band is medium"},
+  {"scores.band.high", T_DOUBLE, 0, 100, NULL, SCORE(band_high), NULL,
+   "Score from which the band is high"},
+  {"scores.band.critical", T_DOUBLE, 0, 100, NULL, SCORE(band_critical), NULL,
+   "Score from which the band is critical"},
+  ACTION(0, 0, "frustration.low", "Action for frustration alerts in band low"),
+  ACTION(0, 1, "frustration.medium", "... in band medium"),
+  ACTION(0, 2, "frustration.high", "... in band high"),
+  ACTION(0, 3, "frustration.critical", "... in band critical"),
+  ACTION(1, 0, "churn.low", "Action for churn alerts in band low"),
+  ACTION(1, 1, "churn.medium", "... in band medium"),
+  ACTION(1, 2, "churn.high", "... in band high"),
+  ACTION(1, 3, "churn.critical", "... in band critical"),
+  {"profiles.enabled", T_BOOL, 0, 1, NULL, PROFILE(enabled), NULL,
+   "Emit enriched customer profiles"},
+  {"profiles.interval", T_DURATION, 0, 365 * DAY_MS, NULL, PROFILE(interval_ms), NULL,
+   "At most one profile per customer per this much event time"},
+  {"profiles.min_score_change", T_DOUBLE, 0, 100, NULL, PROFILE(min_score_change), NULL,
+   "A score change at least this large is material"},
+  {"profiles.consent.default", T_BOOL, 0, 1, NULL, PROFILE(consent_default), NULL,
+   "Profile customers who never sent a CONSENT event (false: only after profiling_granted)"},
 };
 
 #define PROPERTY_COUNT (sizeof(properties) / sizeof(properties[0]))
@@ -173,6 +267,27 @@ static cx_err_t set_prop(cx_config_t *config, const prop_t *prop, const char *va
       return CX_ERR_CONFIG;
     }
     return CX_OK;
+  case T_DOUBLE: {
+    char *end = NULL;
+    errno = 0;
+    double number = strtod(value, &end);
+    if (errno || end == value || *end || !(number >= (double)prop->min) ||
+        !(number <= (double)prop->max)) {
+      snprintf(errstr, errstr_size, "%s: '%s': expected a number from %lld to %lld", prop->name,
+               value, (long long)prop->min, (long long)prop->max);
+      return CX_ERR_CONFIG;
+    }
+    *(double *)field = number;
+    return CX_OK;
+  }
+  case T_TEXT:
+    if (strlen(value) >= CX_ACTION_MAX) {
+      snprintf(errstr, errstr_size, "%s: '%.40s...': at most %d characters", prop->name, value,
+               CX_ACTION_MAX - 1);
+      return CX_ERR_CONFIG;
+    }
+    strcpy(field, value);
+    return CX_OK;
   case T_ENUM: {
     const char *symbol = prop->values;
     size_t len = strlen(value);
@@ -200,7 +315,8 @@ cx_config_t *cx_config_new(void) {
   cx_processor_config_default(&config->processor);
   char errstr[256];
   for (size_t i = 0; i < PROPERTY_COUNT; i++) {
-    if (set_prop(config, &properties[i], properties[i].def, errstr, sizeof(errstr))) {
+    if (properties[i].def &&
+        set_prop(config, &properties[i], properties[i].def, errstr, sizeof(errstr))) {
       cx_config_destroy(config);
       return NULL;
     }
@@ -441,13 +557,53 @@ const char *cx_config_kafka_get(const cx_config_t *config, const char *name) {
   return NULL;
 }
 
+/* A field's value as config text ("24h", "0.25", "true"). */
+static void format_value(const cx_config_t *config, const prop_t *prop, char *out, size_t size) {
+  const char *field = (const char *)config + prop->offset;
+  switch (prop->type) {
+  case T_STRING: snprintf(out, size, "%s", *(char *const *)field); break;
+  case T_TEXT: snprintf(out, size, "%s", field); break;
+  case T_INT: snprintf(out, size, "%lld", (long long)*(const int64_t *)field); break;
+  case T_BOOL: snprintf(out, size, "%s", *(const bool *)field ? "true" : "false"); break;
+  case T_DOUBLE: snprintf(out, size, "%g", *(const double *)field); break;
+  case T_DURATION: {
+    int64_t ms = *(const int64_t *)field;
+    static const struct { int64_t factor; const char *unit; } units[] = {
+      {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+    for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+      if (ms && ms % units[u].factor == 0) {
+        snprintf(out, size, "%lld%s", (long long)(ms / units[u].factor), units[u].unit);
+        return;
+      }
+    }
+    snprintf(out, size, "%lldms", (long long)ms);
+    break;
+  }
+  case T_ENUM: {
+    int index = *(const int *)field;
+    const char *symbol = prop->values;
+    for (int k = 0; k < index && symbol; k++) {
+      symbol = strchr(symbol, '|');
+      symbol = symbol ? symbol + 1 : NULL;
+    }
+    size_t len = symbol ? strcspn(symbol, "|") : 0;
+    snprintf(out, size, "%.*s", (int)len, symbol ? symbol : "");
+    break;
+  }
+  }
+}
+
 void cx_config_print_help(FILE *out) {
+  cx_config_t *defaults = cx_config_new();
   fprintf(out, "Configuration keys (-X key=value or a properties file; kafka.* go to librdkafka):\n");
-  for (size_t i = 0; i < PROPERTY_COUNT; i++) {
+  for (size_t i = 0; i < PROPERTY_COUNT && defaults; i++) {
     const prop_t *prop = &properties[i];
-    fprintf(out, "  %-36s %s", prop->name, prop->description);
+    char value[128];
+    format_value(defaults, prop, value, sizeof(value));
+    fprintf(out, "  %-42s %s", prop->name, prop->description);
     if (prop->type == T_ENUM)
       fprintf(out, " (%s)", prop->values);
-    fprintf(out, " [default: %s]\n", prop->def[0] ? prop->def : "\"\"");
+    fprintf(out, " [default: %s]\n", value[0] ? value : "\"\"");
   }
+  cx_config_destroy(defaults);
 }

@@ -115,6 +115,13 @@ int cx_jsonl_append_alert(cx_buf_t *out, const cx_alert_t *alert) {
       rc |= cx_buf_append_str(out, ",");
     rc |= cx_jsonl_append_string(out, alert->evidence[i].ptr, alert->evidence[i].len);
   }
-  rc |= cx_buf_append_str(out, "]}\n");
+  rc |= cx_buf_append_str(out, "]");
+  rc |= append_cstr(out, ",\"recommended_action\":",
+                    alert->recommended_action ? alert->recommended_action : "");
+  if (alert->action_channel)
+    rc |= append_cstr(out, ",\"action_channel\":", alert->action_channel);
+  else
+    rc |= cx_buf_append_str(out, ",\"action_channel\":null");
+  rc |= cx_buf_append_str(out, "}\n");
   return rc ? -1 : 0;
 }

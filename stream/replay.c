@@ -24,18 +24,22 @@ typedef struct replay_sink_s {
   int failed;         /* out of memory or write error */
 } replay_sink_t;
 
-static void on_alert(const cx_alert_t *alert, void *opaque) {
-  replay_sink_t *sink = opaque;
-  for (int r = 0; r < CX_RULE__COUNT; r++)
-    if (!strcmp(cx_detectors[r].name, alert->rule))
-      sink->report->alerts[r]++;
-  if (cx_jsonl_append_alert(&sink->line, alert))
-    sink->failed = 1;
+static void flush_if_full(replay_sink_t *sink) {
   if (sink->line.len >= 1 << 16) {
     if (fwrite(sink->line.data, 1, sink->line.len, sink->out) != sink->line.len)
       sink->failed = 1;
     sink->line.len = 0;
   }
+}
+
+static void on_alert(const cx_alert_t *alert, void *opaque) {
+  replay_sink_t *sink = opaque;
+  int rule = cx_rule_by_name(alert->rule);
+  if (rule >= 0)
+    sink->report->alerts[rule]++;
+  if (cx_jsonl_append_alert(&sink->line, alert))
+    sink->failed = 1;
+  flush_if_full(sink);
 }
 
 int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options) {
@@ -70,6 +74,7 @@ int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options
   cx_report_t report;
   cx_report_start(&report, isatty(STDERR_FILENO));
   replay_sink_t sink = {{0}, out, &report, 0};
+  cx_outputs_t outputs = {on_alert, NULL, &sink};
   int64_t now_ms = cx_clock_wall_ms();
   int rc = 0;
 
@@ -97,7 +102,7 @@ int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options
       report.filtered++;
       continue;
     }
-    cx_process_result_t result = cx_processor_process(processor, &event, on_alert, &sink);
+    cx_process_result_t result = cx_processor_process(processor, &event, &outputs);
     if (result == CX_PROCESS_LATE) {
       report.late_events++;
     } else if (result == CX_PROCESS_NOMEM) {

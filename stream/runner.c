@@ -181,9 +181,9 @@ static void produce(runner_t *runner, const char *topic, const void *key, size_t
 static void on_alert(const cx_alert_t *alert, void *opaque) {
   runner_t *runner = opaque;
   char errstr[256];
-  for (int r = 0; r < CX_RULE__COUNT; r++)
-    if (!strcmp(cx_detectors[r].name, alert->rule))
-      runner->report->alerts[r]++;
+  int rule = cx_rule_by_name(alert->rule);
+  if (rule >= 0)
+    runner->report->alerts[rule]++;
   if (cx_codec_encode_alert(runner->codec, alert, cx_clock_wall_ms(), &runner->value, errstr,
                             sizeof(errstr))) {
     cx_log(CX_LOG_ERROR, "cannot encode alert %s: %s", alert->alert_id, errstr);
@@ -248,7 +248,8 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
     send_aside(runner, message, runner->config->dlq_topic, cx_err2code(err), errstr);
     return;
   }
-  cx_process_result_t result = cx_processor_process(task->processor, &event, on_alert, runner);
+  cx_outputs_t outputs = {on_alert, NULL, runner};
+  cx_process_result_t result = cx_processor_process(task->processor, &event, &outputs);
   if (result == CX_PROCESS_LATE) {
     runner->report->late_events++;
     snprintf(errstr, sizeof(errstr), "occurred_at %lld is older than the watermark %lld",

@@ -50,6 +50,8 @@ static void test_jsonl_alert_line_is_exact(void **unused) {
   alert.evidence_count = 2;
   alert.evidence[0] = cx_str("e8");
   alert.evidence[1] = cx_str("e9");
+  alert.recommended_action = "priority_callback";
+  alert.action_channel = "PHONE";
   cx_buf_t buf = {0};
   assert_int_equal(cx_jsonl_append_alert(&buf, &alert), 0);
   assert_string_equal(as_text(&buf),
@@ -59,7 +61,8 @@ static void test_jsonl_alert_line_is_exact(void **unused) {
     "\"event_time\":90000000,\"window_start\":3600000,\"window_end\":90000000,"
     "\"reasons\":[{\"code\":\"wait_ms\",\"value\":1200000,\"weight\":0.5000},"
     "{\"code\":\"total_wait_ms\",\"value\":3600000,\"weight\":0.5000}],"
-    "\"evidence_event_ids\":[\"e8\",\"e9\"]}\n");
+    "\"evidence_event_ids\":[\"e8\",\"e9\"],\"recommended_action\":\"priority_callback\","
+    "\"action_channel\":\"PHONE\"}\n");
   cx_buf_free(&buf);
 }
 

@@ -40,14 +40,18 @@ static void capture(const cx_alert_t *alert, void *opaque) {
 static cx_processor_t *only(cx_rule_t rule) {
   cx_processor_config_t config;
   cx_processor_config_default(&config);
-  config.rules.repeat_contact.enabled = rule == CX_RULE_REPEAT_CONTACT;
-  config.rules.long_wait.enabled = rule == CX_RULE_LONG_WAIT;
-  config.rules.abandonment.enabled = rule == CX_RULE_ABANDONMENT;
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    config.rules.common[r].enabled = r == (int)rule;
   return cx_processor_new(&config);
 }
 
+static cx_process_result_t process(cx_processor_t *p, const cx_event_t *e, captured_t *c) {
+  cx_outputs_t outputs = {capture, NULL, c};
+  return cx_processor_process(p, e, &outputs);
+}
+
 static void feed(cx_processor_t *p, cx_event_t e, captured_t *c) {
-  assert_int_equal(cx_processor_process(p, &e, capture, c), CX_PROCESS_OK);
+  assert_int_equal(process(p, &e, c), CX_PROCESS_OK);
 }
 
 static void test_repeat_contact_fires_on_third_contact_within_window(void **unused) {
@@ -63,7 +67,7 @@ static void test_repeat_contact_fires_on_third_contact_within_window(void **unus
   assert_string_equal(c.triggers[0], "e3");
   assert_int_equal(c.evidence[0], 3);
   assert_int_equal(c.window_start[0], 2 * H_MS - 24 * H_MS);
-  assert_int_equal(c.score[0], 50);
+  assert_int_equal(c.score[0], 25); /* the rule's weight, undecayed */
   assert_int_equal(c.severity[0], CX_SEVERITY_MEDIUM);
   cx_processor_destroy(p);
 }
@@ -115,6 +119,8 @@ static void test_cooldown_is_per_customer_and_rule(void **unused) {
   captured_t c = {0};
   cx_processor_config_t config;
   cx_processor_config_default(&config);
+  for (int r = CX_RULE_ABANDONMENT + 1; r < CX_RULE__COUNT; r++)
+    config.rules.common[r].enabled = false;
   cx_processor_t *p = cx_processor_new(&config);
   /* Two abandoned contacts with long waits: abandonment and long_wait both fire. */
   feed(p, test_contact("C1", "a1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, 11 * MIN_MS), &c);
@@ -179,13 +185,13 @@ static void test_late_event_is_refused_and_changes_nothing(void **unused) {
   feed(p, test_contact("C1", "a1", 10 * MIN_MS, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
   cx_event_t late = test_contact("C1", "late", 10 * MIN_MS - 60001, CX_CHANNEL_PHONE,
                                  CX_OUTCOME_ABANDONED, -1);
-  assert_int_equal(cx_processor_process(p, &late, capture, &c), CX_PROCESS_LATE);
+  assert_int_equal(process(p, &late, &c), CX_PROCESS_LATE);
   assert_int_equal(c.count, 0);
   assert_int_equal(cx_processor_stats(p)->late_events, 1);
   /* Exactly at the watermark is on time. */
   cx_event_t edge = test_contact("C2", "edge", 10 * MIN_MS - 60000, CX_CHANNEL_PHONE,
                                  CX_OUTCOME_ABANDONED, -1);
-  assert_int_equal(cx_processor_process(p, &edge, capture, &c), CX_PROCESS_OK);
+  assert_int_equal(process(p, &edge, &c), CX_PROCESS_OK);
   cx_processor_destroy(p);
 }
 
@@ -227,8 +233,9 @@ static void test_idle_customers_are_evicted_without_changing_output(void **unuse
     feed(p, test_contact(customer, id, (int64_t)i * MIN_MS, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
   }
   assert_int_equal(cx_processor_customer_count(p), 1000);
-  feed(p, test_contact("late-comer", "z1", 100 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
-  feed(p, test_contact("late-comer", "z2", 100 * H_MS + 1, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  /* Idle longer than every window, timer and cooldown (35 days of baseline). */
+  feed(p, test_contact("late-comer", "z1", 100 * 24 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
+  feed(p, test_contact("late-comer", "z2", 100 * 24 * H_MS + 1, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, -1), &c);
   assert_true(cx_processor_customer_count(p) < 10);
   assert_int_equal(cx_processor_stats(p)->evicted_customers, 1000);
   assert_int_equal(c.count, 1);

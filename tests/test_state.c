@@ -9,6 +9,13 @@
 
 #include "../operators/state.h"
 
+static long add(cx_customer_t *c, int64_t at, const char *id, int64_t retain_after) {
+  cx_interaction_t entry = {0};
+  entry.at_ms = at;
+  entry.type = CX_EVENT_CONTACT;
+  return cx_customer_add_interaction(c, &entry, cx_str(id), retain_after);
+}
+
 static cx_customer_t *upsert(cx_state_t *s, const char *key) {
   cx_str_t k = cx_str(key);
   return cx_state_upsert(s, k, cx_state_hash(k));
@@ -53,13 +60,13 @@ static void test_state_contacts_sorted_equal_times_keep_arrival_order(void **unu
   (void)unused;
   cx_state_t *s = cx_state_new();
   cx_customer_t *c = upsert(s, "C1");
-  assert_int_equal(cx_customer_add_contact(c, 100, 0, 0, cx_str("e1"), INT64_MIN), 0);
-  assert_int_equal(cx_customer_add_contact(c, 300, 0, 0, cx_str("e3"), INT64_MIN), 1);
-  assert_int_equal(cx_customer_add_contact(c, 200, 0, 0, cx_str("e2"), INT64_MIN), 1);
-  assert_int_equal(cx_customer_add_contact(c, 200, 0, 0, cx_str("e2b"), INT64_MIN), 2);
+  assert_int_equal(add(c, 100, "e1", INT64_MIN), 0);
+  assert_int_equal(add(c, 300, "e3", INT64_MIN), 1);
+  assert_int_equal(add(c, 200, "e2", INT64_MIN), 1);
+  assert_int_equal(add(c, 200, "e2b", INT64_MIN), 2);
   const char *expect[] = {"e1", "e2", "e2b", "e3"};
   for (int i = 0; i < 4; i++) {
-    cx_str_t id = cx_contact_id(&c->contacts[i]);
+    cx_str_t id = cx_interaction_id(&c->interactions[i]);
     assert_int_equal(id.len, strlen(expect[i]));
     assert_memory_equal(id.ptr, expect[i], id.len);
   }
@@ -73,11 +80,11 @@ static void test_state_trims_contacts_at_or_before_retain_bound(void **unused) {
   char long_id[100];
   memset(long_id, 'x', sizeof(long_id) - 1);
   long_id[99] = '\0';
-  cx_customer_add_contact(c, 10, 0, 0, cx_str(long_id), INT64_MIN);
-  cx_customer_add_contact(c, 20, 0, 0, cx_str("b"), INT64_MIN);
-  cx_customer_add_contact(c, 30, 0, 0, cx_str("c"), 20);
-  assert_int_equal(c->contact_count, 1);
-  assert_int_equal(c->contacts[0].at_ms, 30);
+  add(c, 10, long_id, INT64_MIN);
+  add(c, 20, "b", INT64_MIN);
+  add(c, 30, "c", 20);
+  assert_int_equal(c->interaction_count, 1);
+  assert_int_equal(c->interactions[0].at_ms, 30);
   cx_state_destroy(s);
 }
 
@@ -89,7 +96,7 @@ static void test_state_evicts_idle_customers_only(void **unused) {
     snprintf(key, sizeof(key), "C%d", i);
     cx_customer_t *c = upsert(s, key);
     c->last_event_ms = i;
-    cx_customer_add_contact(c, i, 0, 0, cx_str("e"), INT64_MIN);
+    add(c, i, "e", INT64_MIN);
   }
   size_t removed = cx_state_evict_idle(s, 2500);
   assert_int_equal(removed, 2500);
@@ -105,8 +112,48 @@ static void test_state_evicts_idle_customers_only(void **unused) {
   }
   /* Reuses freed records. */
   cx_customer_t *again = upsert(s, "C1");
-  assert_int_equal(again->contact_count, 0);
+  assert_int_equal(again->interaction_count, 0);
+  assert_int_equal(again->generation, 2); /* a reused record: old timers can tell */
   assert_int_equal(cx_state_customer_count(s), 2501);
+  cx_state_destroy(s);
+}
+
+static void test_state_at_refuses_reused_or_evicted_records(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *c = upsert(s, "C1");
+  c->last_event_ms = 5;
+  uint32_t index = cx_state_index_of(s, c), generation = c->generation;
+  assert_ptr_equal(cx_state_at(s, index, generation), c);
+  cx_state_evict_idle(s, 10);
+  assert_null(cx_state_at(s, index, generation));
+  cx_customer_t *other = upsert(s, "C2"); /* takes the freed record */
+  assert_int_equal(cx_state_index_of(s, other), index);
+  assert_null(cx_state_at(s, index, generation));
+  assert_ptr_equal(cx_state_at(s, index, other->generation), other);
+  assert_null(cx_state_at(s, index + 100, 1));
+  cx_state_destroy(s);
+}
+
+static void test_preferred_channel_is_where_contacts_complete(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *c = upsert(s, "C1");
+  assert_null(cx_customer_preferred_channel(c));
+  cx_interaction_t e = {0};
+  e.type = CX_EVENT_CONTACT;
+  e.flags = CX_INTERACTION_ASSISTED;
+  e.outcome = CX_OUTCOME_COMPLETED;
+  e.channel = CX_CHANNEL_CHAT; e.at_ms = 1;
+  cx_customer_add_interaction(c, &e, cx_str("a"), INT64_MIN);
+  e.channel = CX_CHANNEL_PHONE; e.at_ms = 2;
+  cx_customer_add_interaction(c, &e, cx_str("b"), INT64_MIN);
+  assert_string_equal(cx_customer_preferred_channel(c), "PHONE"); /* tie: the latest */
+  e.channel = CX_CHANNEL_CHAT; e.at_ms = 3;
+  cx_customer_add_interaction(c, &e, cx_str("c"), INT64_MIN);
+  e.channel = CX_CHANNEL_PHONE; e.at_ms = 4; e.outcome = CX_OUTCOME_ABANDONED;
+  cx_customer_add_interaction(c, &e, cx_str("d"), INT64_MIN);
+  assert_string_equal(cx_customer_preferred_channel(c), "CHAT"); /* two completed */
   cx_state_destroy(s);
 }
 
@@ -117,6 +164,8 @@ int main(void) {
     cmocka_unit_test(test_state_contacts_sorted_equal_times_keep_arrival_order),
     cmocka_unit_test(test_state_trims_contacts_at_or_before_retain_bound),
     cmocka_unit_test(test_state_evicts_idle_customers_only),
+    cmocka_unit_test(test_state_at_refuses_reused_or_evicted_records),
+    cmocka_unit_test(test_preferred_channel_is_where_contacts_complete),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

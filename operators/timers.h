@@ -1,0 +1,34 @@
+/* Event-time timers of one partition: a binary min-heap ordered by fire time,
+ * then by the order they were set, so equal times fire in a fixed order. A
+ * timer is due when the watermark has passed its time (watermark > fire_ms):
+ * from then on no on-time event at or before fire_ms can still arrive. */
+#ifndef CX_TIMERS_H
+#define CX_TIMERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cx_timer_s {
+  int64_t fire_ms;      /* event time it fires at */
+  uint64_t sequence;    /* set order, the tie-break */
+  uint64_t payload;     /* the detector's own value */
+  uint32_t record;      /* customer record index (cx_state_index_of) */
+  uint32_t generation;  /* the record's generation when set */
+  uint8_t rule;         /* cx_rule_t of the detector that set it */
+} cx_timer_t;
+
+typedef struct cx_timers_s cx_timers_t;
+
+cx_timers_t *cx_timers_new(void);
+void cx_timers_destroy(cx_timers_t *timers);
+
+/* Adds a timer (its sequence is assigned here). Returns -1 when out of memory. */
+int cx_timers_push(cx_timers_t *timers, const cx_timer_t *timer);
+
+/* Removes and returns the earliest timer if it is due at watermark_ms. */
+bool cx_timers_pop_due(cx_timers_t *timers, int64_t watermark_ms, cx_timer_t *out);
+
+size_t cx_timers_count(const cx_timers_t *timers);
+
+#endif
