@@ -550,6 +550,27 @@ cx_err_t cx_config_validate(const cx_config_t *config, char *errstr, size_t errs
   return CX_OK;
 }
 
+cx_err_t cx_config_build(const char *file, const char *const *pairs, size_t pair_count,
+                         cx_config_t **out, char *errstr, size_t errstr_size) {
+  char inner[512];
+  cx_config_t *config = cx_config_new();
+  if (!config)
+    return CX_ERR_NOMEM;
+  cx_err_t err = file ? cx_config_load_file(config, file, errstr, errstr_size) : CX_OK;
+  for (size_t i = 0; !err && i < pair_count; i++) {
+    if ((err = cx_config_set_pair(config, pairs[i], inner, sizeof(inner))))
+      snprintf(errstr, errstr_size, "-X %s", inner);
+  }
+  if (!err)
+    err = cx_config_validate(config, errstr, errstr_size);
+  if (err) {
+    cx_config_destroy(config);
+    return err;
+  }
+  *out = config;
+  return CX_OK;
+}
+
 const char *cx_config_kafka_get(const cx_config_t *config, const char *name) {
   for (size_t i = 0; i < config->kafka_count; i++)
     if (!strcmp(config->kafka[i].name, name))

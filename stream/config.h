@@ -63,6 +63,12 @@ cx_err_t cx_config_load_file(cx_config_t *config, const char *path, char *errstr
 /* Cross-key checks after everything is set. */
 cx_err_t cx_config_validate(const cx_config_t *config, char *errstr, size_t errstr_size);
 
+/* The whole config as a job sees it: defaults, then file (may be NULL),
+ * then the key=value pairs in order, then cx_config_validate. On success the
+ * caller owns *config. Used at start and again on SIGHUP. */
+cx_err_t cx_config_build(const char *file, const char *const *pairs, size_t pair_count,
+                         cx_config_t **config, char *errstr, size_t errstr_size);
+
 /* A kafka.* value, or NULL. */
 const char *cx_config_kafka_get(const cx_config_t *config, const char *name);
 

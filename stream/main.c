@@ -13,6 +13,7 @@
 #include "produce.h"
 #include "replay.h"
 #include "runner.h"
+#include "../operators/rules.h"
 
 #ifndef CX_VERSION
 #define CX_VERSION "dev"
@@ -25,7 +26,8 @@ static void usage(FILE *out) {
     "Usage:\n"
     "  cxstream run -c FILE [-X key=value ...]\n"
     "      Consume input.topics as a member of group application.id, write alerts to\n"
-    "      output.alerts.topic, bad messages to output.dlq.topic. Stops on SIGTERM/SIGINT.\n"
+    "      output.alerts.topic, bad messages to output.dlq.topic. Stops on SIGTERM/SIGINT;\n"
+    "      SIGHUP reloads rules.*, scores.*, actions.* and profiles.* from FILE and -X.\n"
     "  cxstream replay [-c FILE] [-X ...] --input-file F.avro --out FILE.jsonl\n"
     "                  [--from TIME] [--to TIME]\n"
     "      Replay an Avro object container file through the same operators and write\n"
@@ -38,6 +40,9 @@ static void usage(FILE *out) {
     "      Load an OCF into a topic (Confluent framing, key = customer_id).\n"
     "  cxstream import anonbank FILE... -o OUT.avro\n"
     "      Convert the Anonymous Bank call-center files into InteractionEvents.\n"
+    "  cxstream rules check FILE [-X key=value ...]\n"
+    "      Check a config file as `run` would load it (also on SIGHUP): exit 0 when\n"
+    "      it is valid, 2 with the reason when not.\n"
     "  cxstream --help | --version\n"
     "\n"
     "Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.\n"
@@ -45,32 +50,19 @@ static void usage(FILE *out) {
   cx_config_print_help(out);
 }
 
-/* Options every job command shares: -c FILE, -X key=value. */
+/* Options every job command shares: -c FILE, -X key=value. The config is
+ * built from them (defaults, file, then -X in order) once parsing is done,
+ * and rebuilt the same way on SIGHUP. */
 typedef struct common_s {
-  cx_config_t *config;    /* built from defaults, file, then -X in order */
-  const char *config_file; /* -c */
+  const char *config_file;   /* -c, or NULL */
+  const char **overrides;    /* the -X arguments in order (borrowed from argv) */
+  size_t override_count;     /* entries in overrides */
 } common_t;
 
-static int apply_common(common_t *common, int opt, const char *arg) {
+static int build_config(const common_t *common, cx_config_t **config) {
   char errstr[512];
-  if (opt == 'c') {
-    if (cx_config_load_file(common->config, arg, errstr, sizeof(errstr))) {
-      fprintf(stderr, "cxstream: %s\n", errstr);
-      return 2;
-    }
-    common->config_file = arg;
-  } else if (opt == 'X') {
-    if (cx_config_set_pair(common->config, arg, errstr, sizeof(errstr))) {
-      fprintf(stderr, "cxstream: -X %s\n", errstr);
-      return 2;
-    }
-  }
-  return 0;
-}
-
-static int validate(const cx_config_t *config) {
-  char errstr[512];
-  if (cx_config_validate(config, errstr, sizeof(errstr))) {
+  if (cx_config_build(common->config_file, common->overrides, common->override_count, config,
+                      errstr, sizeof(errstr))) {
     fprintf(stderr, "cxstream: %s\n", errstr);
     return 2;
   }
@@ -103,18 +95,26 @@ static int parse_time_arg(const char *flag, const char *text, int64_t *ms) {
 
 /* Parses the options of run, replay, demo and produce. */
 static int job_command(const char *command, int argc, char **argv) {
-  common_t common = {cx_config_new(), NULL};
+  common_t common = {NULL, calloc((size_t)argc + 1, sizeof(char *)), 0};
+  cx_config_t *config = NULL;
   cx_replay_options_t replay = {NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX};
   int rc = 0, opt;
-  if (!common.config) {
+  if (!common.overrides) {
     fprintf(stderr, "cxstream: out of memory\n");
     return 1;
   }
   optind = 1;
   while (!rc && (opt = getopt_long(argc, argv, "c:X:h", job_options, NULL)) != -1) {
     switch (opt) {
-    case 'c': case 'X': rc = apply_common(&common, opt, optarg); break;
-    case 'h': usage(stdout); cx_config_destroy(common.config); return 0;
+    case 'c':
+      if (common.config_file) {
+        fprintf(stderr, "cxstream %s: -c given twice\n", command);
+        rc = 2;
+      }
+      common.config_file = optarg;
+      break;
+    case 'X': common.overrides[common.override_count++] = optarg; break;
+    case 'h': usage(stdout); free(common.overrides); return 0;
     case OPT_INPUT_FILE: replay.input_file = optarg; break;
     case OPT_OUT: replay.out_file = optarg; break;
     case OPT_FROM: rc = parse_time_arg("--from", optarg, &replay.from_ms); break;
@@ -132,35 +132,72 @@ static int job_command(const char *command, int argc, char **argv) {
     rc = 2;
   }
   if (!rc)
-    rc = validate(common.config);
+    rc = build_config(&common, &config);
   if (!rc) {
     if (!strcmp(command, "run")) {
-      if (!common.config_file && !cx_config_kafka_get(common.config, "bootstrap.servers")) {
+      if (!common.config_file && !cx_config_kafka_get(config, "bootstrap.servers")) {
         fprintf(stderr, "cxstream run: give a config file (-c FILE) or at least "
                         "-X kafka.bootstrap.servers=HOST:PORT\n");
         rc = 2;
       } else {
-        rc = cx_run_main(common.config);
+        rc = cx_run_main(config, common.config_file, common.overrides, common.override_count);
       }
     } else if (!strcmp(command, "replay")) {
       if (replay.from_ms >= replay.to_ms) {
         fprintf(stderr, "cxstream replay: --from must be before --to\n");
         rc = 2;
       } else {
-        rc = cx_replay_main(common.config, &replay);
+        rc = cx_replay_main(config, &replay);
       }
     } else if (!strcmp(command, "demo")) {
-      rc = cx_demo_main(common.config);
+      rc = cx_demo_main(config);
     } else if (!strcmp(command, "produce")) {
       if (!replay.input_file || !replay.topic) {
         fprintf(stderr, "cxstream produce: needs --input-file F.avro and --topic T\n");
         rc = 2;
       } else {
-        rc = cx_produce_main(common.config, replay.input_file, replay.topic);
+        rc = cx_produce_main(config, replay.input_file, replay.topic);
       }
     }
   }
-  cx_config_destroy(common.config);
+  cx_config_destroy(config);
+  free(common.overrides);
+  return rc;
+}
+
+/* `cxstream rules check FILE [-X ...]`: what SIGHUP would load, checked. */
+static int rules_command(int argc, char **argv) {
+  if (argc < 3 || strcmp(argv[1], "check")) {
+    fprintf(stderr, "cxstream rules: usage: cxstream rules check FILE [-X key=value ...]\n");
+    return 2;
+  }
+  common_t common = {argv[2], calloc((size_t)argc, sizeof(char *)), 0};
+  if (!common.overrides)
+    return 1;
+  for (int i = 3; i < argc; i++) {
+    if (!strcmp(argv[i], "-X") && i + 1 < argc) {
+      common.overrides[common.override_count++] = argv[++i];
+    } else {
+      fprintf(stderr, "cxstream rules check: unexpected argument '%s'\n", argv[i]);
+      free(common.overrides);
+      return 2;
+    }
+  }
+  cx_config_t *config = NULL;
+  int rc = build_config(&common, &config);
+  if (!rc) {
+    int enabled = 0;
+    printf("%s: ok; rules enabled:", argv[2]);
+    for (int r = 0; r < CX_RULE__COUNT; r++) {
+      if (config->processor.rules.common[r].enabled) {
+        printf(" %s", cx_rule_name((cx_rule_t)r));
+        enabled++;
+      }
+    }
+    printf("%s (%d of %d)\n", enabled ? "" : " none", enabled, CX_RULE__COUNT);
+  }
+  cx_config_destroy(config);
+  free(common.overrides);
   return rc;
 }
 
@@ -231,7 +268,9 @@ int main(int argc, char **argv) {
     return job_command(command, argc - 1, argv + 1);
   if (!strcmp(command, "import"))
     return import_command(argc - 1, argv + 1);
+  if (!strcmp(command, "rules"))
+    return rules_command(argc - 1, argv + 1);
   fprintf(stderr, "cxstream: unknown command '%s' (commands: run, replay, demo, produce, "
-                  "import; see cxstream --help)\n", command);
+                  "import, rules; see cxstream --help)\n", command);
   return 2;
 }

@@ -48,13 +48,40 @@ typedef struct runner_s {
   uint64_t delivery_failures;  /* delivery reports with an error */
   char delivery_error[256];    /* the first such error */
   int fatal;                   /* stop now, do not store offsets */
+  const cx_processor_config_t *processor_config; /* rules in force (start or last reload) */
+  cx_config_t *reloaded;       /* owned: the config of the last good reload, or NULL */
 } runner_t;
 
 static volatile sig_atomic_t stop_requested = 0;
+static volatile sig_atomic_t reload_requested = 0;
 
 static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
+  if (sig == SIGHUP)
+    reload_requested = 1;
+  else
+    stop_requested = 1;
+}
+
+/* SIGHUP: rebuild the config from the same file and -X pairs; when it is
+ * valid, every partition's processor takes the new rules, scores, actions
+ * and profile settings between two batches, keeping its state. A bad file
+ * changes nothing. Other keys need a restart. */
+static void reload(runner_t *runner) {
+  char errstr[512];
+  cx_config_t *config = NULL;
+  const cx_runner_options_t *options = runner->options;
+  if (cx_config_build(options->config_file, options->overrides, options->override_count, &config,
+                      errstr, sizeof(errstr))) {
+    cx_log(CX_LOG_ERROR, "SIGHUP: rules reload rejected, the running rules stay: %s", errstr);
+    return;
+  }
+  for (size_t i = 0; i < runner->task_count; i++)
+    cx_processor_reconfigure(runner->tasks[i].processor, &config->processor);
+  cx_config_destroy(runner->reloaded);
+  runner->reloaded = config;
+  runner->processor_config = &config->processor;
+  cx_log(CX_LOG_INFO, "SIGHUP: rules reloaded from %s for %zu partition(s)",
+         options->config_file ? options->config_file : "-X", runner->task_count);
 }
 
 static task_t *find_task(runner_t *runner, const char *topic, int32_t partition) {
@@ -78,7 +105,7 @@ static int add_task(runner_t *runner, const char *topic, int32_t partition) {
   task_t *task = &runner->tasks[runner->task_count];
   task->topic = strdup(topic);
   task->partition = partition;
-  task->processor = cx_processor_new(&runner->config->processor);
+  task->processor = cx_processor_new(runner->processor_config);
   task->next_offset = -1;
   if (!task->topic || !task->processor) {
     free(task->topic);
@@ -349,6 +376,7 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
   char batch_ms[32];
   int rc = 1;
   runner.config = config;
+  runner.processor_config = &config->processor;
   runner.options = options;
   runner.report = report;
   cx_log_set_level((cx_log_level_t)config->log_level);
@@ -393,12 +421,18 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
     goto done;
 
   stop_requested = 0;
+  reload_requested = 0;
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
+  signal(SIGHUP, on_signal);
   cx_log(CX_LOG_INFO, "consuming %s as group %s", config->input_topics, config->application_id);
 
   int64_t last_message_ms = cx_clock_mono_ms();
   while (!stop_requested && !runner.fatal) {
+    if (reload_requested) {
+      reload_requested = 0;
+      reload(&runner);
+    }
     int64_t batch_start = cx_clock_mono_ms();
     cx_codec_set_now(runner.codec, cx_clock_wall_ms());
     for (int64_t i = 0; i < config->batch_size; i++) {
@@ -455,13 +489,16 @@ done:
   cx_buf_free(&runner.value);
   cx_buf_free(&runner.line);
   cx_codec_destroy(runner.codec);
+  cx_config_destroy(runner.reloaded);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   return rc;
 }
 
-int cx_run_main(const cx_config_t *config) {
-  cx_runner_options_t options = {NULL, 0, 0};
+int cx_run_main(const cx_config_t *config, const char *config_file,
+                const char *const *overrides, size_t override_count) {
+  cx_runner_options_t options = {config_file, overrides, override_count, NULL, 0, 0};
   cx_report_t report;
   cx_report_start(&report, false);
   int rc = cx_runner_run(config, &options, &report);

@@ -11,6 +11,9 @@
 #include "report.h"
 
 typedef struct cx_runner_options_s {
+  const char *config_file;   /* for SIGHUP: the -c file to reload, or NULL */
+  const char *const *overrides; /* for SIGHUP: the -X pairs applied after it */
+  size_t override_count;     /* entries in overrides */
   FILE *print_alerts;        /* also print each alert as a JSON line here, or NULL */
   uint64_t stop_after;       /* stop once this many messages were consumed (0 = never) */
   int64_t stop_idle_ms;      /* with stop_after: give up after this long without messages */
@@ -20,7 +23,9 @@ typedef struct cx_runner_options_s {
 int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
                   cx_report_t *report);
 
-/* `cxstream run`: cx_runner_run with no options, then a summary. */
-int cx_run_main(const cx_config_t *config);
+/* `cxstream run`: cx_runner_run, reloading from file and overrides on
+ * SIGHUP, then a summary. */
+int cx_run_main(const cx_config_t *config, const char *config_file,
+                const char *const *overrides, size_t override_count);
 
 #endif
