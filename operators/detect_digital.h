@@ -1,16 +1,63 @@
 /* Detectors of digital behaviour: digital_friction (errors, failed logins,
  * rage clicks in one app/web session) and engagement_drop (recent digital
- * activity far below the customer's own baseline) (see docs/rules.md). */
+ * activity far below the customer's own baseline) (see docs/rules.md).
+ * digital_friction follows the customer's CX_DIGITAL_SESSIONS most recently
+ * active sessions; engagement_drop counts digital events per UTC day in a
+ * ring (window.h) and checks silent days by one chained event-time timer
+ * per customer. */
 #ifndef CX_DETECT_DIGITAL_H
 #define CX_DETECT_DIGITAL_H
 
 #include <stdint.h>
 
+#include "detect_case.h"
 #include "rules.h"
+#include "window.h"
 
-/* Per-customer state of these detectors (fixed size, no heap). */
+/* Rage bursts longer than this many clicks are not seen: a larger
+ * rules.digital_friction.rage_clicks acts as this value. */
+#define CX_DIGITAL_RAGE_MAX 8
+/* Sessions followed at a time per customer (the most recently active). */
+#define CX_DIGITAL_SESSIONS 2
+
+enum {
+  CX_DIGITAL_SESSION_ACTIVE = 1 << 0,    /* the slot holds a session */
+  CX_DIGITAL_SESSION_IMPLICIT = 1 << 1,  /* no session attribute: it ends at session_gap */
+  CX_DIGITAL_FAILURES_FIRED = 1 << 2,    /* failures fired in this session */
+  CX_DIGITAL_RAGE_FIRED = 1 << 3,        /* rage_clicks fired in this session */
+};
+
+/* One session of digital_friction and its current run of clicks (80 bytes). */
+typedef struct cx_digital_session_s {
+  uint64_t hash;             /* cx_state_hash of the session attribute; 0 when implicit */
+  int64_t first_ms;          /* earliest event time in the session */
+  int64_t last_ms;           /* latest event time in the session */
+  uint64_t element_hash;     /* cx_state_hash of the element of the run of clicks */
+  int64_t click_last_ms;     /* time of the run's latest click (arrival order) */
+  int32_t click_gaps_ms[CX_DIGITAL_RAGE_MAX - 1]; /* gaps between the run's latest clicks, newest first */
+  uint16_t failures;         /* ERROR + LOGIN_FAILED events in the session (saturating) */
+  uint16_t run_clicks;       /* clicks in a row on element_hash (saturating) */
+  uint8_t flags;             /* CX_DIGITAL_SESSION_*, CX_DIGITAL_*_FIRED */
+} cx_digital_session_t;
+
+enum {
+  CX_DIGITAL_SEEN = 1 << 0,        /* a digital event has been counted */
+  CX_DIGITAL_CHECK_ARMED = 1 << 1, /* a check timer with check_token is set for check_day */
+  CX_DIGITAL_LAST_HIT = 1 << 2,    /* the last digital event was the trigger of a hit */
+};
+
+/* Per-customer state of these detectors (fixed size, no heap): 320 bytes,
+ * 160 for digital_friction and 160 for engagement_drop (with padding). */
 typedef struct cx_digital_state_s {
-  int64_t unused; /* placeholder until a detector needs state of its own */
+  cx_digital_session_t sessions[CX_DIGITAL_SESSIONS]; /* digital_friction: sessions followed */
+  /* engagement_drop */
+  cx_window_days_t days;     /* digital events per UTC day (88 bytes) */
+  int64_t first_day;         /* day of the first digital event counted */
+  int64_t last_ms;           /* time of the last digital event (largest; ties: later arrival) */
+  int64_t check_day;         /* day whose end the armed check timer is set for */
+  uint32_t check_token;      /* payload of the armed check timer; others are stale */
+  uint8_t engagement_flags;  /* CX_DIGITAL_SEEN, CX_DIGITAL_CHECK_ARMED, CX_DIGITAL_LAST_HIT */
+  cx_case_kept_id_t last_id; /* id of the last digital event: the trigger of timer alerts */
 } cx_digital_state_t;
 
 CX_DETECTOR_EVALUATE(digital_friction);

@@ -1,5 +1,7 @@
-/* Detectors over the customer's interaction log: channel_hopping,
- * transfer_loop, self_service_fallout (see docs/rules.md). */
+/* Detectors over the customer's shared interaction log (state.h):
+ * channel_hopping, transfer_loop, self_service_fallout (see docs/rules.md).
+ * They read the log, which already holds the trigger, and keep no state of
+ * their own; an out-of-order trigger sees the log up to its own time only. */
 #ifndef CX_DETECT_JOURNEY_H
 #define CX_DETECT_JOURNEY_H
 
@@ -7,9 +9,10 @@
 
 #include "rules.h"
 
-/* Per-customer state of these detectors (fixed size, no heap). */
+/* Per-customer state of these detectors: none is needed (C has no empty
+ * structs, hence the placeholder). */
 typedef struct cx_journey_state_s {
-  int64_t unused; /* placeholder until a detector needs state of its own */
+  int64_t unused; /* placeholder: the journey rules read only the interaction log */
 } cx_journey_state_t;
 
 CX_DETECTOR_EVALUATE(channel_hopping);

@@ -1,6 +1,8 @@
 /* Detectors of single strong signals and their short sequences:
  * negative_voice, broken_promise, cancellation_intent, escalation,
- * payment_friction, frustration_then_intent (see docs/rules.md). */
+ * payment_friction, frustration_then_intent (see docs/rules.md). Each reads
+ * one event's fields and attributes; payment problems and broken promises
+ * are not interaction events, so their recent times are kept here. */
 #ifndef CX_DETECT_SIGNALS_H
 #define CX_DETECT_SIGNALS_H
 
@@ -8,9 +10,20 @@
 
 #include "rules.h"
 
-/* Per-customer state of these detectors (fixed size, no heap). */
+/* Times kept per signal. Counts over a window therefore saturate here: a
+ * customer with more in the window counts as this many, and a
+ * rules.payment_friction.min_failures above it acts as this many. */
+#define CX_SIGNALS_MAX_TIMES 8
+
+/* Per-customer state of these detectors (fixed size, no heap): the event
+ * times of the latest payment problems and broken promises, each array
+ * sorted oldest first. An out-of-order event is inserted in time order;
+ * when full, the oldest time is dropped (or the new one, when older still). */
 typedef struct cx_signals_state_s {
-  int64_t unused; /* placeholder until a detector needs state of its own */
+  int64_t payment_ms[CX_SIGNALS_MAX_TIMES];        /* payment problems, oldest first */
+  int64_t broken_promise_ms[CX_SIGNALS_MAX_TIMES]; /* broken promises, oldest first */
+  uint8_t payment_count;                           /* entries of payment_ms in use */
+  uint8_t broken_promise_count;                    /* entries of broken_promise_ms in use */
 } cx_signals_state_t;
 
 CX_DETECTOR_EVALUATE(negative_voice);

@@ -246,6 +246,7 @@ cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_eve
   customer->event_count++;
   if (event->type == CX_EVENT_CONSENT)
     apply_consent(customer, event);
+  cx_profile_observe(&customer->profile, event); /* latest sentiment, CSAT, NPS */
 
   cx_detect_input_t input = {event, customer, -1, cx_watermark_current(&processor->watermark)};
   input.interaction_index = log_interaction(processor, customer, event);

@@ -1,4 +1,5 @@
-/* Sliding windows (see window.h): two binary searches over a sorted array. */
+/* Sliding windows (see window.h): two binary searches over a sorted array.
+ * Day counters: a ring indexed by day mod CX_WINDOW_DAYS. */
 #include "window.h"
 
 #include <string.h>
@@ -37,4 +38,62 @@ cx_window_range_t cx_window_sliding(const void *base, size_t count, size_t strid
   if (range.end < range.begin)
     range.end = range.begin;
   return range;
+}
+
+int64_t cx_window_day(int64_t t_ms) {
+  int64_t day = t_ms / CX_WINDOW_DAY_MS;
+  return t_ms % CX_WINDOW_DAY_MS < 0 ? day - 1 : day;
+}
+
+int64_t cx_window_day_start_ms(int64_t day) {
+  if (day > INT64_MAX / CX_WINDOW_DAY_MS)
+    return INT64_MAX;
+  if (day < INT64_MIN / CX_WINDOW_DAY_MS)
+    return INT64_MIN;
+  return day * CX_WINDOW_DAY_MS;
+}
+
+int64_t cx_window_day_end_ms(int64_t day) {
+  if (day >= INT64_MAX / CX_WINDOW_DAY_MS)
+    return INT64_MAX;
+  int64_t next_start = cx_window_day_start_ms(day + 1);
+  return next_start == INT64_MIN ? INT64_MIN : next_start - 1;
+}
+
+static size_t ring_index(int64_t day) {
+  int64_t index = day % CX_WINDOW_DAYS;
+  return (size_t)(index < 0 ? index + CX_WINDOW_DAYS : index);
+}
+
+int64_t cx_window_days_oldest(const cx_window_days_t *days) {
+  return days->newest_day - (CX_WINDOW_DAYS - 1);
+}
+
+bool cx_window_days_add(cx_window_days_t *days, int64_t day, uint32_t count) {
+  if (day > days->newest_day) {
+    if ((uint64_t)day - (uint64_t)days->newest_day >= CX_WINDOW_DAYS) {
+      memset(days->counts, 0, sizeof(days->counts));
+    } else {
+      for (int64_t d = days->newest_day + 1; d <= day; d++)
+        days->counts[ring_index(d)] = 0;
+    }
+    days->newest_day = day;
+  } else if (day < cx_window_days_oldest(days)) {
+    return false;
+  }
+  uint16_t *counter = &days->counts[ring_index(day)];
+  *counter = count >= (uint32_t)(UINT16_MAX - *counter) ? UINT16_MAX : (uint16_t)(*counter + count);
+  return true;
+}
+
+uint32_t cx_window_days_sum(const cx_window_days_t *days, int64_t first_day, int64_t last_day) {
+  int64_t oldest = cx_window_days_oldest(days);
+  if (first_day < oldest)
+    first_day = oldest;
+  if (last_day > days->newest_day)
+    last_day = days->newest_day;
+  uint32_t sum = 0;
+  for (int64_t d = first_day; d <= last_day; d++)
+    sum += days->counts[ring_index(d)];
+  return sum;
 }

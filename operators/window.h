@@ -1,10 +1,12 @@
 /* Sliding event-time windows over arrays kept sorted by time. A window at
  * time t of width W holds the entries with time in (t - W, t]: the bound at
  * t - W is exclusive, t itself inclusive. Arrays are small and sorted, so
- * bounds are found by binary search; nothing is copied. */
+ * bounds are found by binary search; nothing is copied. For counts over
+ * whole UTC days there is a fixed ring of per-day counters (cx_window_days_*). */
 #ifndef CX_WINDOW_H
 #define CX_WINDOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,5 +24,35 @@ cx_window_range_t cx_window_sliding(const void *base, size_t count, size_t strid
 
 /* Start of the window (t - W, t], saturating instead of overflowing. */
 int64_t cx_window_start(int64_t end_ms, int64_t width_ms);
+
+/* Per-day counters: how many events fell on each of the newest
+ * CX_WINDOW_DAYS UTC days (day = floor(t / CX_WINDOW_DAY_MS)), in a fixed
+ * ring without heap. Adding to a newer day clears the days that leave the
+ * ring; counts saturate at UINT16_MAX. A zeroed struct is an empty ring (all
+ * counts 0, newest day 0). 88 bytes. */
+#define CX_WINDOW_DAY_MS 86400000LL
+#define CX_WINDOW_DAYS 40
+
+typedef struct cx_window_days_s {
+  int64_t newest_day;              /* the ring holds newest_day - CX_WINDOW_DAYS + 1 .. newest_day */
+  uint16_t counts[CX_WINDOW_DAYS]; /* day d's count at counts[d mod CX_WINDOW_DAYS] */
+} cx_window_days_t;
+
+/* UTC day of an event time: floor(t_ms / CX_WINDOW_DAY_MS), also for t < 0. */
+int64_t cx_window_day(int64_t t_ms);
+/* First and last millisecond of a day (saturating at the int64 range). */
+int64_t cx_window_day_start_ms(int64_t day);
+int64_t cx_window_day_end_ms(int64_t day);
+
+/* Adds count to day's counter, first moving the ring forward when day is
+ * newer than newest_day. Returns false, changing nothing, when day is older
+ * than the oldest day held. */
+bool cx_window_days_add(cx_window_days_t *days, int64_t day, uint32_t count);
+/* Oldest day whose count is still held: days from here on are exact (days
+ * after newest_day count 0), days before it are forgotten. */
+int64_t cx_window_days_oldest(const cx_window_days_t *days);
+/* Sum of the counts of first_day .. last_day, both included; days not held
+ * count 0; an empty range (last_day < first_day) sums to 0. */
+uint32_t cx_window_days_sum(const cx_window_days_t *days, int64_t first_day, int64_t last_day);
 
 #endif

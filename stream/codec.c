@@ -37,11 +37,15 @@ struct cx_codec_s {
   int64_t now_ms;                  /* wall clock for the future check */
   /* Encoding */
   int32_t event_id, alert_id;      /* schema ids written */
+  int32_t profile_id;              /* schema id of customer_profile.avsc */
   avro_value_iface_t *event_iface; /* generic class of the event schema */
   avro_value_t event_value;        /* reused */
   avro_schema_t alert_schema;      /* alert.avsc */
   avro_value_iface_t *alert_iface; /* generic class of alert.avsc */
   avro_value_t alert_value;        /* reused */
+  avro_schema_t profile_schema;    /* customer_profile.avsc */
+  avro_value_iface_t *profile_iface; /* generic class of customer_profile.avsc */
+  avro_value_t profile_value;      /* reused */
   avro_writer_t writer;            /* memory writer, re-pointed per message */
   cx_buf_t scratch;                /* NUL-terminated copies of borrowed strings */
 };
@@ -176,9 +180,10 @@ cx_err_t cx_codec_new(const cx_config_t *config, cx_codec_t **out, char *errstr,
   }
   codec->event_id = cx_codec_schema_id(codec, "interaction_event.avsc");
   codec->alert_id = cx_codec_schema_id(codec, "alert.avsc");
-  if (codec->event_id < 0 || codec->alert_id < 0) {
-    snprintf(errstr, errstr_size, "%s/registry.properties must list interaction_event.avsc "
-             "and alert.avsc", config->schema_dir);
+  codec->profile_id = cx_codec_schema_id(codec, "customer_profile.avsc");
+  if (codec->event_id < 0 || codec->alert_id < 0 || codec->profile_id < 0) {
+    snprintf(errstr, errstr_size, "%s/registry.properties must list interaction_event.avsc, "
+             "alert.avsc and customer_profile.avsc", config->schema_dir);
     err = CX_ERR_CONFIG;
     goto fail;
   }
@@ -186,8 +191,13 @@ cx_err_t cx_codec_new(const cx_config_t *config, cx_codec_t **out, char *errstr,
   snprintf(alert_path, sizeof(alert_path), "%s/alert.avsc", config->schema_dir);
   if ((err = cx_schema_load_file(alert_path, &codec->alert_schema, errstr, errstr_size)))
     goto fail;
+  char profile_path[4096];
+  snprintf(profile_path, sizeof(profile_path), "%s/customer_profile.avsc", config->schema_dir);
+  if ((err = cx_schema_load_file(profile_path, &codec->profile_schema, errstr, errstr_size)))
+    goto fail;
   if (make_value(codec->event_schema, &codec->event_iface, &codec->event_value) ||
-      make_value(codec->alert_schema, &codec->alert_iface, &codec->alert_value)) {
+      make_value(codec->alert_schema, &codec->alert_iface, &codec->alert_value) ||
+      make_value(codec->profile_schema, &codec->profile_iface, &codec->profile_value)) {
     snprintf(errstr, errstr_size, "cannot build Avro values: %s", avro_strerror());
     err = CX_ERR_SCHEMA;
     goto fail;
@@ -213,6 +223,12 @@ void cx_codec_destroy(cx_codec_t *codec) {
     avro_writer_free(codec->writer);
   if (codec->reader)
     avro_reader_free(codec->reader);
+  if (codec->profile_value.iface)
+    avro_value_decref(&codec->profile_value);
+  if (codec->profile_iface)
+    avro_value_iface_decref(codec->profile_iface);
+  if (codec->profile_schema)
+    avro_schema_decref(codec->profile_schema);
   if (codec->alert_value.iface)
     avro_value_decref(&codec->alert_value);
   if (codec->alert_iface)
@@ -405,4 +421,138 @@ cx_err_t cx_codec_encode_alert(cx_codec_t *codec, const cx_alert_t *alert,
     return CX_ERR_SCHEMA;
   }
   return write_framed(codec, record, codec->alert_id, out, errstr, errstr_size);
+}
+
+/* Sets a ["null", T] union field: the null branch, or branch 1 for the caller
+ * to fill through *value. Returns non-zero on error. */
+static int set_optional(avro_value_t *record, const char *name, bool present,
+                        avro_value_t *value) {
+  avro_value_t field;
+  if (avro_value_get_by_name(record, name, &field, NULL))
+    return -1;
+  if (!present)
+    return avro_value_set_branch(&field, 0, value) || avro_value_set_null(value);
+  return avro_value_set_branch(&field, 1, value);
+}
+
+static int set_optional_long(avro_value_t *record, const char *name, bool present,
+                             int64_t number) {
+  avro_value_t value;
+  return set_optional(record, name, present, &value) ||
+         (present && avro_value_set_long(&value, number));
+}
+
+static int set_optional_int(avro_value_t *record, const char *name, bool present,
+                            int32_t number) {
+  avro_value_t value;
+  return set_optional(record, name, present, &value) ||
+         (present && avro_value_set_int(&value, number));
+}
+
+static int set_optional_string(avro_value_t *record, const char *name, const char *text) {
+  avro_value_t value;
+  return set_optional(record, name, text != NULL, &value) ||
+         (text && avro_value_set_string(&value, text));
+}
+
+static int set_int(avro_value_t *record, const char *name, int32_t number) {
+  avro_value_t field;
+  return avro_value_get_by_name(record, name, &field, NULL) || avro_value_set_int(&field, number);
+}
+
+static int set_long(avro_value_t *record, const char *name, int64_t number) {
+  avro_value_t field;
+  return avro_value_get_by_name(record, name, &field, NULL) ||
+         avro_value_set_long(&field, number);
+}
+
+static int set_string_array(avro_value_t *record, const char *name, const char *const *items,
+                            size_t count) {
+  avro_value_t field, element;
+  size_t index = 0;
+  int rc = avro_value_get_by_name(record, name, &field, NULL) || avro_value_reset(&field);
+  for (size_t i = 0; !rc && i < count; i++)
+    rc = avro_value_append(&field, &element, &index) || avro_value_set_string(&element, items[i]);
+  return rc;
+}
+
+cx_err_t cx_codec_encode_profile(cx_codec_t *codec, const cx_profile_t *profile,
+                                 int64_t emitted_at_ms, cx_buf_t *out, char *errstr,
+                                 size_t errstr_size) {
+  if (profile->deleted) {
+    out->len = 0;
+    return CX_OK;
+  }
+  avro_value_t *record = &codec->profile_value;
+  avro_value_t field, element, sub, value;
+  cx_buf_t *scratch = &codec->scratch;
+  size_t index = 0;
+  int rc = 0;
+
+  rc |= avro_value_get_by_name(record, "customer_id", &field, NULL) ||
+        set_string(&field, profile->customer_id, scratch);
+  rc |= set_long(record, "updated_at", profile->updated_at_ms);
+  rc |= set_long(record, "first_seen", profile->first_seen_ms);
+  rc |= set_long(record, "events_total", profile->events_total);
+  rc |= set_int(record, "contacts_24h", profile->contacts_24h);
+  rc |= set_int(record, "abandoned_24h", profile->abandoned_24h);
+  rc |= set_long(record, "wait_ms_24h", profile->wait_ms_24h);
+  rc |= set_string_array(record, "channels_48h", profile->channels_48h,
+                         profile->channels_48h_count);
+  rc |= set_optional_string(record, "preferred_channel", profile->preferred_channel);
+  rc |= set_int(record, "frustration_score", profile->frustration_score);
+  rc |= avro_value_get_by_name(record, "frustration_band", &field, NULL) ||
+        avro_value_set_enum(&field, (int)profile->frustration_band);
+  rc |= set_int(record, "churn_score", profile->churn_score);
+  rc |= avro_value_get_by_name(record, "churn_band", &field, NULL) ||
+        avro_value_set_enum(&field, (int)profile->churn_band);
+  rc |= avro_value_get_by_name(record, "reasons", &field, NULL) || avro_value_reset(&field);
+  for (size_t i = 0; !rc && i < profile->reason_count; i++) {
+    const cx_profile_reason_t *reason = &profile->reasons[i];
+    rc |= avro_value_append(&field, &element, &index);
+    rc |= avro_value_get_by_name(&element, "code", &sub, NULL) ||
+          avro_value_set_string(&sub, reason->code);
+    rc |= avro_value_get_by_name(&element, "value", &sub, NULL) ||
+          avro_value_set_long(&sub, reason->value);
+    rc |= avro_value_get_by_name(&element, "weight", &sub, NULL) ||
+          avro_value_set_double(&sub, reason->weight);
+    rc |= avro_value_get_by_name(&element, "kind", &sub, NULL) ||
+          avro_value_set_enum(&sub, (int)reason->kind);
+  }
+  rc |= set_string_array(record, "open_alerts", profile->open_alerts, profile->open_alert_count);
+  rc |= set_optional(record, "consent", profile->consent_granted, &value) ||
+        (profile->consent_granted && avro_value_set_boolean(&value, 1));
+  rc |= set_int(record, "contacts_7d", profile->contacts_7d);
+  rc |= set_int(record, "contacts_30d", profile->contacts_30d);
+  rc |= avro_value_get_by_name(record, "channel_contacts", &field, NULL) ||
+        avro_value_reset(&field);
+  for (size_t i = 0; !rc && i < profile->channel_count; i++) {
+    const cx_profile_channel_t *channel = &profile->channels[i];
+    rc |= avro_value_append(&field, &element, &index);
+    rc |= avro_value_get_by_name(&element, "channel", &sub, NULL) ||
+          avro_value_set_string(&sub, channel->channel);
+    rc |= set_int(&element, "contacts_7d", channel->contacts_7d);
+    rc |= set_int(&element, "contacts_30d", channel->contacts_30d);
+  }
+  bool has_last_contact = profile->last_contact_channel != NULL;
+  rc |= set_optional_long(record, "last_contact_at", has_last_contact, profile->last_contact_ms);
+  rc |= set_optional_string(record, "last_contact_channel", profile->last_contact_channel);
+  rc |= set_int(record, "open_cases", profile->open_cases);
+  rc |= set_int(record, "repeat_contacts_7d", profile->repeat_contacts_7d);
+  rc |= set_optional_long(record, "avg_wait_ms_30d", profile->has_avg_wait,
+                          profile->avg_wait_ms_30d);
+  rc |= set_optional(record, "last_sentiment", profile->has_sentiment, &value) ||
+        (profile->has_sentiment && avro_value_set_float(&value, profile->sentiment));
+  rc |= set_optional_long(record, "last_sentiment_at", profile->has_sentiment,
+                          profile->sentiment_at_ms);
+  rc |= set_optional_int(record, "last_csat", profile->has_csat, profile->csat);
+  rc |= set_optional_long(record, "last_csat_at", profile->has_csat, profile->csat_at_ms);
+  rc |= set_optional_int(record, "last_nps", profile->has_nps, profile->nps);
+  rc |= set_optional_long(record, "last_nps_at", profile->has_nps, profile->nps_at_ms);
+  rc |= set_optional_long(record, "emitted_at", emitted_at_ms >= 0, emitted_at_ms);
+  if (rc) {
+    snprintf(errstr, errstr_size, "cannot fill the profile record: %s", avro_strerror());
+    return CX_ERR_SCHEMA;
+  }
+  return write_framed(codec, record, codec->profile_id, out, errstr, errstr_size);
 }

@@ -1,9 +1,9 @@
-/* The message codec: bytes from Kafka to a cx_event_t, and alerts and events
- * to Confluent-framed Avro. Writer schemas come from schema.dir (ids listed in
- * registry.properties); each writer schema gets, once, a guard that validates
- * untrusted bytes before Avro-C sees them, a reused value and a field layout
- * (event_avro.h) that reads it as an InteractionEvent. Not thread-safe: one codec
- * per processing thread. */
+/* The message codec: bytes from Kafka to a cx_event_t, and alerts, profiles
+ * and events to Confluent-framed Avro. Writer schemas come from schema.dir
+ * (ids listed in registry.properties); each writer schema gets, once, a guard
+ * that validates untrusted bytes before Avro-C sees them, a reused value and
+ * a field layout (event_avro.h) that reads it as an InteractionEvent. Not
+ * thread-safe: one codec per processing thread. */
 #ifndef CX_CODEC_H
 #define CX_CODEC_H
 
@@ -12,6 +12,7 @@
 
 #include "../operators/alert.h"
 #include "../operators/event.h"
+#include "../operators/profile.h"
 #include "buf.h"
 #include "config.h"
 #include "err.h"
@@ -38,6 +39,13 @@ cx_err_t cx_codec_encode_event(cx_codec_t *codec, const cx_event_t *event, cx_bu
 cx_err_t cx_codec_encode_alert(cx_codec_t *codec, const cx_alert_t *alert,
                                int64_t emitted_at_ms, cx_buf_t *out, char *errstr,
                                size_t errstr_size);
+
+/* Confluent-framed Avro of a profile (CustomerProfile, the id of
+ * customer_profile.avsc); emitted_at_ms < 0 writes null. A deleted profile
+ * is a tombstone: out is left empty (len 0), to be produced as a null value. */
+cx_err_t cx_codec_encode_profile(cx_codec_t *codec, const cx_profile_t *profile,
+                                 int64_t emitted_at_ms, cx_buf_t *out, char *errstr,
+                                 size_t errstr_size);
 
 /* Schema id registered for a schema file name in registry.properties, or -1. */
 int32_t cx_codec_schema_id(const cx_codec_t *codec, const char *file_name);

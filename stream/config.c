@@ -3,6 +3,8 @@
  * default and prints the help, so documentation and code cannot drift. */
 #include "config.h"
 
+#include "../operators/window.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -126,8 +128,8 @@ static const prop_t properties[] = {
    "Without a session attribute: app/web events less than this apart are one session"},
   {"rules.digital_friction.min_failures", T_INT, 1, 1000, NULL,
    RULE(digital_friction.min_failures), NULL, "ERROR and LOGIN_FAILED events in one session"},
-  {"rules.digital_friction.rage_clicks", T_INT, 2, 1000, NULL,
-   RULE(digital_friction.rage_clicks), NULL, "CLICKs on one element ..."},
+  {"rules.digital_friction.rage_clicks", T_INT, 2, 8, NULL,
+   RULE(digital_friction.rage_clicks), NULL, "CLICKs on one element (at most 8) ..."},
   {"rules.digital_friction.rage_window", T_DURATION, 1, 60000, NULL,
    RULE(digital_friction.rage_window_ms), NULL, "... within this time are rage clicks"},
   RULE_COMMON(NEGATIVE_VOICE, negative_voice),
@@ -156,8 +158,9 @@ static const prop_t properties[] = {
   RULE_COMMON(PAYMENT_FRICTION, payment_friction),
   {"rules.payment_friction.window", T_DURATION, 1, 365 * DAY_MS, NULL,
    RULE(payment_friction.window_ms), NULL, "Sliding window (t - window, t]"},
-  {"rules.payment_friction.min_failures", T_INT, 1, 1000, NULL,
-   RULE(payment_friction.min_failures), NULL, "Failed payments and disputes in the window"},
+  {"rules.payment_friction.min_failures", T_INT, 1, 8, NULL,
+   RULE(payment_friction.min_failures), NULL,
+   "Failed payments and disputes in the window (the last 8 are kept)"},
   RULE_COMMON(FRUSTRATION_THEN_INTENT, frustration_then_intent),
   {"rules.frustration_then_intent.window", T_DURATION, 1, 365 * DAY_MS, NULL,
    RULE(frustration_then_intent.window_ms), NULL,
@@ -186,6 +189,9 @@ static const prop_t properties[] = {
    "A score change at least this large is material"},
   {"profiles.consent.default", T_BOOL, 0, 1, NULL, PROFILE(consent_default), NULL,
    "Profile customers who never sent a CONSENT event (false: only after profiling_granted)"},
+  {"profiles.pseudonymize.key", T_STRING, 0, 0, "", PROFILE(pseudonymize_key), NULL,
+   "Secret HMAC-SHA256 key: profiles carry 32 hex digits of HMAC(key, customer_id) instead of "
+   "the id, in the value and the Kafka key (empty = off; never logged; use ${ENV})"},
 };
 
 #define PROPERTY_COUNT (sizeof(properties) / sizeof(properties[0]))
@@ -541,6 +547,15 @@ cx_err_t cx_config_validate(const cx_config_t *config, char *errstr, size_t errs
   }
   if (config->idle_timeout_ms != 0) {
     snprintf(errstr, errstr_size, "idle.timeout.ms is not available in this version; leave it 0");
+    return CX_ERR_CONFIG;
+  }
+  const int64_t day_ms = 86400000;
+  int64_t days = config->processor.rules.engagement_drop.recent_ms / day_ms +
+                 config->processor.rules.engagement_drop.baseline_ms / day_ms;
+  if (days > CX_WINDOW_DAYS) {
+    snprintf(errstr, errstr_size,
+             "rules.engagement_drop.recent + rules.engagement_drop.baseline: %lld days, at "
+             "most %d whole days are kept per customer", (long long)days, CX_WINDOW_DAYS);
     return CX_ERR_CONFIG;
   }
   if (!config->application_id[0] || !config->input_topics[0]) {

@@ -1,5 +1,6 @@
 /* File replay (see replay.h): OCF records -> range checks -> one processor
- * (the file is one stream, so one partition's watermark) -> JSON lines.
+ * (the file is one stream, so one partition's watermark) -> JSON lines: an
+ * event's alerts, then its profile, in processing order.
  * Bad records are counted and reported with their position, never dropped
  * silently; the replay goes on. */
 #include "replay.h"
@@ -42,6 +43,16 @@ static void on_alert(const cx_alert_t *alert, void *opaque) {
   flush_if_full(sink);
 }
 
+static void on_profile(const cx_profile_t *profile, void *opaque) {
+  replay_sink_t *sink = opaque;
+  sink->report->profiles++;
+  if (profile->deleted)
+    sink->report->profiles_deleted++;
+  if (cx_jsonl_append_profile(&sink->line, profile))
+    sink->failed = 1;
+  flush_if_full(sink);
+}
+
 int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options) {
   char errstr[512];
   if (options->topic || options->out_topic_prefix) {
@@ -74,7 +85,7 @@ int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options
   cx_report_t report;
   cx_report_start(&report, isatty(STDERR_FILENO));
   replay_sink_t sink = {{0}, out, &report, 0};
-  cx_outputs_t outputs = {on_alert, NULL, &sink};
+  cx_outputs_t outputs = {on_alert, on_profile, &sink};
   int64_t now_ms = cx_clock_wall_ms();
   int rc = 0;
 

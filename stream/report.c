@@ -57,6 +57,8 @@ void cx_report_summary(cx_report_t *report, const char *what, FILE *out) {
   for (int r = 0; r < CX_RULE__COUNT; r++)
     fprintf(out, "%s%s %llu", r ? ", " : "", cx_detectors[r].name,
             (unsigned long long)report->alerts[r]);
-  fprintf(out, ")\n%s: %.2f s, %.0f events/s\n", what,
+  fprintf(out, ")\n%s: %llu profiles (%llu deleted)\n", what,
+          (unsigned long long)report->profiles, (unsigned long long)report->profiles_deleted);
+  fprintf(out, "%s: %.2f s, %.0f events/s\n", what,
           (double)(now - report->started_mono_ms) / 1000.0, rate(report, now));
 }

@@ -15,6 +15,8 @@ typedef struct cx_report_s {
   uint64_t dead_letters;             /* could not be decoded or validated */
   uint64_t filtered;                 /* outside --from/--to */
   uint64_t alerts[CX_RULE__COUNT];   /* per rule */
+  uint64_t profiles;                 /* profiles emitted (tombstones included) */
+  uint64_t profiles_deleted;         /* of those, tombstones (consent withdrawn) */
   int64_t started_mono_ms;           /* monotonic start */
   int64_t last_progress_mono_ms;     /* last progress line */
   bool progress;                     /* print a progress line (stderr is a terminal) */

@@ -228,6 +228,26 @@ static void on_alert(const cx_alert_t *alert, void *opaque) {
   }
 }
 
+/* A profile goes to the compacted profiles topic keyed by its customer_id
+ * (the pseudonym when profiles are pseudonymised); a deleted one is a
+ * tombstone (null value), so compaction erases the customer's profile. */
+static void on_profile(const cx_profile_t *profile, void *opaque) {
+  runner_t *runner = opaque;
+  char errstr[256];
+  runner->report->profiles++;
+  if (profile->deleted)
+    runner->report->profiles_deleted++;
+  if (cx_codec_encode_profile(runner->codec, profile, cx_clock_wall_ms(), &runner->value, errstr,
+                              sizeof(errstr))) {
+    cx_log(CX_LOG_ERROR, "cannot encode a profile: %s", errstr);
+    runner->fatal = 1;
+    return;
+  }
+  produce(runner, runner->config->profiles_topic, profile->customer_id.ptr,
+          profile->customer_id.len, profile->deleted ? NULL : runner->value.data,
+          profile->deleted ? 0 : runner->value.len, profile->updated_at_ms, NULL);
+}
+
 /* Sends the message as it came, plus __cxstream.errors.* headers, to topic. */
 static void send_aside(runner_t *runner, const rd_kafka_message_t *message, const char *topic,
                        const char *reason, const char *text) {
@@ -275,7 +295,7 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
     send_aside(runner, message, runner->config->dlq_topic, cx_err2code(err), errstr);
     return;
   }
-  cx_outputs_t outputs = {on_alert, NULL, runner};
+  cx_outputs_t outputs = {on_alert, on_profile, runner};
   cx_process_result_t result = cx_processor_process(task->processor, &event, &outputs);
   if (result == CX_PROCESS_LATE) {
     runner->report->late_events++;

@@ -1,4 +1,5 @@
-/* JSON-lines output: exact bytes of an alert line, escaping, invalid UTF-8. */
+/* JSON-lines output: exact bytes of alert and profile lines, escaping,
+ * invalid UTF-8. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -66,11 +67,119 @@ static void test_jsonl_alert_line_is_exact(void **unused) {
   cx_buf_free(&buf);
 }
 
+static void test_jsonl_profile_line_is_exact(void **unused) {
+  (void)unused;
+  cx_profile_t profile;
+  memset(&profile, 0, sizeof(profile));
+  profile.customer_id = cx_str("C\"1");
+  profile.updated_at_ms = 90000000;
+  profile.first_seen_ms = 3600000;
+  profile.events_total = 12;
+  profile.contacts_24h = 2;
+  profile.abandoned_24h = 1;
+  profile.wait_ms_24h = 720000;
+  profile.channels_48h_count = 2;
+  profile.channels_48h[0] = "PHONE";
+  profile.channels_48h[1] = "WEB";
+  profile.preferred_channel = "PHONE";
+  profile.frustration_score = 45;
+  profile.frustration_band = CX_SEVERITY_MEDIUM;
+  profile.churn_score = 0;
+  profile.churn_band = CX_SEVERITY_LOW;
+  profile.reason_count = 2;
+  profile.reasons[0] = (cx_profile_reason_t){"repeat_contact", CX_KIND_FRUSTRATION, 25, 2.0 / 3};
+  profile.reasons[1] = (cx_profile_reason_t){"long_wait", CX_KIND_FRUSTRATION, 13, 1.0 / 3};
+  profile.open_alert_count = 1;
+  profile.open_alerts[0] = "repeat_contact";
+  profile.consent_granted = true;
+  profile.contacts_7d = 3;
+  profile.contacts_30d = 5;
+  profile.channel_count = 2;
+  profile.channels[0] = (cx_profile_channel_t){"PHONE", 3, 4};
+  profile.channels[1] = (cx_profile_channel_t){"CHAT", 0, 1};
+  profile.last_contact_ms = 89000000;
+  profile.last_contact_channel = "PHONE";
+  profile.open_cases = 1;
+  profile.repeat_contacts_7d = 2;
+  profile.has_avg_wait = true;
+  profile.avg_wait_ms_30d = 144000;
+  profile.has_sentiment = true;
+  profile.sentiment = -0.3f;
+  profile.sentiment_at_ms = 88000000;
+  profile.has_nps = true;
+  profile.nps = 6;
+  profile.nps_at_ms = 87000000;
+  cx_buf_t buf = {0};
+  assert_int_equal(cx_jsonl_append_profile(&buf, &profile), 0);
+  assert_string_equal(as_text(&buf),
+    "{\"type\":\"profile\",\"customer_id\":\"C\\\"1\",\"updated_at\":90000000,"
+    "\"first_seen\":3600000,\"events_total\":12,\"contacts_24h\":2,\"abandoned_24h\":1,"
+    "\"wait_ms_24h\":720000,\"channels_48h\":[\"PHONE\",\"WEB\"],"
+    "\"preferred_channel\":\"PHONE\",\"frustration_score\":45,"
+    "\"frustration_band\":\"medium\",\"churn_score\":0,\"churn_band\":\"low\","
+    "\"reasons\":[{\"code\":\"repeat_contact\",\"value\":25,\"weight\":0.6667,"
+    "\"kind\":\"frustration\"},{\"code\":\"long_wait\",\"value\":13,\"weight\":0.3333,"
+    "\"kind\":\"frustration\"}],\"open_alerts\":[\"repeat_contact\"],\"consent\":true,"
+    "\"contacts_7d\":3,\"contacts_30d\":5,\"channel_contacts\":["
+    "{\"channel\":\"PHONE\",\"contacts_7d\":3,\"contacts_30d\":4},"
+    "{\"channel\":\"CHAT\",\"contacts_7d\":0,\"contacts_30d\":1}],"
+    "\"last_contact_at\":89000000,\"last_contact_channel\":\"PHONE\",\"open_cases\":1,"
+    "\"repeat_contacts_7d\":2,\"avg_wait_ms_30d\":144000,\"last_sentiment\":-0.3000,"
+    "\"last_sentiment_at\":88000000,\"last_csat\":null,\"last_csat_at\":null,"
+    "\"last_nps\":6,\"last_nps_at\":87000000}\n");
+  cx_buf_free(&buf);
+}
+
+static void test_jsonl_profile_writes_absent_fields_as_null_and_empty(void **unused) {
+  (void)unused;
+  cx_profile_t profile;
+  memset(&profile, 0, sizeof(profile));
+  profile.customer_id = cx_str("C2");
+  profile.updated_at_ms = 5;
+  profile.first_seen_ms = 5;
+  profile.events_total = 1;
+  profile.has_sentiment = true;
+  profile.sentiment = -0.0f; /* prints as 0.0000, never -0.0000 */
+  profile.sentiment_at_ms = 5;
+  cx_buf_t buf = {0};
+  assert_int_equal(cx_jsonl_append_profile(&buf, &profile), 0);
+  assert_string_equal(as_text(&buf),
+    "{\"type\":\"profile\",\"customer_id\":\"C2\",\"updated_at\":5,\"first_seen\":5,"
+    "\"events_total\":1,\"contacts_24h\":0,\"abandoned_24h\":0,\"wait_ms_24h\":0,"
+    "\"channels_48h\":[],\"preferred_channel\":null,\"frustration_score\":0,"
+    "\"frustration_band\":\"low\",\"churn_score\":0,\"churn_band\":\"low\","
+    "\"reasons\":[],\"open_alerts\":[],\"consent\":null,\"contacts_7d\":0,"
+    "\"contacts_30d\":0,\"channel_contacts\":[],\"last_contact_at\":null,"
+    "\"last_contact_channel\":null,\"open_cases\":0,\"repeat_contacts_7d\":0,"
+    "\"avg_wait_ms_30d\":null,\"last_sentiment\":0.0000,\"last_sentiment_at\":5,"
+    "\"last_csat\":null,\"last_csat_at\":null,\"last_nps\":null,\"last_nps_at\":null}\n");
+  cx_buf_free(&buf);
+}
+
+static void test_jsonl_deleted_profile_line_is_exact(void **unused) {
+  (void)unused;
+  cx_profile_t profile;
+  memset(&profile, 0, sizeof(profile));
+  profile.deleted = true;
+  profile.customer_id = cx_str("d833789ef1820bc39f16deae664901ba");
+  profile.updated_at_ms = 7;
+  profile.contacts_24h = 3; /* ignored: a tombstone says nothing else */
+  cx_buf_t buf = {0};
+  assert_int_equal(cx_jsonl_append_profile(&buf, &profile), 0);
+  assert_string_equal(as_text(&buf),
+    "{\"type\":\"profile\",\"customer_id\":\"d833789ef1820bc39f16deae664901ba\","
+    "\"updated_at\":7,\"deleted\":true}\n");
+  cx_buf_free(&buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_jsonl_escapes_quotes_backslashes_and_controls),
     cmocka_unit_test(test_jsonl_keeps_utf8_and_replaces_invalid_bytes),
     cmocka_unit_test(test_jsonl_alert_line_is_exact),
+    cmocka_unit_test(test_jsonl_profile_line_is_exact),
+    cmocka_unit_test(test_jsonl_profile_writes_absent_fields_as_null_and_empty),
+    cmocka_unit_test(test_jsonl_deleted_profile_line_is_exact),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
-/* Sliding windows (t - W, t] at their edges. */
+/* Sliding windows (t - W, t] and per-day counters at their edges. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "../operators/window.h"
@@ -49,6 +50,100 @@ static void test_window_all_before_window_is_empty(void **state) {
   assert_int_equal(r.end - r.begin, 0);
 }
 
+#define DAY CX_WINDOW_DAY_MS
+
+static void test_window_day_floors_at_utc_midnight(void **state) {
+  (void)state;
+  assert_int_equal(cx_window_day(0), 0);
+  assert_int_equal(cx_window_day(DAY - 1), 0);
+  assert_int_equal(cx_window_day(DAY), 1);
+  assert_int_equal(cx_window_day(-1), -1); /* floor, not truncation */
+  assert_int_equal(cx_window_day(-DAY), -1);
+  assert_int_equal(cx_window_day(-DAY - 1), -2);
+  assert_int_equal(cx_window_day_start_ms(3), 3 * DAY);
+  assert_int_equal(cx_window_day_end_ms(3), 4 * DAY - 1);
+  assert_int_equal(cx_window_day(cx_window_day_end_ms(3)), 3);
+}
+
+static void test_window_day_bounds_saturate(void **state) {
+  (void)state;
+  int64_t last = cx_window_day(INT64_MAX);
+  assert_true(cx_window_day_end_ms(last) == INT64_MAX);
+  assert_true(cx_window_day_start_ms(last + 1) == INT64_MAX);
+  assert_true(cx_window_day_start_ms(INT64_MIN / DAY - 1) == INT64_MIN);
+  assert_true(cx_window_day_end_ms(INT64_MIN / DAY - 2) == INT64_MIN);
+}
+
+static void test_window_days_zeroed_ring_is_empty(void **state) {
+  (void)state;
+  cx_window_days_t days;
+  memset(&days, 0, sizeof(days));
+  assert_int_equal(cx_window_days_sum(&days, -100, 100), 0);
+  assert_int_equal(cx_window_days_oldest(&days), -(CX_WINDOW_DAYS - 1));
+}
+
+static void test_window_days_sum_includes_both_end_days(void **state) {
+  (void)state;
+  cx_window_days_t days;
+  memset(&days, 0, sizeof(days));
+  for (int64_t d = 100; d < 110; d++)
+    assert_true(cx_window_days_add(&days, d, (uint32_t)(d - 99))); /* day 100: 1 .. day 109: 10 */
+  assert_int_equal(cx_window_days_sum(&days, 100, 109), 55);
+  assert_int_equal(cx_window_days_sum(&days, 103, 103), 4);
+  assert_int_equal(cx_window_days_sum(&days, 103, 104), 9);
+  assert_int_equal(cx_window_days_sum(&days, 104, 103), 0); /* empty range */
+  assert_int_equal(cx_window_days_sum(&days, 109, 200), 10); /* days after the newest count 0 */
+}
+
+static void test_window_days_forgets_days_that_leave_the_ring(void **state) {
+  (void)state;
+  cx_window_days_t days;
+  memset(&days, 0, sizeof(days));
+  assert_true(cx_window_days_add(&days, 1000, 7));
+  assert_true(cx_window_days_add(&days, 1000 + CX_WINDOW_DAYS - 1, 1));
+  assert_int_equal(cx_window_days_oldest(&days), 1000);
+  assert_int_equal(cx_window_days_sum(&days, 0, 5000), 8); /* day 1000 is the oldest held */
+  assert_true(cx_window_days_add(&days, 1000 + CX_WINDOW_DAYS, 2));
+  assert_int_equal(cx_window_days_oldest(&days), 1001);
+  assert_int_equal(cx_window_days_sum(&days, 0, 5000), 3); /* day 1000 left, its slot reused */
+  assert_int_equal(cx_window_days_sum(&days, 1000, 1000), 0);
+}
+
+static void test_window_days_jump_past_ring_clears_everything(void **state) {
+  (void)state;
+  cx_window_days_t days;
+  memset(&days, 0, sizeof(days));
+  for (int64_t d = 10; d < 10 + CX_WINDOW_DAYS; d++)
+    assert_true(cx_window_days_add(&days, d, 1));
+  assert_true(cx_window_days_add(&days, 10 + 3 * CX_WINDOW_DAYS, 5));
+  assert_int_equal(cx_window_days_sum(&days, 0, 1000), 5);
+}
+
+static void test_window_days_refuses_day_older_than_ring(void **state) {
+  (void)state;
+  cx_window_days_t days;
+  memset(&days, 0, sizeof(days));
+  assert_true(cx_window_days_add(&days, 500, 1));
+  assert_true(cx_window_days_add(&days, 500 - (CX_WINDOW_DAYS - 1), 1)); /* the oldest held */
+  assert_false(cx_window_days_add(&days, 500 - CX_WINDOW_DAYS, 1));
+  assert_int_equal(cx_window_days_sum(&days, 0, 1000), 2);
+  assert_int_equal(days.newest_day, 500);
+}
+
+static void test_window_days_counters_saturate(void **state) {
+  (void)state;
+  cx_window_days_t days;
+  memset(&days, 0, sizeof(days));
+  assert_true(cx_window_days_add(&days, 7, UINT16_MAX - 1));
+  assert_true(cx_window_days_add(&days, 7, 1));
+  assert_int_equal(cx_window_days_sum(&days, 7, 7), UINT16_MAX);
+  assert_true(cx_window_days_add(&days, 7, 1));
+  assert_true(cx_window_days_add(&days, 7, UINT32_MAX));
+  assert_int_equal(cx_window_days_sum(&days, 7, 7), UINT16_MAX);
+  assert_true(cx_window_days_add(&days, 8, UINT32_MAX));
+  assert_int_equal(cx_window_days_sum(&days, 7, 8), 2 * UINT16_MAX);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_window_excludes_entry_exactly_width_before),
@@ -56,6 +151,14 @@ int main(void) {
     cmocka_unit_test(test_window_empty_array),
     cmocka_unit_test(test_window_start_saturates_at_int64_min),
     cmocka_unit_test(test_window_all_before_window_is_empty),
+    cmocka_unit_test(test_window_day_floors_at_utc_midnight),
+    cmocka_unit_test(test_window_day_bounds_saturate),
+    cmocka_unit_test(test_window_days_zeroed_ring_is_empty),
+    cmocka_unit_test(test_window_days_sum_includes_both_end_days),
+    cmocka_unit_test(test_window_days_forgets_days_that_leave_the_ring),
+    cmocka_unit_test(test_window_days_jump_past_ring_clears_everything),
+    cmocka_unit_test(test_window_days_refuses_day_older_than_ring),
+    cmocka_unit_test(test_window_days_counters_saturate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
