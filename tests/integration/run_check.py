@@ -195,6 +195,25 @@ def verify(bootstrap, prefix, ocf, schema_dir, ocf2=None, rule_off=None):
     if seen != want:
         failures.append(f"dead letters {seen} != expected {want}")
 
+    profile_schema = schema(schema_dir, "customer_profile.avsc")
+    profiles = read_all(bootstrap, f"{prefix}.profiles")
+    if not profiles:
+        failures.append("no profiles on the profiles topic (consent.default=true was set)")
+    for message in profiles:
+        value = message.value()
+        if value is None:
+            continue  # a tombstone: consent withdrawn
+        if value[0] != 0 or struct.unpack(">i", value[1:5])[0] != 3:
+            failures.append(f"profile not framed with the profile schema id: {value[:5]!r}")
+            break
+        profile = fastavro.schemaless_reader(io.BytesIO(value[5:]), profile_schema)
+        if message.key().decode() != profile["customer_id"]:
+            failures.append(f"profile key {message.key()!r} is not its customer_id")
+            break
+        if not 0 <= profile["frustration_score"] <= 100 or not 0 <= profile["churn_score"] <= 100:
+            failures.append(f"profile scores out of range: {profile}")
+            break
+
     late = read_all(bootstrap, f"{prefix}.late")
     late_keys = [m.key().decode() for m in late]
     if late_keys != ["C000001"]:
@@ -204,7 +223,7 @@ def verify(bootstrap, prefix, ocf, schema_dir, ocf2=None, rule_off=None):
         print("\n".join("FAIL: " + f for f in failures))
         sys.exit(1)
     print(f"ok: {len(got)} alerts equal the reference, {len(dead)} dead letters with "
-          f"reasons and origin, {len(late)} late event")
+          f"reasons and origin, {len(late)} late event, {len(profiles)} profiles")
 
 
 if __name__ == "__main__":

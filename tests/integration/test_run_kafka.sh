@@ -29,7 +29,7 @@ if ! deploy/kafka-local.sh status >/dev/null 2>&1; then
   started_broker=1
 fi
 deploy/kafka-local.sh create-topic "$prefix.interactions:3" "$prefix.alerts:1" \
-  "$prefix.dlq:1" "$prefix.late:1"
+  "$prefix.dlq:1" "$prefix.late:1" "$prefix.profiles:1:compact"
 
 build/cxstream-gen --customers 1500 --days 3 --seed 11 -o "$work/events.avro"
 "$CXSTREAM" produce --input-file "$work/events.avro" --topic "$prefix.interactions" \
@@ -42,6 +42,8 @@ input.topics=$prefix.interactions
 output.alerts.topic=$prefix.alerts
 output.dlq.topic=$prefix.dlq
 output.late.topic=$prefix.late
+output.profiles.topic=$prefix.profiles
+profiles.consent.default=true
 kafka.bootstrap.servers=$BOOTSTRAP
 processing.batch.size=500
 CONF
