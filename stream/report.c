@@ -53,11 +53,16 @@ void cx_report_summary(cx_report_t *report, const char *what, FILE *out) {
           (unsigned long long)report->late_events, (unsigned long long)report->dead_letters);
   if (report->filtered)
     fprintf(out, ", %llu outside --from/--to", (unsigned long long)report->filtered);
-  fprintf(out, "\n%s: %llu alerts (", what, (unsigned long long)cx_report_alert_total(report));
-  for (int r = 0; r < CX_RULE__COUNT; r++)
-    fprintf(out, "%s%s %llu", r ? ", " : "", cx_detectors[r].name,
+  fprintf(out, "\n%s: %llu alerts", what, (unsigned long long)cx_report_alert_total(report));
+  const char *separator = " (";
+  for (int r = 0; r < CX_RULE__COUNT; r++) {
+    if (!report->alerts[r])
+      continue; /* rules that did not fire are left out */
+    fprintf(out, "%s%s %llu", separator, cx_detectors[r].name,
             (unsigned long long)report->alerts[r]);
-  fprintf(out, ")\n%s: %llu profiles (%llu deleted)\n", what,
+    separator = ", ";
+  }
+  fprintf(out, "%s\n%s: %llu profiles (%llu deleted)\n", separator[0] == ',' ? ")" : "", what,
           (unsigned long long)report->profiles, (unsigned long long)report->profiles_deleted);
   fprintf(out, "%s: %.2f s, %.0f events/s\n", what,
           (double)(now - report->started_mono_ms) / 1000.0, rate(report, now));
