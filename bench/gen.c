@@ -1,7 +1,9 @@
 /* cxstream-gen: writes the journey generator's events (bench/journey.h) to an
  * Avro object container file or to a Kafka topic (key = customer_id, value =
  * Confluent framing + Avro binary, message timestamp = occurred_at). The
- * same flags and seed give the same events, whatever the output. */
+ * same flags and seed give the same events, whatever the output. With
+ * --labelled it writes a labelled set and its ground truth (--labels), one
+ * JSON object per expected (customer, rule), for bench/quality. */
 #include <avro.h>
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
@@ -45,6 +47,7 @@ typedef struct options_s {
   bool schema_id_given;          /* --schema-id was on the command line */
   const char *kafka_properties[MAX_KAFKA_PROPERTIES]; /* "<key>=<value>" of -X kafka.* */
   size_t kafka_count;            /* -X properties given */
+  const char *labels_path;       /* --labels FILE, or NULL */
 } options_t;
 
 static const char usage_text[] =
@@ -62,6 +65,14 @@ static const char usage_text[] =
   "  --start T          first instant: ISO 8601 (2026-01-05, 2026-01-05T08:00:00Z,\n"
   "                     2026-01-05T10:00:00.000+02:00) or epoch milliseconds\n"
   "                     (digits only; default 2026-01-05T00:00:00Z)\n"
+  "  --labelled         a labelled set instead: story customers whose scripted\n"
+  "                     journeys must fire known rules, and ordinary customers\n"
+  "                     who must fire none (default 60 days, at least 56; no\n"
+  "                     --events); needs --labels\n"
+  "  --labels FILE      with --labelled: write the ground truth, one JSON object a\n"
+  "                     line: {\"customer_id\",\"rule\",\"story\",\"trigger_time\"}\n"
+  "                     (epoch ms of the event, or timer deadline, at which the\n"
+  "                     rule must first fire)\n"
   "  -o, --output FILE  write an Avro object container file\n"
   "  --topic T          produce to Kafka topic T: key customer_id, value Confluent\n"
   "                     framing + Avro binary, timestamp occurred_at, partitioner\n"
@@ -126,9 +137,15 @@ static int parse_options(int argc, char **argv, options_t *options) {
       printf("cxstream-gen %s\n", CX_VERSION);
       return 0;
     }
+    if (!strcmp(flag, "--labelled")) {
+      if (value)
+        return usage_error("--labelled takes no value");
+      options->journey.labelled = true;
+      continue;
+    }
     static const char *const valued[] = {"--customers", "--events", "--days", "--seed",
                                          "--start", "-o", "--output", "--topic", "-X",
-                                         "--schema-id", "--schema-dir"};
+                                         "--schema-id", "--schema-dir", "--labels"};
     bool known = false;
     for (size_t v = 0; v < sizeof(valued) / sizeof(valued[0]); v++)
       known |= !strcmp(flag, valued[v]);
@@ -195,6 +212,10 @@ static int parse_options(int argc, char **argv, options_t *options) {
       if (!*value)
         return usage_error("--schema-dir: expected a directory");
       options->schema_dir = value;
+    } else if (!strcmp(flag, "--labels")) {
+      if (!*value)
+        return usage_error("--labels: expected a file name");
+      options->labels_path = value;
     }
   }
   if (!options->output_path == !options->topic)
@@ -203,6 +224,14 @@ static int parse_options(int argc, char **argv, options_t *options) {
     return usage_error("-X kafka.* applies only with --topic");
   if (options->output_path && options->schema_id_given)
     return usage_error("--schema-id applies only with --topic");
+  if (options->labels_path && !options->journey.labelled)
+    return usage_error("--labels applies only with --labelled");
+  if (options->journey.labelled && !options->labels_path)
+    return usage_error("--labelled needs --labels FILE for the ground truth");
+  if (options->journey.labelled && options->journey.events)
+    return usage_error("--events does not apply with --labelled (the set is generated whole)");
+  if (options->journey.labelled && !options->days_given)
+    options->journey.days = CX_JOURNEY_LABELLED_DEFAULT_DAYS;
   if (options->journey.events && !options->days_given)
     options->journey.days = 0; /* until the events are there */
   return -1;
@@ -430,6 +459,42 @@ static bool producer_finish(producer_t *producer) {
   return ok;
 }
 
+/* ---- labels ---- */
+
+/* Writes the labelled set's ground truth as JSON lines; counts labels and
+ * story customers. Returns 0 or 1 (I/O error, reported). */
+static int write_labels(cx_journey_t *journey, const char *path, uint64_t *labels,
+                        uint64_t *customers) {
+  FILE *out = fopen(path, "w");
+  if (!out) {
+    fprintf(stderr, "cxstream-gen: --labels %s: %s\n", path, strerror(errno));
+    return 1;
+  }
+  cx_journey_label_t label;
+  char previous[32] = "";
+  *labels = *customers = 0;
+  while (cx_journey_next_label(journey, &label)) {
+    /* ids, rule and story names are [A-Za-z0-9_]: no JSON escaping needed */
+    fprintf(out, "{\"customer_id\":\"%.*s\",\"rule\":\"%s\",\"story\":\"%s\","
+                 "\"trigger_time\":%lld}\n",
+            (int)label.customer_id.len, label.customer_id.ptr, label.rule, label.story,
+            (long long)label.trigger_ms);
+    (*labels)++;
+    if (label.customer_id.len >= sizeof(previous) ||
+        strncmp(previous, label.customer_id.ptr, label.customer_id.len) ||
+        previous[label.customer_id.len]) {
+      (*customers)++;
+      snprintf(previous, sizeof(previous), "%.*s", (int)label.customer_id.len,
+               label.customer_id.ptr);
+    }
+  }
+  if (ferror(out) | fclose(out)) {
+    fprintf(stderr, "cxstream-gen: --labels %s: write failed: %s\n", path, strerror(errno));
+    return 1;
+  }
+  return 0;
+}
+
 /* ---- main ---- */
 
 static double seconds_since(const struct timespec *start) {
@@ -507,6 +572,10 @@ int main(int argc, char **argv) {
       status = 1;
     producer_destroy(&producer);
   }
+  uint64_t label_count = 0, story_customers = 0;
+  if (options.labels_path && status == 0 &&
+      write_labels(journey, options.labels_path, &label_count, &story_customers))
+    status = 1;
   double seconds = seconds_since(&started);
 
   char first[64] = "-", last[64] = "-";
@@ -522,6 +591,10 @@ int main(int argc, char **argv) {
           seconds > 0 ? (double)stats.events / seconds : 0.0,
           options.output_path ? options.output_path : "topic ",
           options.output_path ? "" : options.topic, stop_requested ? " (interrupted)" : "");
+  if (options.labels_path && status == 0)
+    fprintf(stderr, "cxstream-gen: %llu labels for %llu story customers -> %s\n",
+            (unsigned long long)label_count, (unsigned long long)story_customers,
+            options.labels_path);
   cx_journey_destroy(journey);
   if (stop_requested && status == 0)
     status = 130;

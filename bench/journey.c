@@ -5,13 +5,16 @@
  * the buffer is then radix-sorted by time, stably so that equal times keep
  * planning order, and handed out one event per call. Every random draw comes
  * from a splitmix64 stream seeded by (seed, customer, episode start), so the
- * stream depends on nothing but the config. */
+ * stream depends on nothing but the config. Labelled mode (its own section
+ * below) reuses this machinery with one episode per customer and day. */
 #include "journey.h"
 
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../operators/rules.h"
 
 #define DAY_MS 86400000LL
 #define PERIOD_MS 3600000LL        /* one period of the calendar: an hour */
@@ -33,7 +36,7 @@
 #define TOPIC_MAP(X) \
   X(billing) X(technical) X(installation) X(plan_change) X(account_access) \
   X(payment) X(outage) X(device) X(moving) X(cancellation) X(roaming) \
-  X(order_status)
+  X(order_status) X(billing_dispute)
 
 enum {
   TOPIC_NONE,
@@ -77,14 +80,21 @@ static const char *const consent_changes[] = {"marketing_granted", "marketing_wi
                                               "analytics_granted", "profiling_withdrawn"};
 static const char *const usage_kinds[] = {"data", "voice", "streaming", "roaming"};
 static const char *const products[] = {"add_on", "device", "plan_upgrade", "insurance"};
+static const char *const promises[] = {"broken", "callback_missed"};
+static const char *const intents[] = {"cancel", "port_out"};
+static const char *const competitors[] = {"northwind_mobile", "vireo_telecom", "skyline_fibre",
+                                          "fibrix"};
+static const char *const disputes[] = {"chargeback", "double_charge", "unknown_charge"};
 
-/* An event's one optional detail attribute: kind in the high 3 bits, index
- * into the kind's values in the low 5. */
+/* An event's one optional detail attribute: kind in the high 4 bits, index
+ * into the kind's values in the low 4. */
 enum {
   DETAIL_NONE, DETAIL_ELEMENT, DETAIL_ERROR, DETAIL_PAYMENT, DETAIL_CANCEL,
-  DETAIL_CONSENT, DETAIL_USAGE, DETAIL_PRODUCT, DETAIL__COUNT
+  DETAIL_CONSENT, DETAIL_USAGE, DETAIL_PRODUCT, DETAIL_PROMISE, DETAIL_INTENT,
+  DETAIL_COMPETITOR, DETAIL_DISPUTE, DETAIL__COUNT
 };
-#define DETAIL(kind, index) ((uint8_t)((kind) << 5 | (index)))
+#define DETAIL(kind, index) ((uint8_t)((kind) << 4 | (index)))
+_Static_assert(DETAIL__COUNT <= 16 && ELEMENT__COUNT <= 16, "a detail is 4 + 4 bits");
 
 typedef struct detail_kind_s {
   const char *key;                 /* attribute key */
@@ -100,6 +110,10 @@ static const detail_kind_t detail_kinds[DETAIL__COUNT] = {
   [DETAIL_CONSENT] = {"consent", consent_changes, COUNT(consent_changes)},
   [DETAIL_USAGE] = {"usage", usage_kinds, COUNT(usage_kinds)},
   [DETAIL_PRODUCT] = {"product", products, COUNT(products)},
+  [DETAIL_PROMISE] = {"promise", promises, COUNT(promises)},
+  [DETAIL_INTENT] = {"intent", intents, COUNT(intents)},
+  [DETAIL_COMPETITOR] = {"competitor", competitors, COUNT(competitors)},
+  [DETAIL_DISPUTE] = {"dispute", disputes, COUNT(disputes)},
 };
 
 /* Share (per mille) of episodes kept at each UTC hour: Poisson thinning that
@@ -205,6 +219,19 @@ struct cx_journey_s {
   char agent_id[8];           /* "A0042" */
   char seq[12];               /* the "seq" attribute */
   char session[12];           /* the "session" attribute */
+  /* labelled mode */
+  uint64_t role_multiplier;   /* customer index -> role slot: (m * index + offset) % customers */
+  uint64_t role_offset;       /* the permutation's offset */
+  uint64_t story_customers;   /* slots below this are story customers */
+  uint64_t label_customer;    /* next customer whose labels cx_journey_next_label() reads */
+  size_t label_count;         /* labels of the customer being read */
+  size_t label_cursor;        /* next of them to return */
+  const char *label_story;    /* their story */
+  struct {
+    uint8_t rule;             /* cx_rule_t */
+    int64_t at_ms;            /* trigger time */
+  } labels[8];                /* the customer's labels, by time */
+  char label_customer_id[24]; /* "C000123" of the labels */
 };
 
 /* ---- randomness ---- */
@@ -980,8 +1007,1268 @@ static void plan_trouble(episode_t *episode, int64_t at_ms, bool mini) {
     plan_review(episode, t + HOUR + rng_exp(rng, 12 * HOUR), true);
 }
 
+/* ---- labelled mode ----
+ *
+ * A labelled set (journey.h) has story customers and ordinary customers.
+ * Every customer gets one episode a day, planned at the start of the day:
+ * calm background (app/web sessions; now and then a contact day) and, on the
+ * story's first day, the whole scripted story. A story's script is a pure
+ * function of (seed, customer), so cx_journey_next_label() runs it again
+ * without planning to read the labels. The background of a story customer
+ * leaves the story's days alone (see role_of()), so nothing but the script
+ * decides when the story's rules fire.
+ *
+ * Why ordinary customers never fire, rule by rule (docs/rules.md, defaults),
+ * although some come close on purpose (near misses keep precision honest):
+ * repeat_contact, abandonment: contact days are at least 4 days apart and
+ * have one contact, or an abandoned one and its retry: at most 2 assisted
+ * contacts and 1 abandonment in any 24 h. long_wait: waits at most 9.5 min
+ * (most under 5), abandoned ones at most 4: under 10 min each, 30 in all.
+ * channel_hopping: a customer uses one assisted channel and one self-service
+ * channel (the IVR for callers). transfer_loop: at most one hand-off (written
+ * both ways: a TRANSFERRED contact and a TRANSFER) per contact day.
+ * self_service_fallout: self-service that fails comes at least 65 min before
+ * the contact that follows it. digital_friction: at most two ERROR or
+ * LOGIN_FAILED events per session (each has its own "session"), clicks at
+ * least 2 s apart. negative_voice: sentiment >= -0.45, CSAT >= 3, NPS >= 7.
+ * escalation: no complaint, no ESCALATED outcome, reviews with CSAT >= 3 and
+ * sentiment >= -0.45. unresolved_case: cases resolved within 70 h, never
+ * reopened. broken_promise, cancellation_intent, payment_friction,
+ * frustration_then_intent: none of their events, attributes or topics (a
+ * topic "payment" is not "billing_dispute"). engagement_drop: app/web use
+ * is regular, k sessions every day (k = 1..3) or one session every 2 or 3
+ * days, 4 to 8 events each, so any 7 days hold at least 0.3 times the daily
+ * rate of any 28 days (the rule needs 0.25). */
+
+#define LABELLED_AGENTS 400u   /* agent ids of the labelled set */
+#define STORY_CASES 2u         /* story cases are K1 and K2; background ones follow */
+#define STORY_MAX_LABELS 8     /* labels one story may carry */
+_Static_assert(STORY_MAX_LABELS == sizeof(((cx_journey_t *)0)->labels) /
+                                       sizeof(((cx_journey_t *)0)->labels[0]),
+               "cx_journey_t keeps one story's labels");
+#define DIGITAL_LOG_MAX 1024u  /* app/web events a drop story may make */
+#define ENGAGEMENT_DAYS_MAX 128 /* UTC days the drop simulation looks at */
+#define QUIET_MARGIN_DAYS 8u   /* background keeps this far from a story */
+#define STORY_SPAN_DAYS 8u     /* every other story ends within this many days */
+#define SENTIMENT_NONE 127     /* no sentiment */
+
+/* The story kinds, each planned by story_<name>() (some have variants, each
+ * with its own story name in the labels): one kind per rule, then a public
+ * bad review and the three seed stories. Story customers take the kinds in
+ * turn. */
+#define STORY_MAP(X) \
+  X(REPEAT_CONTACT, repeat_contact) X(LONG_WAIT, long_wait) X(ABANDONMENT, abandonment) \
+  X(CHANNEL_HOPPING, channel_hopping) X(TRANSFER_LOOP, transfer_loop) \
+  X(SELF_SERVICE_FALLOUT, self_service_fallout) X(DIGITAL_FRICTION, digital_friction) \
+  X(NEGATIVE_VOICE, negative_voice) X(UNRESOLVED_CASE, unresolved_case) \
+  X(BROKEN_PROMISE, broken_promise) X(CANCELLATION_INTENT, cancellation_intent) \
+  X(ENGAGEMENT_DROP, engagement_drop) X(ESCALATION, escalation) \
+  X(PAYMENT_FRICTION, payment_friction) X(FRUSTRATION_THEN_INTENT, frustration_then_intent) \
+  X(BAD_REVIEW, bad_review) X(INSTALLATION, installation) \
+  X(SELF_SERVICE_BEFORE_CALL, self_service_before_call) X(QUIET_CANCEL_PAGE, quiet_cancel_page)
+
+enum {
+#define CX__X(id, name) STORY_##id,
+  STORY_MAP(CX__X)
+#undef CX__X
+  STORY__COUNT
+};
+
+/* What a customer is in the labelled set; derived from (seed, customer). */
+typedef struct role_s {
+  bool story;                 /* a story customer */
+  uint32_t kind;              /* STORY_*, when story */
+  uint32_t day;               /* the day its story is planned (its first event's day) */
+  uint32_t quiet_from;        /* no background contacts, cases, ... on days quiet_from .. */
+  uint32_t quiet_to;          /* ... quiet_to (inclusive) */
+  bool own_digital;           /* the story makes all of the customer's app/web events */
+} role_t;
+
+/* An ordinary customer's habits (story customers have them too, for their
+ * background). */
+typedef struct habits_s {
+  uint32_t digital_period;    /* 0 = no app/web; 1 = sessions every day; 2, 3 = every 2 or 3 days */
+  uint32_t digital_phase;     /* day % digital_period of the session days */
+  uint32_t sessions_per_day;  /* 1 .. 3, with digital_period 1 */
+  uint32_t app_per_mille;     /* share of sessions in the app, the rest on the web */
+  uint32_t contact_period;    /* 4 .. 10: contact days are day % contact_period == phase */
+  uint32_t contact_phase;     /* the phase */
+  cx_channel_t favourite;     /* the one assisted channel */
+  cx_channel_t self_channel;  /* the one self-service channel: IVR, APP or WEB */
+} habits_t;
+
+/* Planning of a story or of a background day. */
+typedef struct script_s {
+  cx_journey_t *journey;      /* where events go */
+  uint32_t customer;          /* customer index */
+  rng_t rng;                  /* the script's random stream */
+  bool emit;                  /* plan the events; false: only work out the labels */
+  const char *story;          /* the story's name, for the labels */
+  size_t label_count;         /* labels so far */
+  struct {
+    uint8_t rule;             /* cx_rule_t */
+    int64_t at_ms;            /* event time at which the rule must first fire */
+  } labels[STORY_MAX_LABELS]; /* the story's labels */
+  int64_t *digital_ms;        /* app/web event times planned, or NULL: not kept */
+  size_t digital_count;       /* entries of digital_ms */
+} script_t;
+
+static int64_t between(rng_t *rng, int64_t low, int64_t high) {
+  assert(high >= low && high - low < (1LL << 32));
+  return low + (int64_t)rng_below(rng, (uint64_t)(high - low + 1));
+}
+
+static int64_t day_start_ms(const cx_journey_t *journey, uint32_t day) {
+  return journey->config.start_ms + (int64_t)day * DAY_MS;
+}
+
+/* Some time between 08:00 and 18:00 of the day (hours after start_ms). */
+static int64_t office_hours(script_t *s, int64_t day_ms) {
+  return day_ms + 8 * HOUR + between(&s->rng, 0, 10 * HOUR);
+}
+
+static void story_label(script_t *s, cx_rule_t rule, int64_t at_ms) {
+  for (size_t k = 0; k < s->label_count; k++) {
+    if (s->labels[k].rule == rule) {
+      if (at_ms < s->labels[k].at_ms)
+        s->labels[k].at_ms = at_ms;
+      return;
+    }
+  }
+  assert(s->label_count < STORY_MAX_LABELS);
+  s->labels[s->label_count].rule = (uint8_t)rule;
+  s->labels[s->label_count++].at_ms = at_ms;
+}
+
+static planned_t lab_event(const script_t *s, int64_t at_ms, cx_channel_t channel,
+                           cx_event_type_t type, uint8_t topic, uint32_t case_number) {
+  planned_t event;
+  memset(&event, 0, sizeof(event));
+  event.at_ms = at_ms;
+  event.customer = s->customer;
+  event.channel = (uint8_t)channel;
+  event.type = (uint8_t)type;
+  event.topic = topic;
+  event.case_number = case_number;
+  event.nps = -1;
+  return event;
+}
+
+static void lab_plan(script_t *s, const planned_t *event) {
+  if (s->digital_ms && (event->channel == CX_CHANNEL_APP || event->channel == CX_CHANNEL_WEB)) {
+    assert(s->digital_count < DIGITAL_LOG_MAX);
+    if (s->digital_count < DIGITAL_LOG_MAX)
+      s->digital_ms[s->digital_count++] = event->at_ms;
+  }
+  if (s->emit)
+    journey_plan(s->journey, event);
+}
+
+static void lab_simple(script_t *s, int64_t at_ms, cx_channel_t channel, cx_event_type_t type,
+                       uint8_t topic, uint32_t case_number, uint8_t detail) {
+  planned_t event = lab_event(s, at_ms, channel, type, topic, case_number);
+  event.detail = detail;
+  lab_plan(s, &event);
+}
+
+static bool has_queue(cx_channel_t channel) {
+  return channel == CX_CHANNEL_PHONE || channel == CX_CHANNEL_CHAT ||
+         channel == CX_CHANNEL_MESSAGING || channel == CX_CHANNEL_STORE;
+}
+
+/* A calm queue wait: at most 5 min (the store), 4 min (phone); -1 where
+ * there is no live queue. */
+static int64_t calm_wait(script_t *s, cx_channel_t channel) {
+  switch (channel) {
+  case CX_CHANNEL_PHONE: return between(&s->rng, 10 * SECOND, 4 * MINUTE);
+  case CX_CHANNEL_CHAT:
+  case CX_CHANNEL_MESSAGING: return between(&s->rng, 5 * SECOND, 2 * MINUTE);
+  case CX_CHANNEL_STORE: return between(&s->rng, 30 * SECOND, 5 * MINUTE);
+  default: return -1;
+  }
+}
+
+static int64_t lab_handle(script_t *s, cx_channel_t channel) {
+  switch (channel) {
+  case CX_CHANNEL_PHONE: return between(&s->rng, 2 * MINUTE, 12 * MINUTE);
+  case CX_CHANNEL_CHAT:
+  case CX_CHANNEL_MESSAGING: return between(&s->rng, 4 * MINUTE, 15 * MINUTE);
+  case CX_CHANNEL_STORE: return between(&s->rng, 5 * MINUTE, 20 * MINUTE);
+  case CX_CHANNEL_FIELD: return between(&s->rng, 40 * MINUTE, 90 * MINUTE);
+  default: return between(&s->rng, 2 * MINUTE, 8 * MINUTE);
+  }
+}
+
+/* A CONTACT, not yet planned: ABANDONED after wait_ms without an agent, or
+ * served (an agent, a handle time) after wait_ms (none when < 0). */
+static planned_t lab_contact(script_t *s, int64_t at_ms, cx_channel_t channel, uint8_t topic,
+                             uint32_t case_number, int64_t wait_ms, cx_outcome_t outcome) {
+  planned_t contact = lab_event(s, at_ms, channel, CX_EVENT_CONTACT, topic, case_number);
+  contact.outcome = (uint8_t)outcome;
+  if (wait_ms >= 0)
+    set_wait(&contact, wait_ms);
+  if (outcome != CX_OUTCOME_ABANDONED) {
+    set_handle(&contact, lab_handle(s, channel));
+    contact.agent = (uint16_t)(1 + rng_below(&s->rng, LABELLED_AGENTS));
+  }
+  return contact;
+}
+
+/* A TRANSFER to another agent, not yet planned. */
+static planned_t lab_transfer(script_t *s, int64_t at_ms, cx_channel_t channel, uint8_t topic,
+                              uint32_t case_number, int64_t wait_ms, cx_outcome_t outcome) {
+  planned_t transfer = lab_contact(s, at_ms, channel, topic, case_number, wait_ms, outcome);
+  transfer.type = CX_EVENT_TRANSFER;
+  return transfer;
+}
+
+/* When the customer is done with a contact or transfer. */
+static int64_t lab_end(const planned_t *event) {
+  int64_t end = event->at_ms;
+  if (event->flags & PLANNED_WAIT)
+    end += event->wait_ms;
+  if (event->flags & PLANNED_HANDLE)
+    end += event->handle_ms;
+  return end;
+}
+
+/* Phone calls may pass the IVR first: routed, not a failure. */
+static int64_t lab_ivr_routing(script_t *s, int64_t at_ms, uint8_t topic) {
+  planned_t ivr = lab_event(s, at_ms, CX_CHANNEL_IVR, CX_EVENT_SELF_SERVICE, topic, 0);
+  ivr.outcome = CX_OUTCOME_TRANSFERRED;
+  lab_plan(s, &ivr);
+  return at_ms + between(&s->rng, 20 * SECOND, 60 * SECOND);
+}
+
+static uint32_t new_session(script_t *s) {
+  return (uint32_t)rng_next(&s->rng) | 1;
+}
+
+/* CLICKs of one session, 2 to 15 s apart (never a rage click), on random
+ * elements, the last one on focus_element when >= 0. Returns the time after. */
+static int64_t lab_clicks(script_t *s, int64_t at_ms, cx_channel_t channel, uint32_t session,
+                          uint32_t clicks, int focus_element) {
+  int64_t t = at_ms;
+  for (uint32_t k = 0; k < clicks; k++) {
+    int element = focus_element >= 0 && k + 1 == clicks ? focus_element
+                                                        : (int)rng_below(&s->rng, ELEMENT__COUNT);
+    planned_t click = lab_event(s, t, channel, CX_EVENT_CLICK, TOPIC_NONE, 0);
+    click.session = session;
+    click.detail = DETAIL(DETAIL_ELEMENT, element);
+    lab_plan(s, &click);
+    t += between(&s->rng, 2 * SECOND, 15 * SECOND);
+  }
+  return t;
+}
+
+/* A SURVEY; sentiment_centi SENTIMENT_NONE = no comment. */
+static void lab_survey(script_t *s, int64_t at_ms, uint8_t topic, uint32_t case_number, int csat,
+                       int nps, int sentiment_centi) {
+  cx_channel_t channel = rng_chance(&s->rng, 600) ? CX_CHANNEL_EMAIL : CX_CHANNEL_SMS;
+  planned_t survey = lab_event(s, at_ms, channel, CX_EVENT_SURVEY, topic, case_number);
+  survey.csat = (uint8_t)csat;
+  survey.nps = (int8_t)nps;
+  if (sentiment_centi != SENTIMENT_NONE)
+    set_sentiment(&survey, (int8_t)sentiment_centi);
+  lab_plan(s, &survey);
+}
+
+static uint8_t calm_topic(script_t *s) {
+  static const uint8_t topics[] = {
+    TOPIC_billing, TOPIC_billing, TOPIC_technical, TOPIC_technical, TOPIC_plan_change,
+    TOPIC_account_access, TOPIC_device, TOPIC_moving, TOPIC_roaming, TOPIC_order_status,
+    TOPIC_payment, TOPIC_installation,
+  };
+  return topics[rng_below(&s->rng, COUNT(topics))];
+}
+
+static cx_channel_t pick_channel(script_t *s, const cx_channel_t *channels, size_t count) {
+  return channels[rng_below(&s->rng, count)];
+}
+#define PICK(s, array) pick_channel((s), (array), COUNT(array))
+
+/* A web visit to the cancellation page: a few clicks, the last on "cancel",
+ * then CANCEL_INTENT (a reason attribute). Returns the intent's time. */
+static int64_t lab_cancel_page(script_t *s, int64_t at_ms) {
+  uint32_t session = new_session(s);
+  int64_t t = lab_clicks(s, at_ms, CX_CHANNEL_WEB, session, 2 + rng_below(&s->rng, 3),
+                         ELEMENT_cancel);
+  planned_t intent = lab_event(s, t, CX_CHANNEL_WEB, CX_EVENT_CANCEL_INTENT, TOPIC_cancellation,
+                               0);
+  intent.session = session;
+  intent.detail = DETAIL(DETAIL_CANCEL, rng_below(&s->rng, COUNT(cancel_reasons)));
+  lab_plan(s, &intent);
+  return t;
+}
+
+/* ---- labelled mode: engagement_drop ---- */
+
+/* When engagement_drop must first fire for a customer whose app/web events
+ * are times[0 .. count) (sorted), by docs/rules.md: digital events counted
+ * per UTC day; checks on each digital event (its day counted up to and with
+ * it) and at the end of every UTC day from the first digital day on (the
+ * day-end timer, at the day's last millisecond, so that the check belongs to
+ * the day whose 7 days it measures, as operators/detect_digital.c reads "the
+ * end of each day"); recent = the 7 days up
+ * to the check, baseline = the 28 before them, the history reaching back to
+ * the baseline's first day; fires when baseline / 28 >= 1 and recent / 7 <=
+ * 0.25 * baseline / 28, that is 16 * recent <= baseline. Returns -1 when it
+ * does not fire up to until_ms. */
+static int64_t engagement_first_fire(const int64_t *times, size_t count, int64_t until_ms) {
+  if (count == 0)
+    return -1;
+  uint32_t per_day[ENGAGEMENT_DAYS_MAX] = {0};
+  int64_t first_day = times[0] / DAY_MS;
+  size_t next = 0;
+  for (int64_t day = first_day; day - first_day < ENGAGEMENT_DAYS_MAX; day++) {
+    int64_t index = day - first_day;
+    /* one check per event of the day, then one at its end */
+    for (;;) {
+      bool at_event = next < count && times[next] / DAY_MS == day;
+      int64_t check_ms = at_event ? times[next] : (day + 1) * DAY_MS - 1;
+      if (check_ms > until_ms)
+        return -1;
+      if (at_event)
+        per_day[index]++;
+      if (index >= 34) {
+        uint64_t recent = 0, baseline = 0;
+        for (int64_t d = index - 6; d <= index; d++)
+          recent += per_day[d];
+        for (int64_t d = index - 34; d <= index - 7; d++)
+          baseline += per_day[d];
+        if (baseline >= 28 && 16 * recent <= baseline)
+          return check_ms;
+      }
+      if (!at_event)
+        break;
+      next++;
+    }
+  }
+  return -1;
+}
+
+/* Regular app (or web) use on days [0, days) from day_ms: one or two sessions
+ * a day of 3 to 6 clicks, so 3 to 12 events a day. */
+static void steady_use(script_t *s, int64_t day_ms, uint32_t days) {
+  cx_channel_t channel = rng_chance(&s->rng, 700) ? CX_CHANNEL_APP : CX_CHANNEL_WEB;
+  for (uint32_t day = 0; day < days; day++) {
+    int64_t start = day_ms + (int64_t)day * DAY_MS;
+    lab_clicks(s, start + between(&s->rng, 7 * HOUR, 13 * HOUR), channel, new_session(s),
+               3 + rng_below(&s->rng, 4), -1);
+    if (rng_chance(&s->rng, 500))
+      lab_clicks(s, start + between(&s->rng, 15 * HOUR, 22 * HOUR), channel, new_session(s),
+                 3 + rng_below(&s->rng, 4), -1);
+  }
+}
+
+/* ---- labelled mode: stories ----
+ *
+ * Each story plans from day_ms (00:00 of its first day) on and labels the
+ * rules it must trigger by docs/rules.md, with the time they first fire.
+ * The comment above each says which rules and why, and why no other. Common
+ * to all: story customers have no background contacts, cases, surveys or
+ * self-service within QUIET_MARGIN_DAYS of the story, and their background
+ * app/web use never fires anything (see above). */
+
+/* repeat_contact ("three_contacts_in_a_day"): three CONTACTs on one assisted
+ * channel, 1 to 5 h apart (the first sometimes abandoned): the third is the
+ * 3rd assisted contact in 24 h. Not long_wait: waits <= 4 min (12 min in
+ * all). Not abandonment: one abandonment. Not channel_hopping: one channel,
+ * plus the IVR in front of calls. */
+static void story_repeat_contact(script_t *s, int64_t day_ms) {
+  static const cx_channel_t channels[] = {CX_CHANNEL_PHONE, CX_CHANNEL_CHAT,
+                                          CX_CHANNEL_MESSAGING, CX_CHANNEL_EMAIL};
+  static const uint8_t topics[] = {TOPIC_technical, TOPIC_billing, TOPIC_outage, TOPIC_device};
+  s->story = "three_contacts_in_a_day";
+  cx_channel_t channel = PICK(s, channels);
+  uint8_t topic = topics[rng_below(&s->rng, COUNT(topics))];
+  int64_t t = office_hours(s, day_ms);
+  for (int k = 0; k < 3; k++) {
+    if (channel == CX_CHANNEL_PHONE && rng_chance(&s->rng, 500))
+      t = lab_ivr_routing(s, t, topic);
+    bool abandoned = k == 0 && has_queue(channel) && rng_chance(&s->rng, 300);
+    planned_t contact = lab_contact(s, t, channel, topic, 0,
+                                    abandoned ? between(&s->rng, 30 * SECOND, 4 * MINUTE)
+                                              : calm_wait(s, channel),
+                                    abandoned ? CX_OUTCOME_ABANDONED : CX_OUTCOME_COMPLETED);
+    lab_plan(s, &contact);
+    if (k == 2)
+      story_label(s, CX_RULE_REPEAT_CONTACT, t);
+    t = lab_end(&contact) + between(&s->rng, HOUR, 5 * HOUR);
+  }
+}
+
+/* long_wait ("long_hold"): one contact that waits 11 to 45 min in the queue
+ * and is answered, or gives up after 11 to 20 min: a wait >= 10 min fires
+ * at it. One contact: nothing else (one abandonment is not two). */
+static void story_long_wait(script_t *s, int64_t day_ms) {
+  static const cx_channel_t channels[] = {CX_CHANNEL_PHONE, CX_CHANNEL_PHONE, CX_CHANNEL_CHAT,
+                                          CX_CHANNEL_STORE};
+  s->story = "long_hold";
+  cx_channel_t channel = PICK(s, channels);
+  int64_t t = office_hours(s, day_ms);
+  bool gives_up = rng_chance(&s->rng, 300);
+  planned_t contact = lab_contact(s, t, channel, calm_topic(s), 0,
+                                  gives_up ? between(&s->rng, 11 * MINUTE, 20 * MINUTE)
+                                           : between(&s->rng, 11 * MINUTE, 45 * MINUTE),
+                                  gives_up ? CX_OUTCOME_ABANDONED : CX_OUTCOME_COMPLETED);
+  lab_plan(s, &contact);
+  story_label(s, CX_RULE_LONG_WAIT, t);
+}
+
+/* abandonment ("gave_up_twice"): two phone calls abandoned after 1 to 4 min,
+ * 10 min to 2 h apart: the 2nd ABANDONED contact in 24 h fires. The customer
+ * gets through 25 to 30 h after the first try. Not repeat_contact: at most 2
+ * assisted contacts in any 24 h. Not long_wait: waits <= 4 min. */
+static void story_abandonment(script_t *s, int64_t day_ms) {
+  s->story = "gave_up_twice";
+  uint8_t topic = calm_topic(s);
+  int64_t first = office_hours(s, day_ms), t = first;
+  for (int k = 0; k < 2; k++) {
+    if (rng_chance(&s->rng, 500))
+      t = lab_ivr_routing(s, t, topic);
+    planned_t call = lab_contact(s, t, CX_CHANNEL_PHONE, topic, 0,
+                                 between(&s->rng, MINUTE, 4 * MINUTE), CX_OUTCOME_ABANDONED);
+    lab_plan(s, &call);
+    if (k == 1)
+      story_label(s, CX_RULE_ABANDONMENT, t);
+    t = lab_end(&call) + between(&s->rng, 10 * MINUTE, 2 * HOUR);
+  }
+  planned_t served = lab_contact(s, t + between(&s->rng, 25 * HOUR, 30 * HOUR), CX_CHANNEL_PHONE,
+                                 topic, 0, calm_wait(s, CX_CHANNEL_PHONE),
+                                 CX_OUTCOME_COMPLETED);
+  lab_plan(s, &served);
+}
+
+/* channel_hopping ("web_then_chat_then_phone"): one topic, no case:
+ * self-service on the web or app (completed), 2 to 8 h later a chat, email or
+ * message, 12 to 30 h later a call or store visit: 3 distinct channels of
+ * that topic within 48 h fire at the third. Not repeat_contact: 2 assisted
+ * contacts. No IVR in front of the call (it would be a 3rd channel earlier). */
+static void story_channel_hopping(script_t *s, int64_t day_ms) {
+  static const cx_channel_t written[] = {CX_CHANNEL_CHAT, CX_CHANNEL_EMAIL,
+                                         CX_CHANNEL_MESSAGING};
+  static const cx_channel_t spoken[] = {CX_CHANNEL_PHONE, CX_CHANNEL_PHONE, CX_CHANNEL_STORE};
+  static const uint8_t topics[] = {TOPIC_plan_change, TOPIC_roaming, TOPIC_moving,
+                                   TOPIC_order_status};
+  s->story = "web_then_chat_then_phone";
+  uint8_t topic = topics[rng_below(&s->rng, COUNT(topics))];
+  int64_t t = office_hours(s, day_ms);
+  cx_channel_t digital = rng_chance(&s->rng, 500) ? CX_CHANNEL_WEB : CX_CHANNEL_APP;
+  planned_t self_service = lab_event(s, t, digital, CX_EVENT_SELF_SERVICE, topic, 0);
+  self_service.outcome = CX_OUTCOME_COMPLETED;
+  self_service.session = new_session(s);
+  lab_plan(s, &self_service);
+  cx_channel_t second = PICK(s, written);
+  planned_t contact = lab_contact(s, t + between(&s->rng, 2 * HOUR, 8 * HOUR), second, topic, 0,
+                                  calm_wait(s, second), CX_OUTCOME_COMPLETED);
+  lab_plan(s, &contact);
+  cx_channel_t third = PICK(s, spoken);
+  int64_t at = lab_end(&contact) + between(&s->rng, 12 * HOUR, 30 * HOUR);
+  contact = lab_contact(s, at, third, topic, 0, calm_wait(s, third), CX_OUTCOME_COMPLETED);
+  lab_plan(s, &contact);
+  story_label(s, CX_RULE_CHANNEL_HOPPING, at);
+}
+
+/* transfer_loop ("passed_between_agents", "..._on_a_case"): one call passed
+ * around in a loop, each leg within minutes: the CONTACT is TRANSFERRED to a
+ * 2nd agent, that TRANSFER leg is TRANSFERRED to a 3rd, that one TRANSFERRED
+ * back to the first agent, who completes it. A hand-off is written both
+ * ways (outcome TRANSFERRED on the leg handed off, a TRANSFER event for the
+ * new leg); the count is the larger of the two counts, so the 3rd hand-off
+ * is recorded, and fires, at the 2nd TRANSFER (3 TRANSFERRED outcomes) of
+ * the contact episode, or, when the call is about case K1 (opened after a
+ * chat the day before), of the case in 7 days. Not long_wait: waits <= 4
+ * min; not channel_hopping: chat and phone; not unresolved_case: K1
+ * resolved hours after the call. */
+static void story_transfer_loop(script_t *s, int64_t day_ms) {
+  uint8_t topic = calm_topic(s);
+  uint32_t case_number = 0;
+  int64_t t = office_hours(s, day_ms);
+  if (rng_chance(&s->rng, 500)) {
+    s->story = "passed_between_agents_on_a_case";
+    case_number = 1;
+    planned_t chat = lab_contact(s, t, CX_CHANNEL_CHAT, topic, 1, calm_wait(s, CX_CHANNEL_CHAT),
+                                 CX_OUTCOME_COMPLETED);
+    lab_plan(s, &chat);
+    lab_simple(s, lab_end(&chat) + SECOND, CX_CHANNEL_CHAT, CX_EVENT_CASE_OPENED, topic, 1, 0);
+    t = office_hours(s, day_ms + DAY_MS);
+  } else {
+    s->story = "passed_between_agents";
+  }
+  planned_t call = lab_contact(s, t, CX_CHANNEL_PHONE, topic, case_number,
+                               between(&s->rng, 30 * SECOND, 3 * MINUTE),
+                               CX_OUTCOME_TRANSFERRED);
+  lab_plan(s, &call);
+  t = lab_end(&call);
+  for (int k = 0; k < 3; k++) {
+    planned_t transfer = lab_transfer(s, t, CX_CHANNEL_PHONE, topic, case_number,
+                                      between(&s->rng, 20 * SECOND, 4 * MINUTE),
+                                      k < 2 ? CX_OUTCOME_TRANSFERRED : CX_OUTCOME_COMPLETED);
+    if (k == 2)
+      transfer.agent = call.agent; /* back where it started */
+    lab_plan(s, &transfer);
+    if (k == 1)
+      story_label(s, CX_RULE_TRANSFER_LOOP, t);
+    t = lab_end(&transfer);
+  }
+  if (case_number)
+    lab_simple(s, t + between(&s->rng, HOUR, 5 * HOUR), CX_CHANNEL_PHONE, CX_EVENT_CASE_RESOLVED,
+               topic, 1, 0);
+}
+
+/* self_service_fallout ("failed_self_service_then_contact"): a self-service
+ * attempt on the web, app or IVR that FAILS (or is ABANDONED), then 3 to 45
+ * min later an assisted contact on the same topic: a failed attempt in the
+ * hour before an assisted contact fires at the contact. Two channels: not
+ * channel_hopping. */
+static void story_self_service_fallout(script_t *s, int64_t day_ms) {
+  static const cx_channel_t self_channels[] = {CX_CHANNEL_WEB, CX_CHANNEL_APP, CX_CHANNEL_IVR};
+  static const cx_channel_t assisted[] = {CX_CHANNEL_CHAT, CX_CHANNEL_EMAIL,
+                                          CX_CHANNEL_MESSAGING, CX_CHANNEL_PHONE};
+  s->story = "failed_self_service_then_contact";
+  uint8_t topic = calm_topic(s);
+  int64_t t = office_hours(s, day_ms);
+  cx_channel_t self_channel = PICK(s, self_channels);
+  planned_t attempt = lab_event(s, t, self_channel, CX_EVENT_SELF_SERVICE, topic, 0);
+  attempt.outcome = rng_chance(&s->rng, 700) ? CX_OUTCOME_FAILED : CX_OUTCOME_ABANDONED;
+  if (self_channel != CX_CHANNEL_IVR)
+    attempt.session = new_session(s);
+  lab_plan(s, &attempt);
+  cx_channel_t channel = self_channel == CX_CHANNEL_IVR ? CX_CHANNEL_PHONE : PICK(s, assisted);
+  int64_t at = t + between(&s->rng, 3 * MINUTE, 45 * MINUTE);
+  planned_t contact = lab_contact(s, at, channel, topic, 0, calm_wait(s, channel),
+                                  CX_OUTCOME_COMPLETED);
+  lab_plan(s, &contact);
+  story_label(s, CX_RULE_SELF_SERVICE_FALLOUT, at);
+}
+
+/* digital_friction ("app_errors"): in one app/web session, two failed logins,
+ * a few clicks, then an ERROR: the session's 3rd ERROR/LOGIN_FAILED fires.
+ * ("rage_clicks"): in one session, clicks on assorted elements, then three
+ * clicks on one element within 0.3 to 0.7 s: a rage-click burst fires at the
+ * third. Nothing else: digital events only. */
+static void story_digital_friction(script_t *s, int64_t day_ms) {
+  cx_channel_t channel = rng_chance(&s->rng, 600) ? CX_CHANNEL_APP : CX_CHANNEL_WEB;
+  uint32_t session = new_session(s);
+  int64_t t = office_hours(s, day_ms);
+  if (rng_chance(&s->rng, 500)) {
+    s->story = "app_errors";
+    for (int k = 0; k < 2; k++) {
+      planned_t login = lab_event(s, t, channel, CX_EVENT_LOGIN_FAILED, TOPIC_NONE, 0);
+      login.session = session;
+      login.detail = DETAIL(DETAIL_ELEMENT, ELEMENT_login);
+      lab_plan(s, &login);
+      t += between(&s->rng, 5 * SECOND, 20 * SECOND);
+    }
+    t = lab_clicks(s, t, channel, session, 1 + rng_below(&s->rng, 4), -1);
+    planned_t error = lab_event(s, t, channel, CX_EVENT_ERROR, TOPIC_NONE, 0);
+    error.session = session;
+    error.detail = DETAIL(DETAIL_ERROR, rng_below(&s->rng, COUNT(error_codes)));
+    lab_plan(s, &error);
+    story_label(s, CX_RULE_DIGITAL_FRICTION, t);
+    lab_clicks(s, t + between(&s->rng, 2 * SECOND, 10 * SECOND), channel, session,
+               rng_below(&s->rng, 3), -1);
+  } else {
+    s->story = "rage_clicks";
+    int element = rng_chance(&s->rng, 500) ? ELEMENT_pay : ELEMENT_login;
+    t = lab_clicks(s, t, channel, session, 2 + rng_below(&s->rng, 4), ELEMENT_home);
+    planned_t click = lab_event(s, t, channel, CX_EVENT_CLICK, TOPIC_NONE, 0);
+    click.session = session;
+    click.detail = DETAIL(DETAIL_ELEMENT, element);
+    for (int k = 0; k < 3; k++) {
+      lab_plan(s, &click);
+      if (k == 2)
+        story_label(s, CX_RULE_DIGITAL_FRICTION, click.at_ms);
+      click.at_ms += between(&s->rng, 150, 350);
+    }
+    lab_clicks(s, click.at_ms + between(&s->rng, 3 * SECOND, 10 * SECOND), channel, session,
+               1 + rng_below(&s->rng, 3), -1);
+  }
+}
+
+/* negative_voice ("bad_survey"): a calm contact, then a survey with CSAT 1-2,
+ * NPS 0-6 and sometimes a comment with sentiment -0.6 to -0.95; ("detractor"):
+ * the survey has CSAT 3 but NPS 0-5; ("angry_chat"): a chat whose sentiment
+ * is -0.55 to -0.95. The survey or chat fires. One contact: nothing else. */
+static void story_negative_voice(script_t *s, int64_t day_ms) {
+  uint8_t topic = calm_topic(s);
+  int64_t t = office_hours(s, day_ms);
+  uint32_t variant = rng_below(&s->rng, 3);
+  if (variant == 2) {
+    s->story = "angry_chat";
+    planned_t chat = lab_contact(s, t, CX_CHANNEL_CHAT, topic, 0, calm_wait(s, CX_CHANNEL_CHAT),
+                                 CX_OUTCOME_COMPLETED);
+    set_sentiment(&chat, (int8_t)-between(&s->rng, 55, 95));
+    lab_plan(s, &chat);
+    story_label(s, CX_RULE_NEGATIVE_VOICE, t);
+    return;
+  }
+  cx_channel_t channel = rng_chance(&s->rng, 600) ? CX_CHANNEL_PHONE : CX_CHANNEL_CHAT;
+  planned_t contact = lab_contact(s, t, channel, topic, 0, calm_wait(s, channel),
+                                  CX_OUTCOME_COMPLETED);
+  lab_plan(s, &contact);
+  int64_t at = lab_end(&contact) + between(&s->rng, 10 * MINUTE, 90 * MINUTE);
+  if (variant == 0) {
+    s->story = "bad_survey";
+    lab_survey(s, at, topic, 0, (int)between(&s->rng, 1, 2), (int)between(&s->rng, 0, 6),
+               rng_chance(&s->rng, 500) ? -(int)between(&s->rng, 60, 95) : SENTIMENT_NONE);
+  } else {
+    s->story = "detractor";
+    lab_survey(s, at, topic, 0, 3, (int)between(&s->rng, 0, 5), SENTIMENT_NONE);
+  }
+  story_label(s, CX_RULE_NEGATIVE_VOICE, at);
+}
+
+/* unresolved_case ("case_past_sla"): a contact opens case K1 (CASE_OPENED),
+ * a status call 20 to 40 h later, the case is resolved 74 to 100 h after it
+ * opened: the SLA timer fires at opened + 72 h (the resolution itself moves
+ * the watermark past it). ("case_reopened"): K1 opened, resolved 2 to 20 h
+ * later, CASE_REOPENED 4 to 24 h after that fires at once; a follow-up
+ * contact; resolved again 2 to 20 h later, within both SLAs. Contacts are a
+ * day apart on at most two channels: nothing else. */
+static void story_unresolved_case(script_t *s, int64_t day_ms) {
+  static const uint8_t topics[] = {TOPIC_technical, TOPIC_outage, TOPIC_device,
+                                   TOPIC_account_access};
+  uint8_t topic = topics[rng_below(&s->rng, COUNT(topics))];
+  cx_channel_t channel = rng_chance(&s->rng, 600) ? CX_CHANNEL_PHONE : CX_CHANNEL_CHAT;
+  planned_t contact = lab_contact(s, office_hours(s, day_ms), channel, topic, 0,
+                                  calm_wait(s, channel), CX_OUTCOME_COMPLETED);
+  lab_plan(s, &contact);
+  int64_t opened = lab_end(&contact) + SECOND;
+  lab_simple(s, opened, channel, CX_EVENT_CASE_OPENED, topic, 1, 0);
+  if (rng_chance(&s->rng, 500)) {
+    s->story = "case_past_sla";
+    planned_t status = lab_contact(s, opened + between(&s->rng, 20 * HOUR, 40 * HOUR), channel,
+                                   topic, 1, calm_wait(s, channel), CX_OUTCOME_COMPLETED);
+    lab_plan(s, &status);
+    lab_simple(s, opened + between(&s->rng, 74 * HOUR, 100 * HOUR), channel,
+               CX_EVENT_CASE_RESOLVED, topic, 1, 0);
+    story_label(s, CX_RULE_UNRESOLVED_CASE, opened + 72 * HOUR);
+  } else {
+    s->story = "case_reopened";
+    int64_t resolved = opened + between(&s->rng, 2 * HOUR, 20 * HOUR);
+    lab_simple(s, resolved, channel, CX_EVENT_CASE_RESOLVED, topic, 1, 0);
+    int64_t reopened = resolved + between(&s->rng, 4 * HOUR, 24 * HOUR);
+    lab_simple(s, reopened, channel, CX_EVENT_CASE_REOPENED, topic, 1, 0);
+    story_label(s, CX_RULE_UNRESOLVED_CASE, reopened);
+    planned_t follow_up = lab_contact(s, reopened + between(&s->rng, 10 * MINUTE, HOUR), channel,
+                                      topic, 1, calm_wait(s, channel), CX_OUTCOME_COMPLETED);
+    lab_plan(s, &follow_up);
+    lab_simple(s, reopened + between(&s->rng, 2 * HOUR, 20 * HOUR), channel,
+               CX_EVENT_CASE_RESOLVED, topic, 1, 0);
+  }
+}
+
+/* broken_promise ("technician_no_show"): a call books a technician; the next
+ * morning APPOINTMENT_MISSED fires; the customer calls; the technician comes a
+ * day later. ("callback_not_made"): a contact, and the next day a call whose
+ * "promise" attribute is "callback_missed" fires. At most 2 assisted contacts
+ * in 24 h, phone and field only: nothing else. */
+static void story_broken_promise(script_t *s, int64_t day_ms) {
+  if (rng_chance(&s->rng, 500)) {
+    s->story = "technician_no_show";
+    int64_t booked = day_ms + between(&s->rng, 13 * HOUR, 17 * HOUR);
+    planned_t booking = lab_contact(s, booked, CX_CHANNEL_PHONE, TOPIC_installation, 0,
+                                    calm_wait(s, CX_CHANNEL_PHONE), CX_OUTCOME_COMPLETED);
+    lab_plan(s, &booking);
+    int64_t missed = day_ms + DAY_MS + between(&s->rng, 8 * HOUR, 12 * HOUR);
+    lab_simple(s, missed, CX_CHANNEL_FIELD, CX_EVENT_APPOINTMENT_MISSED, TOPIC_installation, 0, 0);
+    story_label(s, CX_RULE_BROKEN_PROMISE, missed);
+    planned_t call = lab_contact(s, missed + between(&s->rng, 30 * MINUTE, 2 * HOUR),
+                                 CX_CHANNEL_PHONE, TOPIC_installation, 0,
+                                 calm_wait(s, CX_CHANNEL_PHONE), CX_OUTCOME_COMPLETED);
+    lab_plan(s, &call);
+    planned_t visit = lab_contact(s, day_ms + 2 * DAY_MS + between(&s->rng, 8 * HOUR, 12 * HOUR),
+                                  CX_CHANNEL_FIELD, TOPIC_installation, 0, -1,
+                                  CX_OUTCOME_COMPLETED);
+    lab_plan(s, &visit);
+  } else {
+    s->story = "callback_not_made";
+    uint8_t topic = calm_topic(s);
+    cx_channel_t channel = rng_chance(&s->rng, 500) ? CX_CHANNEL_PHONE : CX_CHANNEL_CHAT;
+    planned_t first = lab_contact(s, office_hours(s, day_ms), channel, topic, 0,
+                                  calm_wait(s, channel), CX_OUTCOME_COMPLETED);
+    lab_plan(s, &first);
+    int64_t at = office_hours(s, day_ms + DAY_MS);
+    planned_t call = lab_contact(s, at, CX_CHANNEL_PHONE, topic, 0,
+                                 calm_wait(s, CX_CHANNEL_PHONE), CX_OUTCOME_COMPLETED);
+    call.detail = DETAIL(DETAIL_PROMISE, 1); /* callback_missed */
+    lab_plan(s, &call);
+    story_label(s, CX_RULE_BROKEN_PROMISE, at);
+  }
+}
+
+/* cancellation_intent ("cancel_page"): a web visit that ends with
+ * CANCEL_INTENT; ("competitor_offer"): a call with a "competitor" attribute;
+ * ("port_out_request"): a chat whose "intent" is "port_out". Fires at that
+ * event. No frustration before it: not frustration_then_intent. */
+static void story_cancellation_intent(script_t *s, int64_t day_ms) {
+  int64_t t = office_hours(s, day_ms);
+  uint32_t variant = rng_below(&s->rng, 3);
+  if (variant == 0) {
+    s->story = "cancel_page";
+    story_label(s, CX_RULE_CANCELLATION_INTENT, lab_cancel_page(s, t));
+    return;
+  }
+  bool competitor = variant == 1;
+  s->story = competitor ? "competitor_offer" : "port_out_request";
+  cx_channel_t channel = competitor ? CX_CHANNEL_PHONE : CX_CHANNEL_CHAT;
+  planned_t contact = lab_contact(s, t, channel,
+                                  competitor ? TOPIC_plan_change : TOPIC_cancellation, 0,
+                                  calm_wait(s, channel), CX_OUTCOME_COMPLETED);
+  contact.detail = competitor
+                       ? DETAIL(DETAIL_COMPETITOR, rng_below(&s->rng, COUNT(competitors)))
+                       : DETAIL(DETAIL_INTENT, 1); /* port_out */
+  lab_plan(s, &contact);
+  story_label(s, CX_RULE_CANCELLATION_INTENT, t);
+}
+
+/* engagement_drop ("silent_leaver"): app or web use every day from the
+ * first day of the set for 36 to 39 days (3 to 12 events a day), then none;
+ * one store visit about a device 10 to 12 days later. The drop fires at the
+ * first check where the last 7 days hold at most a 16th of the 28 days
+ * before (engagement_first_fire()), by the day-end timer some 6 days into
+ * the silence. The story makes all of the customer's app/web events. */
+static void story_engagement_drop(script_t *s, int64_t day_ms) {
+  s->story = "silent_leaver";
+  uint32_t active_days = 36 + rng_below(&s->rng, 4);
+  steady_use(s, day_ms, active_days);
+  int64_t visit = office_hours(s, day_ms + (int64_t)(active_days + 10 + rng_below(&s->rng, 3)) *
+                                              DAY_MS);
+  planned_t store = lab_contact(s, visit, CX_CHANNEL_STORE, TOPIC_device, 0,
+                                calm_wait(s, CX_CHANNEL_STORE), CX_OUTCOME_COMPLETED);
+  lab_plan(s, &store);
+  int64_t fires = engagement_first_fire(s->digital_ms, s->digital_count, visit);
+  assert(fires > 0);
+  story_label(s, CX_RULE_ENGAGEMENT_DROP, fires);
+}
+
+/* escalation ("complaint"): a calm contact, the next day a COMPLAINT by
+ * e-mail; ("escalated_chat"): a chat that ends ESCALATED (to a supervisor).
+ * Fires at the complaint or chat; no scores, no sentiment: nothing else. */
+static void story_escalation(script_t *s, int64_t day_ms) {
+  uint8_t topic = calm_topic(s);
+  int64_t t = office_hours(s, day_ms);
+  if (rng_chance(&s->rng, 500)) {
+    s->story = "complaint";
+    cx_channel_t channel = rng_chance(&s->rng, 500) ? CX_CHANNEL_PHONE : CX_CHANNEL_CHAT;
+    planned_t contact = lab_contact(s, t, channel, topic, 0, calm_wait(s, channel),
+                                    CX_OUTCOME_COMPLETED);
+    lab_plan(s, &contact);
+    int64_t at = office_hours(s, day_ms + DAY_MS);
+    lab_simple(s, at, CX_CHANNEL_EMAIL, CX_EVENT_COMPLAINT, topic, 0, 0);
+    story_label(s, CX_RULE_ESCALATION, at);
+  } else {
+    s->story = "escalated_chat";
+    planned_t chat = lab_contact(s, t, CX_CHANNEL_CHAT, topic, 0, calm_wait(s, CX_CHANNEL_CHAT),
+                                 CX_OUTCOME_ESCALATED);
+    lab_plan(s, &chat);
+    story_label(s, CX_RULE_ESCALATION, t);
+  }
+}
+
+/* payment_friction ("payment_failed"): a PAYMENT_FAILED, then an app session
+ * on "pay" hours later; ("billing_dispute"): a contact on topic
+ * billing_dispute; ("chargeback"): an e-mail with a "dispute" attribute. The
+ * first payment problem in 30 days fires. Nothing else. */
+static void story_payment_friction(script_t *s, int64_t day_ms) {
+  int64_t t = office_hours(s, day_ms);
+  uint32_t variant = rng_below(&s->rng, 3);
+  if (variant == 0) {
+    s->story = "payment_failed";
+    lab_simple(s, t, rng_chance(&s->rng, 500) ? CX_CHANNEL_OTHER : CX_CHANNEL_APP,
+               CX_EVENT_PAYMENT_FAILED, TOPIC_payment, 0,
+               DETAIL(DETAIL_PAYMENT, rng_below(&s->rng, COUNT(payment_reasons))));
+    lab_clicks(s, t + between(&s->rng, HOUR, 5 * HOUR), CX_CHANNEL_APP, new_session(s),
+               2 + rng_below(&s->rng, 3), ELEMENT_pay);
+  } else if (variant == 1) {
+    s->story = "billing_dispute";
+    cx_channel_t channel = rng_chance(&s->rng, 500) ? CX_CHANNEL_PHONE : CX_CHANNEL_CHAT;
+    planned_t contact = lab_contact(s, t, channel, TOPIC_billing_dispute, 0,
+                                    calm_wait(s, channel), CX_OUTCOME_COMPLETED);
+    lab_plan(s, &contact);
+  } else {
+    s->story = "chargeback";
+    planned_t mail = lab_contact(s, t, CX_CHANNEL_EMAIL, TOPIC_billing, 0, -1,
+                                 CX_OUTCOME_COMPLETED);
+    mail.detail = DETAIL(DETAIL_DISPUTE, rng_below(&s->rng, COUNT(disputes)));
+    lab_plan(s, &mail);
+  }
+  story_label(s, CX_RULE_PAYMENT_FRICTION, t);
+}
+
+/* frustration_then_intent ("frustrated_then_cancels"): one frustration, then
+ * 26 h to 5 days later a cancellation intent (the web cancellation page, or a
+ * call whose "intent" is "cancel"): the intent fires cancellation_intent and,
+ * with a frustration alert in the 7 days before, frustration_then_intent.
+ * The frustration is one of: a 12 to 30 min wait (long_wait), two abandoned
+ * calls (abandonment), a bad survey (negative_voice), a missed appointment
+ * (broken_promise), each as in its own story. The intent call is a day after
+ * the last contact: at most 2 contacts in 24 h; its topic differs. */
+static void story_frustration_then_intent(script_t *s, int64_t day_ms) {
+  s->story = "frustrated_then_cancels";
+  uint8_t topic = calm_topic(s);
+  int64_t t = office_hours(s, day_ms), frustrated = t, last = t;
+  switch (rng_below(&s->rng, 4)) {
+  case 0: {
+    planned_t call = lab_contact(s, t, CX_CHANNEL_PHONE, topic, 0,
+                                 between(&s->rng, 12 * MINUTE, 30 * MINUTE),
+                                 CX_OUTCOME_COMPLETED);
+    lab_plan(s, &call);
+    story_label(s, CX_RULE_LONG_WAIT, t);
+    last = lab_end(&call);
+    break;
+  }
+  case 1:
+    for (int k = 0; k < 2; k++) {
+      planned_t call = lab_contact(s, t, CX_CHANNEL_PHONE, topic, 0,
+                                   between(&s->rng, MINUTE, 4 * MINUTE), CX_OUTCOME_ABANDONED);
+      lab_plan(s, &call);
+      frustrated = t;
+      last = lab_end(&call);
+      t = last + between(&s->rng, 10 * MINUTE, 90 * MINUTE);
+    }
+    story_label(s, CX_RULE_ABANDONMENT, frustrated);
+    break;
+  case 2: {
+    planned_t chat = lab_contact(s, t, CX_CHANNEL_CHAT, topic, 0, calm_wait(s, CX_CHANNEL_CHAT),
+                                 CX_OUTCOME_COMPLETED);
+    lab_plan(s, &chat);
+    frustrated = lab_end(&chat) + between(&s->rng, 10 * MINUTE, HOUR);
+    lab_survey(s, frustrated, topic, 0, (int)between(&s->rng, 1, 2), (int)between(&s->rng, 0, 4),
+               SENTIMENT_NONE);
+    story_label(s, CX_RULE_NEGATIVE_VOICE, frustrated);
+    last = frustrated;
+    break;
+  }
+  default:
+    lab_simple(s, t, CX_CHANNEL_FIELD, CX_EVENT_APPOINTMENT_MISSED, TOPIC_installation, 0, 0);
+    story_label(s, CX_RULE_BROKEN_PROMISE, t);
+    break;
+  }
+  int64_t at = last + between(&s->rng, 26 * HOUR, 5 * DAY_MS);
+  if (rng_chance(&s->rng, 500)) {
+    at = lab_cancel_page(s, at);
+  } else {
+    planned_t call = lab_contact(s, at, CX_CHANNEL_PHONE, TOPIC_cancellation, 0,
+                                 calm_wait(s, CX_CHANNEL_PHONE), CX_OUTCOME_COMPLETED);
+    call.detail = DETAIL(DETAIL_INTENT, 0); /* cancel */
+    lab_plan(s, &call);
+  }
+  story_label(s, CX_RULE_CANCELLATION_INTENT, at);
+  story_label(s, CX_RULE_FRUSTRATION_THEN_INTENT, at);
+}
+
+/* bad_review ("public_bad_review"): a calm chat, then hours later a REVIEW
+ * with CSAT 1-2 and sentiment -0.6 to -0.95: a public negative review fires
+ * escalation, and its CSAT and sentiment fire negative_voice. */
+static void story_bad_review(script_t *s, int64_t day_ms) {
+  s->story = "public_bad_review";
+  uint8_t topic = calm_topic(s);
+  planned_t chat = lab_contact(s, office_hours(s, day_ms), CX_CHANNEL_CHAT, topic, 0,
+                               calm_wait(s, CX_CHANNEL_CHAT), CX_OUTCOME_COMPLETED);
+  lab_plan(s, &chat);
+  int64_t at = lab_end(&chat) + between(&s->rng, HOUR, 6 * HOUR);
+  planned_t review = lab_event(s, at, CX_CHANNEL_SOCIAL, CX_EVENT_REVIEW, topic, 0);
+  review.csat = (uint8_t)between(&s->rng, 1, 2);
+  set_sentiment(&review, (int8_t)-between(&s->rng, 60, 95));
+  lab_plan(s, &review);
+  story_label(s, CX_RULE_ESCALATION, at);
+  story_label(s, CX_RULE_NEGATIVE_VOICE, at);
+}
+
+/* The installation that needs a technician, three agents and a long evening
+ * ("installation_long_evening"), all on case K1 (topic installation):
+ *   day 0, 09-12 h: a call books the installation; CASE_OPENED K1.
+ *   day 1, 08-11 h: APPOINTMENT_MISSED                   -> broken_promise
+ *   day 1, 17:30-19 h: call 1 waits 12-25 min            -> long_wait (>= 10 min)
+ *     and is TRANSFERRED to a 2nd agent (a TRANSFER leg), who TRANSFERS to a
+ *     3rd, who TRANSFERS back to the first, who completes it: the 2nd TRANSFER
+ *     records the 3rd hand-off of K1 in 7 days (3 TRANSFERRED outcomes, the
+ *     larger count)                                       -> transfer_loop
+ *   40-80 min later call 2 (waits 4-8 min); 30-60 min later call 3
+ *                                                        -> repeat_contact (3
+ *     assisted contacts in 24 h; the booking was > 24 h before)
+ *   day 2, 08-10 h: survey CSAT 1, NPS 0-3, sentiment -0.6..-0.9 -> negative_voice
+ *   day 2, 11-14 h: the technician (FIELD contact); K1 resolved after it,
+ *     < 72 h after it opened: not unresolved_case.
+ * Phone and field only (no IVR, no chat): not channel_hopping; no abandonment,
+ * escalation or intent. */
+static void story_installation(script_t *s, int64_t day_ms) {
+  s->story = "installation_long_evening";
+  const uint8_t topic = TOPIC_installation;
+  const cx_channel_t phone = CX_CHANNEL_PHONE;
+  planned_t booking = lab_contact(s, day_ms + between(&s->rng, 9 * HOUR, 12 * HOUR), phone, topic,
+                                  1, between(&s->rng, MINUTE, 3 * MINUTE), CX_OUTCOME_COMPLETED);
+  lab_plan(s, &booking);
+  lab_simple(s, lab_end(&booking) + SECOND, phone, CX_EVENT_CASE_OPENED, topic, 1, 0);
+  int64_t missed = day_ms + DAY_MS + between(&s->rng, 8 * HOUR, 11 * HOUR);
+  lab_simple(s, missed, CX_CHANNEL_FIELD, CX_EVENT_APPOINTMENT_MISSED, topic, 1, 0);
+  story_label(s, CX_RULE_BROKEN_PROMISE, missed);
+
+  int64_t t = day_ms + DAY_MS + between(&s->rng, 17 * HOUR + 30 * MINUTE, 19 * HOUR);
+  planned_t call = lab_contact(s, t, phone, topic, 1, between(&s->rng, 12 * MINUTE, 25 * MINUTE),
+                               CX_OUTCOME_TRANSFERRED);
+  lab_plan(s, &call);
+  story_label(s, CX_RULE_LONG_WAIT, t);
+  t = lab_end(&call);
+  for (int k = 0; k < 3; k++) {
+    planned_t transfer = lab_transfer(s, t, phone, topic, 1,
+                                      between(&s->rng, 2 * MINUTE, 6 * MINUTE),
+                                      k < 2 ? CX_OUTCOME_TRANSFERRED : CX_OUTCOME_COMPLETED);
+    if (k == 2)
+      transfer.agent = call.agent; /* back to the first agent */
+    lab_plan(s, &transfer);
+    if (k == 1)
+      story_label(s, CX_RULE_TRANSFER_LOOP, t);
+    t = lab_end(&transfer);
+  }
+  t += between(&s->rng, 40 * MINUTE, 80 * MINUTE);
+  call = lab_contact(s, t, phone, topic, 1, between(&s->rng, 4 * MINUTE, 8 * MINUTE),
+                     CX_OUTCOME_COMPLETED);
+  lab_plan(s, &call);
+  t = lab_end(&call) + between(&s->rng, 30 * MINUTE, 60 * MINUTE);
+  call = lab_contact(s, t, phone, topic, 1, between(&s->rng, MINUTE, 5 * MINUTE),
+                     CX_OUTCOME_COMPLETED);
+  lab_plan(s, &call);
+  story_label(s, CX_RULE_REPEAT_CONTACT, t);
+
+  int64_t surveyed = day_ms + 2 * DAY_MS + between(&s->rng, 8 * HOUR, 10 * HOUR);
+  lab_survey(s, surveyed, topic, 1, 1, (int)between(&s->rng, 0, 3),
+             -(int)between(&s->rng, 60, 90));
+  story_label(s, CX_RULE_NEGATIVE_VOICE, surveyed);
+  planned_t visit = lab_contact(s, day_ms + 2 * DAY_MS + between(&s->rng, 11 * HOUR, 14 * HOUR),
+                                CX_CHANNEL_FIELD, topic, 1, -1, CX_OUTCOME_COMPLETED);
+  lab_plan(s, &visit);
+  lab_simple(s, lab_end(&visit) + between(&s->rng, 5 * MINUTE, 20 * MINUTE), CX_CHANNEL_FIELD,
+             CX_EVENT_CASE_RESOLVED, topic, 1, 0);
+}
+
+/* Self-service that fails before a call ("self_service_fails_before_call"):
+ * in the app a failed login, clicks, then self-service on billing FAILS
+ * twice; 8 to 30 min later the customer calls (no IVR): failed self-service
+ * in the hour before an assisted contact -> self_service_fallout. One
+ * LOGIN_FAILED: not digital_friction; app and phone: not channel_hopping. */
+static void story_self_service_before_call(script_t *s, int64_t day_ms) {
+  s->story = "self_service_fails_before_call";
+  uint32_t session = new_session(s);
+  int64_t t = office_hours(s, day_ms);
+  planned_t login = lab_event(s, t, CX_CHANNEL_APP, CX_EVENT_LOGIN_FAILED, TOPIC_NONE, 0);
+  login.session = session;
+  login.detail = DETAIL(DETAIL_ELEMENT, ELEMENT_login);
+  lab_plan(s, &login);
+  t = lab_clicks(s, t + between(&s->rng, 10 * SECOND, 30 * SECOND), CX_CHANNEL_APP, session,
+                 2 + rng_below(&s->rng, 3), ELEMENT_billing);
+  for (int k = 0; k < 2; k++) {
+    planned_t attempt = lab_event(s, t, CX_CHANNEL_APP, CX_EVENT_SELF_SERVICE, TOPIC_billing, 0);
+    attempt.session = session;
+    attempt.outcome = CX_OUTCOME_FAILED;
+    lab_plan(s, &attempt);
+    t += between(&s->rng, MINUTE, 3 * MINUTE);
+  }
+  int64_t at = t + between(&s->rng, 8 * MINUTE, 30 * MINUTE);
+  planned_t call = lab_contact(s, at, CX_CHANNEL_PHONE, TOPIC_billing, 0,
+                               between(&s->rng, MINUTE, 4 * MINUTE), CX_OUTCOME_COMPLETED);
+  lab_plan(s, &call);
+  story_label(s, CX_RULE_SELF_SERVICE_FALLOUT, at);
+}
+
+/* A quiet customer who visits the cancellation page
+ * ("quiet_customer_cancel_page"): daily app/web use for 36 to 39 days, then
+ * quiet: one usage event 2 days later, nothing else until a web visit to
+ * the cancellation page 8 to 11 days into the quiet. engagement_drop fires
+ * when the last 7 days hold at most a 16th of the 28 before (the day-end
+ * timer, some 6 days into the quiet; engagement_first_fire()); the visit's
+ * CANCEL_INTENT fires cancellation_intent. No frustration: not
+ * frustration_then_intent. */
+static void story_quiet_cancel_page(script_t *s, int64_t day_ms) {
+  s->story = "quiet_customer_cancel_page";
+  uint32_t active_days = 36 + rng_below(&s->rng, 4);
+  steady_use(s, day_ms, active_days);
+  int64_t quiet_ms = day_ms + (int64_t)active_days * DAY_MS;
+  lab_simple(s, office_hours(s, quiet_ms + 2 * DAY_MS), CX_CHANNEL_APP, CX_EVENT_USAGE,
+             TOPIC_NONE, 0, DETAIL(DETAIL_USAGE, rng_below(&s->rng, COUNT(usage_kinds))));
+  int64_t visit = office_hours(s, quiet_ms + (int64_t)(8 + rng_below(&s->rng, 4)) * DAY_MS);
+  int64_t intent = lab_cancel_page(s, visit);
+  story_label(s, CX_RULE_CANCELLATION_INTENT, intent);
+  int64_t fires = engagement_first_fire(s->digital_ms, s->digital_count, intent);
+  assert(fires > 0);
+  story_label(s, CX_RULE_ENGAGEMENT_DROP, fires);
+}
+
+typedef void (*story_plan_t)(script_t *s, int64_t day_ms);
+
+static const story_plan_t story_plans[STORY__COUNT] = {
+#define CX__X(id, name) story_##name,
+  STORY_MAP(CX__X)
+#undef CX__X
+};
+
+static bool story_owns_digital(uint32_t kind) {
+  return kind == STORY_ENGAGEMENT_DROP || kind == STORY_QUIET_CANCEL_PAGE;
+}
+
+/* ---- labelled mode: roles and the background ---- */
+
+static uint64_t gcd_u64(uint64_t a, uint64_t b) {
+  while (b) {
+    uint64_t r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
+}
+
+/* A permutation of the customers (multiplier coprime to the count) puts the
+ * story customers at places that change with the seed; 2 in 5 customers
+ * (at least one per story, when there are enough) have a story. */
+static void roles_init(cx_journey_t *journey) {
+  uint64_t customers = journey->config.customers;
+  rng_t rng = {journey->seed_key ^ mix64(0x726f6c6573ULL)};
+  uint64_t multiplier = 1 + rng_next(&rng) % customers;
+  while (gcd_u64(multiplier, customers) != 1)
+    multiplier = multiplier % customers + 1;
+  journey->role_multiplier = multiplier;
+  journey->role_offset = rng_next(&rng) % customers;
+  uint64_t stories = customers * 2 / 5;
+  if (stories < STORY__COUNT)
+    stories = customers < STORY__COUNT ? customers : STORY__COUNT;
+  journey->story_customers = stories;
+}
+
+static role_t role_of(const cx_journey_t *journey, uint32_t customer) {
+  role_t role;
+  memset(&role, 0, sizeof(role));
+  uint64_t customers = journey->config.customers;
+  /* multiplier * customer < 2^27 * 2^27: no overflow */
+  uint64_t slot = (journey->role_multiplier * customer + journey->role_offset) % customers;
+  if (slot >= journey->story_customers)
+    return role;
+  role.story = true;
+  role.kind = (uint32_t)(slot % STORY__COUNT);
+  uint32_t days = journey->config.days;
+  if (story_owns_digital(role.kind)) {
+    role.day = 0;
+    role.quiet_from = 0;
+    role.quiet_to = days; /* the whole set: the story is all there is */
+    role.own_digital = true;
+    return role;
+  }
+  rng_t rng = {journey->seed_key ^ mix64(0x73746f7279646179ULL + customer)};
+  role.day = 2 + rng_below(&rng, days - STORY_SPAN_DAYS - 5);
+  role.quiet_from = role.day < QUIET_MARGIN_DAYS ? 0 : role.day - QUIET_MARGIN_DAYS;
+  role.quiet_to = role.day + STORY_SPAN_DAYS + QUIET_MARGIN_DAYS;
+  return role;
+}
+
+static habits_t habits_of(const cx_journey_t *journey, uint32_t customer) {
+  rng_t rng = {journey->seed_key ^ mix64(0x6f7264696e617279ULL + customer)};
+  habits_t habits;
+  uint32_t r = rng_below(&rng, 100);
+  habits.digital_period = r < 20 ? 0 : r < 35 ? 2 : r < 50 ? 3 : 1;
+  habits.digital_phase = habits.digital_period > 1 ? rng_below(&rng, habits.digital_period) : 0;
+  habits.sessions_per_day = 1 + rng_below(&rng, 3);
+  habits.app_per_mille = rng_below(&rng, 1001);
+  habits.contact_period = 4 + rng_below(&rng, 7);
+  habits.contact_phase = rng_below(&rng, habits.contact_period);
+  r = rng_below(&rng, 100);
+  habits.favourite = r < 40   ? CX_CHANNEL_PHONE
+                     : r < 62 ? CX_CHANNEL_CHAT
+                     : r < 74 ? CX_CHANNEL_EMAIL
+                     : r < 84 ? CX_CHANNEL_MESSAGING
+                     : r < 88 ? CX_CHANNEL_SMS
+                     : r < 92 ? CX_CHANNEL_SOCIAL
+                              : CX_CHANNEL_STORE;
+  habits.self_channel = habits.favourite == CX_CHANNEL_PHONE ? CX_CHANNEL_IVR
+                        : rng_chance(&rng, habits.app_per_mille) ? CX_CHANNEL_APP
+                                                                 : CX_CHANNEL_WEB;
+  return habits;
+}
+
+/* One calm app/web session of 4 to 8 events: clicks 2 to 15 s apart, at most
+ * two failures (a failed login first, an error in the middle), sometimes a
+ * purchase. */
+static void calm_session(script_t *s, int64_t at_ms, cx_channel_t channel) {
+  uint32_t session = new_session(s);
+  uint32_t events = 4 + rng_below(&s->rng, 5);
+  bool login_failed = rng_chance(&s->rng, 60);
+  uint32_t failure = rng_chance(&s->rng, 80) ? events / 2 : events;
+  int64_t t = at_ms;
+  for (uint32_t k = 0; k < events; k++) {
+    planned_t event = lab_event(s, t, channel, CX_EVENT_CLICK, TOPIC_NONE, 0);
+    event.session = session;
+    if (k == 0 && login_failed) {
+      event.type = CX_EVENT_LOGIN_FAILED;
+      event.detail = DETAIL(DETAIL_ELEMENT, ELEMENT_login);
+    } else if (k == failure) {
+      event.type = CX_EVENT_ERROR;
+      event.detail = DETAIL(DETAIL_ERROR, rng_below(&s->rng, COUNT(error_codes)));
+    } else if (k + 1 == events && k > 1 && rng_chance(&s->rng, 40)) {
+      event.type = CX_EVENT_PURCHASE;
+      event.detail = DETAIL(DETAIL_PRODUCT, rng_below(&s->rng, COUNT(products)));
+    } else {
+      event.detail = DETAIL(DETAIL_ELEMENT, rng_below(&s->rng, ELEMENT__COUNT));
+    }
+    lab_plan(s, &event);
+    t += between(&s->rng, 2 * SECOND, 15 * SECOND);
+  }
+}
+
+static void background_digital(script_t *s, const habits_t *habits, uint32_t day, int64_t day_ms) {
+  uint32_t sessions = habits->digital_period == 0   ? 0
+                      : habits->digital_period == 1 ? habits->sessions_per_day
+                      : day % habits->digital_period == habits->digital_phase ? 1 : 0;
+  /* 07:00 .. 23:00 in equal slots, one session in each */
+  int64_t slot = 16 * HOUR / (sessions ? sessions : 1);
+  for (uint32_t k = 0; k < sessions; k++) {
+    cx_channel_t channel = rng_chance(&s->rng, habits->app_per_mille) ? CX_CHANNEL_APP
+                                                                       : CX_CHANNEL_WEB;
+    calm_session(s, day_ms + 7 * HOUR + (int64_t)k * slot + between(&s->rng, 0, slot - 10 * MINUTE),
+                 channel);
+  }
+}
+
+/* A queue wait of a calm contact day: calm_wait(), now and then 6 to 9.5
+ * min (under long_wait's 10). */
+static int64_t background_wait(script_t *s, cx_channel_t channel) {
+  int64_t wait = calm_wait(s, channel);
+  if (wait >= 0 && rng_chance(&s->rng, 60))
+    wait = between(&s->rng, 6 * MINUTE, 9 * MINUTE + 30 * SECOND);
+  return wait;
+}
+
+/* A calm contact day: maybe self-service first (which may settle it; when it
+ * fails, the contact comes more than an hour later), the IVR in front of
+ * calls, sometimes an abandoned try and a retry, sometimes a transfer, a
+ * case resolved within 70 h, a good survey. */
+static void calm_contact_day(script_t *s, const habits_t *habits, int64_t day_ms) {
+  cx_journey_t *journey = s->journey;
+  uint8_t topic = calm_topic(s);
+  cx_channel_t channel = habits->favourite;
+  int64_t t = office_hours(s, day_ms);
+  if (rng_chance(&s->rng, 300)) {
+    planned_t attempt = lab_event(s, t, habits->self_channel, CX_EVENT_SELF_SERVICE, topic, 0);
+    bool failed = rng_chance(&s->rng, 150);
+    attempt.outcome = failed ? CX_OUTCOME_FAILED : CX_OUTCOME_COMPLETED;
+    if (habits->self_channel != CX_CHANNEL_IVR)
+      attempt.session = new_session(s);
+    lab_plan(s, &attempt);
+    if (!failed && rng_chance(&s->rng, 500))
+      return;
+    t += failed ? between(&s->rng, 65 * MINUTE, 3 * HOUR) : between(&s->rng, 2 * MINUTE,
+                                                                     20 * MINUTE);
+  }
+  if (channel == CX_CHANNEL_PHONE && rng_chance(&s->rng, 500))
+    t = lab_ivr_routing(s, t, topic);
+  if (has_queue(channel) && rng_chance(&s->rng, 80)) {
+    planned_t gave_up = lab_contact(s, t, channel, topic, 0, between(&s->rng, 30 * SECOND,
+                                    4 * MINUTE), CX_OUTCOME_ABANDONED);
+    lab_plan(s, &gave_up);
+    t = lab_end(&gave_up) + between(&s->rng, 5 * MINUTE, 30 * MINUTE);
+  }
+  bool live = channel == CX_CHANNEL_PHONE || channel == CX_CHANNEL_CHAT ||
+              channel == CX_CHANNEL_MESSAGING;
+  bool transferred = live && rng_chance(&s->rng, 80);
+  planned_t contact = lab_contact(s, t, channel, topic, 0, background_wait(s, channel),
+                                  transferred ? CX_OUTCOME_TRANSFERRED : CX_OUTCOME_COMPLETED);
+  if (channel != CX_CHANNEL_PHONE && channel != CX_CHANNEL_STORE && rng_chance(&s->rng, 500))
+    set_sentiment(&contact, (int8_t)between(&s->rng, -45, 80));
+  lab_plan(s, &contact);
+  int64_t end = lab_end(&contact);
+  if (transferred) {
+    planned_t transfer = lab_transfer(s, end, channel, topic, 0,
+                                      between(&s->rng, 10 * SECOND, 2 * MINUTE),
+                                      CX_OUTCOME_COMPLETED);
+    lab_plan(s, &transfer);
+    end = lab_end(&transfer);
+  }
+  if (rng_chance(&s->rng, 150)) {
+    uint32_t case_number = ++journey->customers[s->customer].cases;
+    lab_simple(s, end + SECOND, channel, CX_EVENT_CASE_OPENED, topic, case_number, 0);
+    int64_t open_for = rng_chance(&s->rng, 100) ? between(&s->rng, 48 * HOUR, 70 * HOUR)
+                                                : between(&s->rng, HOUR, 40 * HOUR);
+    lab_simple(s, end + SECOND + open_for, channel, CX_EVENT_CASE_RESOLVED, topic, case_number, 0);
+  }
+  if (rng_chance(&s->rng, 250)) {
+    static const uint8_t csats[] = {3, 4, 4, 5, 5, 5};
+    lab_survey(s, end + between(&s->rng, 10 * MINUTE, 90 * MINUTE), topic, 0,
+               csats[rng_below(&s->rng, COUNT(csats))], (int)between(&s->rng, 7, 10),
+               rng_chance(&s->rng, 500) ? (int)between(&s->rng, 10, 90) : SENTIMENT_NONE);
+  }
+}
+
+static void background_service(script_t *s, const habits_t *habits, uint32_t day,
+                               int64_t day_ms) {
+  if (day % habits->contact_period == habits->contact_phase && rng_chance(&s->rng, 600)) {
+    calm_contact_day(s, habits, day_ms);
+  } else if (rng_chance(&s->rng, 15)) {
+    /* a review: mostly good, sometimes lukewarm (CSAT 3, mildly negative) */
+    planned_t review = lab_event(s, office_hours(s, day_ms),
+                                 rng_chance(&s->rng, 600) ? CX_CHANNEL_SOCIAL : CX_CHANNEL_WEB,
+                                 CX_EVENT_REVIEW, TOPIC_NONE, 0);
+    bool lukewarm = rng_chance(&s->rng, 300);
+    review.csat = (uint8_t)(lukewarm ? 3 : between(&s->rng, 4, 5));
+    set_sentiment(&review, (int8_t)(lukewarm ? between(&s->rng, -45, -10)
+                                             : between(&s->rng, 30, 90)));
+    lab_plan(s, &review);
+  } else if (rng_chance(&s->rng, 10)) {
+    /* marketing or analytics consent; profiling consent is left alone */
+    lab_simple(s, office_hours(s, day_ms),
+               rng_chance(&s->rng, habits->app_per_mille) ? CX_CHANNEL_APP : CX_CHANNEL_WEB,
+               CX_EVENT_CONSENT, TOPIC_NONE, 0, DETAIL(DETAIL_CONSENT, rng_below(&s->rng, 3)));
+  } else if (rng_chance(&s->rng, 10)) {
+    lab_simple(s, office_hours(s, day_ms), CX_CHANNEL_STORE, CX_EVENT_PURCHASE, TOPIC_NONE, 0,
+               DETAIL(DETAIL_PRODUCT, rng_below(&s->rng, COUNT(products))));
+  }
+}
+
+static void script_init(script_t *s, cx_journey_t *journey, uint32_t customer, uint64_t key,
+                        bool emit) {
+  memset(s, 0, sizeof(*s));
+  s->journey = journey;
+  s->customer = customer;
+  s->rng.state = journey->seed_key ^ key;
+  s->emit = emit;
+}
+
+/* Runs the customer's story (planning it when emit); digital_ms has room for
+ * DIGITAL_LOG_MAX times. */
+static void run_story(script_t *s, const role_t *role, int64_t *digital_ms) {
+  s->rng.state = s->journey->seed_key ^ mix64(0x73746f7279ULL + s->customer);
+  s->digital_ms = digital_ms;
+  s->digital_count = 0;
+  story_plans[role->kind](s, day_start_ms(s->journey, role->day));
+}
+
+/* The labelled mode's episode: the customer's day (see the top of this
+ * section). */
+static void plan_labelled_day(cx_journey_t *journey, uint32_t customer) {
+  customer_t *state = &journey->customers[customer];
+  uint32_t day = state->next_s / 86400u;
+  int64_t day_ms = day_start_ms(journey, day);
+  role_t role = role_of(journey, customer);
+  script_t script;
+  if (role.story && day == role.day) {
+    int64_t digital_ms[DIGITAL_LOG_MAX];
+    script_init(&script, journey, customer, 0, true);
+    run_story(&script, &role, digital_ms);
+  }
+  habits_t habits = habits_of(journey, customer);
+  script_init(&script, journey, customer, mix64(mix64(0x646179ULL + customer) + day), true);
+  if (!role.own_digital)
+    background_digital(&script, &habits, day, day_ms);
+  if (!role.story || day < role.quiet_from || day > role.quiet_to)
+    background_service(&script, &habits, day, day_ms);
+  state->next_s = day + 1 < journey->config.days ? (day + 1) * 86400u : NEVER;
+}
+
 /* Plans the customer's episode starting at next_s and schedules the next. */
 static void plan_episode(cx_journey_t *journey, uint32_t customer) {
+  if (journey->config.labelled) {
+    plan_labelled_day(journey, customer);
+    return;
+  }
   customer_t *state = &journey->customers[customer];
   episode_t episode = {journey, {journey->seed_key ^ mix64(((uint64_t)customer << 32) |
                                                           state->next_s)},
@@ -1165,9 +2452,9 @@ static void fill_event(cx_journey_t *journey, const planned_t *planned, cx_event
     event->attribute_values[count++] = slice(journey->session, s);
   }
   if (planned->detail) {
-    const detail_kind_t *kind = &detail_kinds[planned->detail >> 5];
+    const detail_kind_t *kind = &detail_kinds[planned->detail >> 4];
     event->attribute_keys[count] = cx_str(kind->key);
-    event->attribute_values[count++] = cx_str(kind->values[planned->detail & 31]);
+    event->attribute_values[count++] = cx_str(kind->values[planned->detail & 15]);
   }
   event->attribute_count = count;
 }
@@ -1180,6 +2467,7 @@ void cx_journey_config_default(cx_journey_config_t *config) {
   config->days = 7;
   config->seed = 1;
   config->start_ms = DEFAULT_START_MS;
+  config->labelled = false;
 }
 
 cx_err_t cx_journey_new(const cx_journey_config_t *config, cx_journey_t **out,
@@ -1209,6 +2497,25 @@ cx_err_t cx_journey_new(const cx_journey_config_t *config, cx_journey_t **out,
              (long long)config->start_ms, (long long)CX_JOURNEY_MAX_START_MS);
     return CX_ERR_CONFIG;
   }
+  if (config->labelled && config->events) {
+    snprintf(errstr, errstr_size,
+             "events: %llu: a labelled set is generated whole (its labels need every event); "
+             "leave events at 0",
+             (unsigned long long)config->events);
+    return CX_ERR_CONFIG;
+  }
+  if (config->labelled && config->days < CX_JOURNEY_LABELLED_MIN_DAYS) {
+    snprintf(errstr, errstr_size,
+             "days: %u: a labelled set needs at least %u days (engagement_drop needs 35 days "
+             "of history before a drop)",
+             config->days, CX_JOURNEY_LABELLED_MIN_DAYS);
+    return CX_ERR_CONFIG;
+  }
+  if (config->labelled && config->customers > UINT32_MAX / 2) {
+    snprintf(errstr, errstr_size, "customers: %llu: expected at most %u in a labelled set",
+             (unsigned long long)config->customers, UINT32_MAX / 2);
+    return CX_ERR_CONFIG;
+  }
   cx_journey_t *journey = calloc(1, sizeof(*journey));
   if (!journey)
     goto nomem;
@@ -1223,7 +2530,16 @@ cx_err_t cx_journey_new(const cx_journey_config_t *config, cx_journey_t **out,
     goto nomem;
   for (uint32_t b = 0; b < RING_BUCKETS; b++)
     journey->buckets[b] = NO_CUSTOMER;
-  for (uint32_t customer = 0; customer < config->customers; customer++) {
+  if (config->labelled)
+    roles_init(journey);
+  for (uint32_t customer = 0; config->labelled && customer < config->customers; customer++) {
+    customer_t *state = &journey->customers[customer];
+    state->seq = 0;
+    state->cases = role_of(journey, customer).story ? STORY_CASES : 0;
+    state->next_s = 0; /* every customer plans each day at its start */
+    calendar_insert(journey, customer);
+  }
+  for (uint32_t customer = 0; !config->labelled && customer < config->customers; customer++) {
     customer_t *state = &journey->customers[customer];
     persona_t persona = persona_of(journey, customer);
     persona_at(&persona, 0);
@@ -1271,6 +2587,50 @@ bool cx_journey_next(cx_journey_t *journey, cx_event_t *event) {
   }
   const planned_t *planned = &journey->plans[keys[cursor] & 0xffffffffu];
   fill_event(journey, planned, event);
+  return true;
+}
+
+/* Labels of one customer, by time then rule. */
+static void load_labels(cx_journey_t *journey, uint32_t customer) {
+  journey->label_count = 0;
+  journey->label_cursor = 0;
+  role_t role = role_of(journey, customer);
+  if (!role.story)
+    return;
+  script_t script;
+  int64_t digital_ms[DIGITAL_LOG_MAX];
+  script_init(&script, journey, customer, 0, false);
+  run_story(&script, &role, digital_ms);
+  for (size_t k = 0; k < script.label_count; k++) {
+    size_t at = k;
+    for (; at > 0 && (journey->labels[at - 1].at_ms > script.labels[k].at_ms ||
+                      (journey->labels[at - 1].at_ms == script.labels[k].at_ms &&
+                       journey->labels[at - 1].rule > script.labels[k].rule));
+         at--)
+      journey->labels[at] = journey->labels[at - 1];
+    journey->labels[at].rule = script.labels[k].rule;
+    journey->labels[at].at_ms = script.labels[k].at_ms;
+  }
+  journey->label_count = script.label_count;
+  journey->label_story = script.story;
+  char *end = put_u64_width(journey->label_customer_id + 1, (uint64_t)customer + 1, 6);
+  journey->label_customer_id[0] = 'C';
+  *end = '\0';
+}
+
+bool cx_journey_next_label(cx_journey_t *journey, cx_journey_label_t *label) {
+  if (!journey->config.labelled)
+    return false;
+  while (journey->label_cursor >= journey->label_count) {
+    if (journey->label_customer >= journey->config.customers)
+      return false;
+    load_labels(journey, (uint32_t)journey->label_customer++);
+  }
+  size_t k = journey->label_cursor++;
+  label->customer_id = cx_str(journey->label_customer_id);
+  label->rule = cx_rule_name((cx_rule_t)journey->labels[k].rule);
+  label->story = journey->label_story;
+  label->trigger_ms = journey->labels[k].at_ms;
   return true;
 }
 

@@ -21,7 +21,25 @@
  *
  * An episode is planned whole when it starts; events are released one hour
  * of event time at a time, sorted, so memory grows with customers (16 bytes
- * each) and with the events of one hour, never with the whole stream. */
+ * each) and with the events of one hour, never with the whole stream.
+ *
+ * Labelled mode (config.labelled) writes a ground truth for measuring the
+ * rules of docs/rules.md instead: 2 in 5 customers (at least one per story)
+ * live a scripted story, the others are ordinary customers whose calm
+ * traffic fires no rule at all (a few contacts a week on one assisted
+ * channel and one self-service channel, waits under 10 min, good surveys,
+ * cases resolved within the SLA, regular app/web use; some come close to a
+ * threshold on purpose). Each story fires a
+ * known set of rules at known event times: one story per rule, a public bad
+ * review, and the three seed stories (an installation that needs a
+ * technician, three agents and a long evening; self-service that fails
+ * before a call; a quiet customer who visits the cancellation page). The
+ * stories, the rules each fires and why are next to their code in
+ * journey.c. cx_journey_next_label() lists the expected (customer, rule)
+ * pairs with the time the rule must first fire; every other pair must stay
+ * quiet. Story customers and their days change with the seed. The set
+ * spans at least CX_JOURNEY_LABELLED_MIN_DAYS days (engagement_drop needs 35
+ * days of history), and every timer deadline is followed by later events. */
 #ifndef CX_JOURNEY_H
 #define CX_JOURNEY_H
 
@@ -44,9 +62,15 @@ typedef struct cx_journey_config_s {
                        * spreads the moments some frustrated customers leave */
   uint64_t seed;      /* same seed, same config => same events */
   int64_t start_ms;   /* first instant simulated, ms since the epoch (UTC) */
+  bool labelled;      /* labelled mode (above): needs days >= CX_JOURNEY_LABELLED_MIN_DAYS
+                       * and events = 0 */
 } cx_journey_config_t;
 
-/* 10000 customers, 7 days, seed 1, all events, start 2026-01-05T00:00:00Z. */
+#define CX_JOURNEY_LABELLED_MIN_DAYS 56u
+#define CX_JOURNEY_LABELLED_DEFAULT_DAYS 60u /* what cxstream-gen --labelled uses */
+
+/* 10000 customers, 7 days, seed 1, all events, start 2026-01-05T00:00:00Z,
+ * not labelled. */
 void cx_journey_config_default(cx_journey_config_t *config);
 
 typedef struct cx_journey_s cx_journey_t;
@@ -75,6 +99,22 @@ typedef struct cx_journey_stats_s {
 } cx_journey_stats_t;
 
 void cx_journey_stats(const cx_journey_t *journey, cx_journey_stats_t *stats);
+
+/* One expected (customer, rule) pair of a labelled set. */
+typedef struct cx_journey_label_s {
+  cx_str_t customer_id;  /* "C000123", as in the events */
+  const char *rule;      /* rule name, as alerts spell it ("long_wait") */
+  const char *story;     /* the customer's story ("installation_long_evening") */
+  int64_t trigger_ms;    /* event time of the event (or timer deadline) at which
+                          * the rule must first fire for this customer */
+} cx_journey_label_t;
+
+/* Next label of a labelled set: customers in id order, each customer's
+ * labels by trigger time. False after the last one, and always when the
+ * config is not labelled. Independent of cx_journey_next() (labels come from
+ * the stories' scripts, not from the events emitted); strings stay valid
+ * until the next call. */
+bool cx_journey_next_label(cx_journey_t *journey, cx_journey_label_t *label);
 
 /* NULL is a no-op. */
 void cx_journey_destroy(cx_journey_t *journey);

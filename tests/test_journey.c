@@ -1,7 +1,9 @@
 /* Tests of the journey generator (bench/journey.c): determinism per seed,
  * event-time order, the events and days limits, well-formed events, gapless
  * per-customer "seq" attributes, and a stream in which the frustration rules
- * of DESIGN.md section 6 fire for some customers but not for most. */
+ * of DESIGN.md section 6 fire for some customers but not for most. Labelled
+ * mode: deterministic per seed, labels that name customers and events of the
+ * output, every rule labelled, its config checks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../bench/journey.h"
+#include "../operators/rules.h"
 
 #define DAY_MS 86400000LL
 #define LONG_WAIT_MS 600000
@@ -427,6 +430,198 @@ static void test_largest_start_and_days_work(void **state) {
   cx_journey_destroy(journey);
 }
 
+static cx_journey_t *labelled_make(uint64_t customers, uint64_t seed) {
+  cx_journey_config_t config;
+  cx_journey_config_default(&config);
+  config.labelled = true;
+  config.customers = customers;
+  config.days = CX_JOURNEY_LABELLED_DEFAULT_DAYS;
+  config.seed = seed;
+  char errstr[256] = "";
+  cx_journey_t *journey = NULL;
+  if (cx_journey_new(&config, &journey, errstr, sizeof(errstr)))
+    fail_msg("cx_journey_new: %s", errstr);
+  return journey;
+}
+
+/* Hash of every label; *count gets how many. */
+static uint64_t hash_labels(cx_journey_t *journey, uint64_t *count) {
+  uint64_t hash = 0xcbf29ce484222325ULL, n = 0;
+  cx_journey_label_t label;
+  while (cx_journey_next_label(journey, &label)) {
+    hash = hash_str(hash, label.customer_id);
+    hash = hash_str(hash, cx_str(label.rule));
+    hash = hash_str(hash, cx_str(label.story));
+    hash = hash_bytes(hash, &label.trigger_ms, sizeof(label.trigger_ms));
+    n++;
+  }
+  *count = n;
+  return hash;
+}
+
+static void test_labelled_mode_is_deterministic_per_seed(void **state) {
+  (void)state;
+  cx_journey_t *first = labelled_make(300, 42);
+  cx_journey_t *second = labelled_make(300, 42);
+  cx_journey_t *other = labelled_make(300, 43);
+  uint64_t first_count, second_count, other_count;
+  uint64_t first_hash = hash_stream(first, UINT64_MAX, &first_count);
+  uint64_t second_hash = hash_stream(second, UINT64_MAX, &second_count);
+  uint64_t other_hash = hash_stream(other, UINT64_MAX, &other_count);
+  assert_true(first_count > 10000);
+  assert_int_equal(first_count, second_count);
+  assert_int_equal(first_hash, second_hash);
+  assert_int_not_equal(first_hash, other_hash);
+  /* labels: the same before and after the events are read, and per seed */
+  cx_journey_t *fresh = labelled_make(300, 42);
+  uint64_t labels_after, labels_before, labels_other;
+  uint64_t after = hash_labels(first, &labels_after);
+  uint64_t before = hash_labels(fresh, &labels_before);
+  uint64_t changed = hash_labels(other, &labels_other);
+  assert_true(labels_after >= CX_RULE__COUNT);
+  assert_int_equal(labels_after, labels_before);
+  assert_int_equal(after, before);
+  assert_int_not_equal(after, changed);
+  cx_journey_label_t label;
+  assert_false(cx_journey_next_label(first, &label)); /* stays at the end */
+  cx_journey_destroy(first);
+  cx_journey_destroy(second);
+  cx_journey_destroy(other);
+  cx_journey_destroy(fresh);
+}
+
+typedef struct seen_event_s {
+  uint64_t customer;          /* customer number */
+  int64_t at_ms;              /* occurred_at */
+} seen_event_t;
+
+static int seen_event_compare(const void *a, const void *b) {
+  const seen_event_t *x = a, *y = b;
+  if (x->customer != y->customer)
+    return x->customer < y->customer ? -1 : 1;
+  return (x->at_ms > y->at_ms) - (x->at_ms < y->at_ms);
+}
+
+/* Every label names a customer of the output and a rule of the catalog;
+ * rules that fire on an event name a time at which that customer has an
+ * event; timer deadlines (unresolved_case, engagement_drop) are followed by
+ * events later than the allowed lateness, so a replay's watermark passes
+ * them. With 300 customers every rule is labelled, and ordinary customers
+ * (no label) are most of them. */
+static void test_labels_reference_customers_and_events_of_the_output(void **state) {
+  (void)state;
+  const uint64_t customers = 300;
+  cx_journey_t *journey = labelled_make(customers, 7);
+  size_t capacity = 1 << 16, count = 0;
+  seen_event_t *seen = malloc(capacity * sizeof(*seen));
+  assert_non_null(seen);
+  cx_event_t event;
+  int64_t previous = INT64_MIN;
+  while (cx_journey_next(journey, &event)) {
+    assert_true(event.occurred_at_ms >= previous);
+    previous = event.occurred_at_ms;
+    if (count == capacity) {
+      capacity *= 2;
+      seen = realloc(seen, capacity * sizeof(*seen));
+      assert_non_null(seen);
+    }
+    seen[count].customer = customer_number(event.customer_id);
+    seen[count++].at_ms = event.occurred_at_ms;
+  }
+  qsort(seen, count, sizeof(*seen), seen_event_compare);
+  cx_journey_stats_t stats;
+  cx_journey_stats(journey, &stats);
+  assert_int_equal(stats.error, CX_OK);
+  assert_int_equal(stats.events, count);
+
+  bool *labelled = calloc(customers + 1, sizeof(*labelled));
+  uint64_t per_rule[CX_RULE__COUNT] = {0};
+  assert_non_null(labelled);
+  cx_journey_label_t label;
+  uint64_t labels = 0;
+  while (cx_journey_next_label(journey, &label)) {
+    labels++;
+    int rule = cx_rule_by_name(label.rule);
+    assert_true(rule >= 0);
+    per_rule[rule]++;
+    assert_non_null(label.story);
+    assert_true(strlen(label.story) > 0);
+    uint64_t customer = customer_number(label.customer_id);
+    assert_true(customer >= 1 && customer <= customers);
+    labelled[customer] = true;
+    seen_event_t key = {customer, label.trigger_ms};
+    const seen_event_t *found = bsearch(&key, seen, count, sizeof(*seen), seen_event_compare);
+    if (rule == CX_RULE_UNRESOLVED_CASE || rule == CX_RULE_ENGAGEMENT_DROP) {
+      key.at_ms = INT64_MIN; /* the customer exists: look for any of its events */
+      size_t low = 0, high = count;
+      while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (seen_event_compare(&seen[mid], &key) < 0)
+          low = mid + 1;
+        else
+          high = mid;
+      }
+      assert_true(low < count && seen[low].customer == customer);
+      assert_true(label.trigger_ms + 60000 < stats.last_ms);
+    } else {
+      assert_non_null(found); /* fires on an event of that customer at that time */
+    }
+    assert_true(label.trigger_ms >= stats.first_ms && label.trigger_ms <= stats.last_ms);
+  }
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    if (per_rule[r] == 0)
+      fail_msg("no label for %s", cx_rule_name((cx_rule_t)r));
+  uint64_t story_customers = 0;
+  for (uint64_t c = 1; c <= customers; c++)
+    story_customers += labelled[c];
+  assert_true(story_customers >= CX_RULE__COUNT && story_customers <= customers / 2);
+  assert_true(labels >= story_customers);
+  free(labelled);
+  free(seen);
+  cx_journey_destroy(journey);
+}
+
+static void test_labelled_mode_rejects_events_limit_and_short_sets(void **state) {
+  (void)state;
+  cx_journey_config_t config;
+  cx_journey_t *journey = NULL;
+  char errstr[256];
+
+  cx_journey_config_default(&config);
+  config.labelled = true;
+  config.days = CX_JOURNEY_LABELLED_DEFAULT_DAYS;
+  config.events = 1000;
+  assert_int_equal(cx_journey_new(&config, &journey, errstr, sizeof(errstr)), CX_ERR_CONFIG);
+  assert_non_null(strstr(errstr, "events"));
+  assert_null(journey);
+
+  cx_journey_config_default(&config);
+  config.labelled = true;
+  config.days = CX_JOURNEY_LABELLED_MIN_DAYS - 1;
+  assert_int_equal(cx_journey_new(&config, &journey, errstr, sizeof(errstr)), CX_ERR_CONFIG);
+  assert_non_null(strstr(errstr, "days"));
+  assert_null(journey);
+
+  /* the smallest set works, even with one customer (one story) */
+  cx_journey_config_default(&config);
+  config.labelled = true;
+  config.customers = 1;
+  config.days = CX_JOURNEY_LABELLED_MIN_DAYS;
+  assert_int_equal(cx_journey_new(&config, &journey, errstr, sizeof(errstr)), CX_OK);
+  cx_journey_label_t label;
+  assert_true(cx_journey_next_label(journey, &label));
+  assert_memory_equal(label.customer_id.ptr, "C000001", label.customer_id.len);
+  cx_journey_destroy(journey);
+}
+
+static void test_default_mode_has_no_labels(void **state) {
+  (void)state;
+  cx_journey_t *journey = journey_make(100, 0, 7, 1);
+  cx_journey_label_t label;
+  assert_false(cx_journey_next_label(journey, &label));
+  cx_journey_destroy(journey);
+}
+
 static void test_destroy_null_is_a_no_op(void **state) {
   (void)state;
   cx_journey_destroy(NULL);
@@ -444,6 +639,10 @@ int main(void) {
     cmocka_unit_test(test_frustration_rules_fire_for_some_but_not_most_customers),
     cmocka_unit_test(test_new_rejects_bad_config_naming_the_field),
     cmocka_unit_test(test_largest_start_and_days_work),
+    cmocka_unit_test(test_labelled_mode_is_deterministic_per_seed),
+    cmocka_unit_test(test_labels_reference_customers_and_events_of_the_output),
+    cmocka_unit_test(test_labelled_mode_rejects_events_limit_and_short_sets),
+    cmocka_unit_test(test_default_mode_has_no_labels),
     cmocka_unit_test(test_destroy_null_is_a_no_op),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
