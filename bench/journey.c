@@ -77,7 +77,7 @@ static const char *const payment_reasons[] = {"card_declined", "insufficient_fun
 static const char *const cancel_reasons[] = {"price", "competitor_offer", "moving",
                                              "service_quality", "no_longer_needed"};
 static const char *const consent_changes[] = {"marketing_granted", "marketing_withdrawn",
-                                              "analytics_granted", "profiling_withdrawn"};
+                                              "profiling_granted", "profiling_withdrawn"};
 static const char *const usage_kinds[] = {"data", "voice", "streaming", "roaming"};
 static const char *const products[] = {"add_on", "device", "plan_upgrade", "insurance"};
 static const char *const promises[] = {"broken", "callback_missed"};
