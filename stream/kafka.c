@@ -1,4 +1,5 @@
-/* librdkafka client configuration and topic creation (see kafka.h). */
+/* librdkafka client configuration, topic creation and the output producer
+ * (see kafka.h). */
 #include "kafka.h"
 
 #include <stdio.h>
@@ -44,6 +45,13 @@ fail_default:
 
 cx_err_t cx_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t topic_count,
                                 int partitions, char *errstr, size_t errstr_size) {
+  return cx_kafka_create_topics_with(rk, topics, topic_count, partitions, NULL, errstr,
+                                     errstr_size);
+}
+
+cx_err_t cx_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, size_t topic_count,
+                                     int partitions, const char *const *configs, char *errstr,
+                                     size_t errstr_size) {
   rd_kafka_NewTopic_t *new_topics[16];
   char inner[256];
   if (topic_count > 16)
@@ -55,6 +63,8 @@ cx_err_t cx_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_
       rd_kafka_NewTopic_destroy_array(new_topics, i);
       return CX_ERR_KAFKA;
     }
+    for (size_t c = 0; configs && configs[c]; c += 2)
+      rd_kafka_NewTopic_set_config(new_topics[i], configs[c], configs[c + 1]);
   }
   rd_kafka_queue_t *queue = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t *options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -89,4 +99,118 @@ cx_err_t cx_kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_
   rd_kafka_queue_destroy(queue);
   rd_kafka_NewTopic_destroy_array(new_topics, topic_count);
   return err;
+}
+
+static void on_output_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque) {
+  (void)rk;
+  cx_kafka_output_t *output = opaque;
+  if (message->err && output->delivery_failures++ == 0)
+    snprintf(output->delivery_error, sizeof(output->delivery_error), "%s: %s",
+             rd_kafka_topic_name(message->rkt), rd_kafka_err2str(message->err));
+}
+
+cx_err_t cx_kafka_output_open(cx_kafka_output_t *output, const cx_config_t *config,
+                              const char *const *defaults, char *errstr, size_t errstr_size) {
+  memset(output, 0, sizeof(*output));
+  rd_kafka_conf_t *conf = cx_kafka_conf_new(config, defaults, errstr, errstr_size);
+  if (!conf)
+    return CX_ERR_CONFIG;
+  rd_kafka_conf_set_opaque(conf, output);
+  rd_kafka_conf_set_dr_msg_cb(conf, on_output_delivery);
+  output->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+  if (!output->producer) {
+    rd_kafka_conf_destroy(conf);
+    return CX_ERR_CONFIG;
+  }
+  return CX_OK;
+}
+
+void cx_kafka_output_close(cx_kafka_output_t *output, int timeout_ms) {
+  if (output->producer) {
+    rd_kafka_flush(output->producer, timeout_ms);
+    rd_kafka_destroy(output->producer);
+  }
+  cx_buf_free(&output->value);
+  memset(output, 0, sizeof(*output));
+}
+
+void cx_kafka_output_send(cx_kafka_output_t *output, const char *topic, const void *key,
+                          size_t key_len, const void *value, size_t value_len, int64_t timestamp,
+                          rd_kafka_headers_t *headers) {
+  for (;;) {
+    rd_kafka_resp_err_t err;
+    if (headers)
+      err = rd_kafka_producev(output->producer, RD_KAFKA_V_TOPIC(topic),
+                              RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers),
+                              RD_KAFKA_V_END);
+    else
+      err = rd_kafka_producev(output->producer, RD_KAFKA_V_TOPIC(topic),
+                              RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(output->producer, 100);
+      continue;
+    }
+    if (err) {
+      if (headers)
+        rd_kafka_headers_destroy(headers);
+      if (output->delivery_failures++ == 0)
+        snprintf(output->delivery_error, sizeof(output->delivery_error), "%s: %s", topic,
+                 rd_kafka_err2str(err));
+    }
+    output->produced++;
+    return;
+  }
+}
+
+cx_err_t cx_kafka_output_alert(cx_kafka_output_t *output, cx_codec_t *codec, const char *topic,
+                               const cx_alert_t *alert, int64_t emitted_at_ms, char *errstr,
+                               size_t errstr_size) {
+  cx_err_t err = cx_codec_encode_alert(codec, alert, emitted_at_ms, &output->value, errstr,
+                                       errstr_size);
+  if (err)
+    return err;
+  cx_kafka_output_send(output, topic, alert->customer_id.ptr, alert->customer_id.len,
+                       output->value.data, output->value.len, alert->event_time_ms, NULL);
+  return CX_OK;
+}
+
+cx_err_t cx_kafka_output_profile(cx_kafka_output_t *output, cx_codec_t *codec, const char *topic,
+                                 const cx_profile_t *profile, int64_t emitted_at_ms, char *errstr,
+                                 size_t errstr_size) {
+  cx_err_t err = cx_codec_encode_profile(codec, profile, emitted_at_ms, &output->value, errstr,
+                                         errstr_size);
+  if (err)
+    return err;
+  cx_kafka_output_send(output, topic, profile->customer_id.ptr, profile->customer_id.len,
+                       profile->deleted ? NULL : output->value.data,
+                       profile->deleted ? 0 : output->value.len, profile->updated_at_ms, NULL);
+  return CX_OK;
+}
+
+void cx_kafka_output_aside(cx_kafka_output_t *output, const rd_kafka_message_t *message,
+                           const char *topic, const char *reason, const char *text, int64_t now_ms) {
+  rd_kafka_headers_t *original = NULL;
+  rd_kafka_headers_t *headers = NULL;
+  if (rd_kafka_message_headers(message, &original) == RD_KAFKA_RESP_ERR_NO_ERROR && original)
+    headers = rd_kafka_headers_copy(original);
+  else
+    headers = rd_kafka_headers_new(6);
+  char number[32];
+  rd_kafka_header_add(headers, "__cxstream.errors.reason", -1, reason, -1);
+  rd_kafka_header_add(headers, "__cxstream.errors.message", -1, text, -1);
+  rd_kafka_header_add(headers, "__cxstream.errors.topic", -1, rd_kafka_topic_name(message->rkt), -1);
+  snprintf(number, sizeof(number), "%d", (int)message->partition);
+  rd_kafka_header_add(headers, "__cxstream.errors.partition", -1, number, -1);
+  snprintf(number, sizeof(number), "%lld", (long long)message->offset);
+  rd_kafka_header_add(headers, "__cxstream.errors.offset", -1, number, -1);
+  snprintf(number, sizeof(number), "%lld", (long long)now_ms);
+  rd_kafka_header_add(headers, "__cxstream.errors.timestamp", -1, number, -1);
+  rd_kafka_timestamp_type_t type;
+  int64_t timestamp = rd_kafka_message_timestamp(message, &type);
+  cx_kafka_output_send(output, topic, message->key, message->key_len, message->payload,
+                       message->len, timestamp > 0 ? timestamp : 0, headers);
 }

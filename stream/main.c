@@ -29,15 +29,22 @@ static void usage(FILE *out) {
     "      output.alerts.topic, bad messages to output.dlq.topic. Stops on SIGTERM/SIGINT;\n"
     "      SIGHUP reloads rules.*, scores.*, actions.* and profiles.* from FILE and -X.\n"
     "  cxstream replay [-c FILE] [-X ...] --input-file F.avro --out FILE.jsonl\n"
-    "                  [--from TIME] [--to TIME]\n"
-    "      Replay an Avro object container file through the same operators and write\n"
-    "      alerts as JSON lines (--out - for stdout). TIME: ISO-8601 or epoch ms;\n"
-    "      --from is inclusive, --to exclusive.\n"
+    "                  [--from TIME] [--to TIME] [--pace N]\n"
+    "  cxstream replay [-c FILE] [-X ...] --topic T [--from TIME | --from-offsets SPEC]\n"
+    "                  [--to TIME] (--out FILE.jsonl | --out-topic-prefix P) [--pace N]\n"
+    "                  [--write-production-topics]\n"
+    "      Replay a file or a historical topic through the same operators and write\n"
+    "      alerts and profiles as JSON lines (--out - for stdout) or to topics P +\n"
+    "      output.*.topic. TIME: ISO-8601 or epoch ms; --from is inclusive, --to\n"
+    "      exclusive. SPEC: PARTITION:OFFSET,... (0:100,1:250). --pace N: N times the\n"
+    "      event-time pace (default: as fast as possible). A topic is read with a\n"
+    "      group id of its own and never commits.\n"
     "  cxstream demo [-X ...]\n"
     "      Start an in-process Kafka cluster, feed it generated journeys, print alerts.\n"
     "      With -X kafka.bootstrap.servers=HOST:PORT it uses that broker instead.\n"
-    "  cxstream produce --input-file F.avro --topic T [-c FILE] [-X ...]\n"
-    "      Load an OCF into a topic (Confluent framing, key = customer_id).\n"
+    "  cxstream produce --input-file F.avro --topic T [--partitions N] [-c FILE] [-X ...]\n"
+    "      Load an OCF into a topic (Confluent framing, key = customer_id); with\n"
+    "      --partitions N the topic is created with N partitions when missing.\n"
     "  cxstream import anonbank FILE... -o OUT.avro\n"
     "      Convert the Anonymous Bank call-center files into InteractionEvents.\n"
     "  cxstream rules check FILE [-X key=value ...]\n"
@@ -69,7 +76,8 @@ static int build_config(const common_t *common, cx_config_t **config) {
   return 0;
 }
 
-enum { OPT_INPUT_FILE = 256, OPT_OUT, OPT_FROM, OPT_TO, OPT_TOPIC, OPT_OUT_TOPIC_PREFIX };
+enum { OPT_INPUT_FILE = 256, OPT_OUT, OPT_FROM, OPT_TO, OPT_TOPIC, OPT_OUT_TOPIC_PREFIX,
+       OPT_FROM_OFFSETS, OPT_PACE, OPT_WRITE_PRODUCTION_TOPICS, OPT_PARTITIONS };
 
 static const struct option job_options[] = {
   {"config", required_argument, NULL, 'c'},
@@ -80,6 +88,10 @@ static const struct option job_options[] = {
   {"to", required_argument, NULL, OPT_TO},
   {"topic", required_argument, NULL, OPT_TOPIC},
   {"out-topic-prefix", required_argument, NULL, OPT_OUT_TOPIC_PREFIX},
+  {"from-offsets", required_argument, NULL, OPT_FROM_OFFSETS},
+  {"pace", required_argument, NULL, OPT_PACE},
+  {"write-production-topics", no_argument, NULL, OPT_WRITE_PRODUCTION_TOPICS},
+  {"partitions", required_argument, NULL, OPT_PARTITIONS},
   {NULL, 0, NULL, 0},
 };
 
@@ -93,11 +105,36 @@ static int parse_time_arg(const char *flag, const char *text, int64_t *ms) {
   return 0;
 }
 
+static int parse_pace_arg(const char *text, double *pace) {
+  char *end = NULL;
+  double value = strtod(text, &end);
+  if (!*text || *end || !(value > 0) || value > 1e12) {
+    fprintf(stderr, "cxstream: --pace '%s': expected a number greater than 0, such as 60 "
+                    "(one hour of event time per minute) or 0.5\n", text);
+    return 2;
+  }
+  *pace = value;
+  return 0;
+}
+
+static int parse_partitions_arg(const char *text, int *partitions) {
+  char *end = NULL;
+  long value = strtol(text, &end, 10);
+  if (!*text || *end || value < 1 || value > 100000) {
+    fprintf(stderr, "cxstream: --partitions '%s': expected a whole number from 1 to 100000\n",
+            text);
+    return 2;
+  }
+  *partitions = (int)value;
+  return 0;
+}
+
 /* Parses the options of run, replay, demo and produce. */
 static int job_command(const char *command, int argc, char **argv) {
   common_t common = {NULL, calloc((size_t)argc + 1, sizeof(char *)), 0};
   cx_config_t *config = NULL;
-  cx_replay_options_t replay = {NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX};
+  cx_replay_options_t replay = {NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0};
+  int partitions = 0;
   int rc = 0, opt;
   if (!common.overrides) {
     fprintf(stderr, "cxstream: out of memory\n");
@@ -121,6 +158,10 @@ static int job_command(const char *command, int argc, char **argv) {
     case OPT_TO: rc = parse_time_arg("--to", optarg, &replay.to_ms); break;
     case OPT_TOPIC: replay.topic = optarg; break;
     case OPT_OUT_TOPIC_PREFIX: replay.out_topic_prefix = optarg; break;
+    case OPT_FROM_OFFSETS: replay.from_offsets = optarg; break;
+    case OPT_PACE: rc = parse_pace_arg(optarg, &replay.pace); break;
+    case OPT_WRITE_PRODUCTION_TOPICS: replay.write_production_topics = 1; break;
+    case OPT_PARTITIONS: rc = parse_partitions_arg(optarg, &partitions); break;
     default:
       fprintf(stderr, "cxstream %s: see cxstream --help\n", command);
       rc = 2;
@@ -156,7 +197,7 @@ static int job_command(const char *command, int argc, char **argv) {
         fprintf(stderr, "cxstream produce: needs --input-file F.avro and --topic T\n");
         rc = 2;
       } else {
-        rc = cx_produce_main(config, replay.input_file, replay.topic);
+        rc = cx_produce_main(config, replay.input_file, replay.topic, partitions);
       }
     }
   }

@@ -98,7 +98,8 @@ cx_err_t cx_event_producer_close(cx_event_producer_t *producer, char *errstr, si
   return err;
 }
 
-int cx_produce_main(const cx_config_t *config, const char *input_file, const char *topic) {
+int cx_produce_main(const cx_config_t *config, const char *input_file, const char *topic,
+                    int partitions) {
   char errstr[512];
   cx_ocf_reader_t *reader = NULL;
   if (cx_ocf_reader_open(input_file, config->schema_dir, &reader, errstr, sizeof(errstr))) {
@@ -110,6 +111,16 @@ int cx_produce_main(const cx_config_t *config, const char *input_file, const cha
     fprintf(stderr, "cxstream produce: %s\n", errstr);
     cx_ocf_reader_destroy(reader);
     return 2;
+  }
+  /* History carries old timestamps: under the broker's time retention a new
+   * topic would lose it at the next retention check, so keep it forever. */
+  static const char *const topic_configs[] = {"retention.ms", "-1", NULL};
+  if (partitions > 0 && cx_kafka_create_topics_with(producer.rk, &topic, 1, partitions,
+                                                    topic_configs, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream produce: %s\n", errstr);
+    cx_event_producer_close(&producer, errstr, sizeof(errstr));
+    cx_ocf_reader_destroy(reader);
+    return 1;
   }
   cx_report_t report;
   cx_report_start(&report, isatty(STDERR_FILENO));

@@ -30,6 +30,8 @@ cx_err_t cx_event_producer_send(cx_event_producer_t *producer, const cx_event_t 
 /* Waits for every delivery; fails when any failed. Then frees. */
 cx_err_t cx_event_producer_close(cx_event_producer_t *producer, char *errstr, size_t errstr_size);
 
-int cx_produce_main(const cx_config_t *config, const char *input_file, const char *topic);
+/* partitions > 0: create the topic with that many partitions when it does not exist. */
+int cx_produce_main(const cx_config_t *config, const char *input_file, const char *topic,
+                    int partitions);
 
 #endif

@@ -1,28 +1,40 @@
-/* File replay (see replay.h): OCF records -> range checks -> one processor
- * (the file is one stream, so one partition's watermark) -> JSON lines: an
- * event's alerts, then its profile, in processing order.
- * Bad records are counted and reported with their position, never dropped
- * silently; the replay goes on. */
+/* Replay (see replay.h). A file is one stream: OCF records -> range checks
+ * -> one processor (one watermark). A topic is read through topic_source's
+ * deterministic merge of its partitions, each with its own processor as in
+ * production. Both write, in processing order, an event's alerts then its
+ * profile, as JSON lines or to prefixed topics (emitted_at null: replay
+ * output carries no wall-clock time). Bad records are counted and reported
+ * with their position, never dropped silently; the replay goes on. */
 #include "replay.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../operators/processor.h"
 #include "buf.h"
 #include "clock.h"
+#include "codec.h"
 #include "event_avro.h"
 #include "jsonl.h"
+#include "kafka.h"
 #include "ocf.h"
 #include "report.h"
+#include "topic_source.h"
 
+/* Where alerts and profiles go: JSON lines (out) or topics (kafka). */
 typedef struct replay_sink_s {
   cx_buf_t line;      /* pending output */
-  FILE *out;          /* destination */
+  FILE *out;          /* destination of JSON lines, or NULL */
   cx_report_t *report; /* counters */
-  int failed;         /* out of memory or write error */
+  int failed;         /* out of memory, write or encode error */
+  cx_kafka_output_t *kafka; /* destination topics' producer, or NULL */
+  cx_codec_t *codec;  /* encoder for kafka */
+  const char *alerts_topic;   /* P + output.alerts.topic */
+  const char *profiles_topic; /* P + output.profiles.topic */
 } replay_sink_t;
 
 static void flush_if_full(replay_sink_t *sink) {
@@ -38,6 +50,15 @@ static void on_alert(const cx_alert_t *alert, void *opaque) {
   int rule = cx_rule_by_name(alert->rule);
   if (rule >= 0)
     sink->report->alerts[rule]++;
+  if (sink->kafka) {
+    char errstr[256];
+    if (cx_kafka_output_alert(sink->kafka, sink->codec, sink->alerts_topic, alert, -1, errstr,
+                              sizeof(errstr))) {
+      fprintf(stderr, "cxstream replay: cannot encode alert %s: %s\n", alert->alert_id, errstr);
+      sink->failed = 1;
+    }
+    return;
+  }
   if (cx_jsonl_append_alert(&sink->line, alert))
     sink->failed = 1;
   flush_if_full(sink);
@@ -48,21 +69,87 @@ static void on_profile(const cx_profile_t *profile, void *opaque) {
   sink->report->profiles++;
   if (profile->deleted)
     sink->report->profiles_deleted++;
+  if (sink->kafka) {
+    char errstr[256];
+    if (cx_kafka_output_profile(sink->kafka, sink->codec, sink->profiles_topic, profile, -1,
+                                errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream replay: cannot encode a profile: %s\n", errstr);
+      sink->failed = 1;
+    }
+    return;
+  }
   if (cx_jsonl_append_profile(&sink->line, profile))
     sink->failed = 1;
   flush_if_full(sink);
 }
 
-int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options) {
+/* --pace N: event time runs N times faster than wall time since the first event. */
+typedef struct pacer_s {
+  double pace;              /* N; 0 = off */
+  int64_t first_event_ms;   /* event time of the first paced event; INT64_MIN = none yet */
+  int64_t started_mono_ms;  /* wall (monotonic) time of that event */
+} pacer_t;
+
+static void pace_wait(pacer_t *pacer, int64_t event_ms, rd_kafka_t *producer) {
+  if (pacer->pace <= 0)
+    return;
+  if (pacer->first_event_ms == INT64_MIN) {
+    pacer->first_event_ms = event_ms;
+    pacer->started_mono_ms = cx_clock_mono_ms();
+    return;
+  }
+  double due = (double)pacer->started_mono_ms +
+               (double)(event_ms - pacer->first_event_ms) / pacer->pace;
+  for (;;) {
+    int64_t wait_ms = (int64_t)due - cx_clock_mono_ms();
+    if (wait_ms <= 0)
+      return;
+    if (wait_ms > 100)
+      wait_ms = 100; /* keep serving delivery reports */
+    if (producer) {
+      rd_kafka_poll(producer, (int)wait_ms);
+    } else {
+      struct timespec pause = {(time_t)(wait_ms / 1000), (long)(wait_ms % 1000) * 1000000L};
+      nanosleep(&pause, NULL);
+    }
+  }
+}
+
+/* Opens --out ("-" = stdout). */
+static FILE *open_out(const char *out_file) {
+  if (!strcmp(out_file, "-"))
+    return stdout;
+  FILE *out = fopen(out_file, "w");
+  if (!out)
+    fprintf(stderr, "cxstream replay: cannot write %s: %s\n", out_file, strerror(errno));
+  return out;
+}
+
+/* Writes what is pending and closes --out; returns -1 on a write error (reported). */
+static int close_out(replay_sink_t *sink, const char *out_file) {
+  if (!sink->out)
+    return 0;
+  if (sink->line.len && fwrite(sink->line.data, 1, sink->line.len, sink->out) != sink->line.len)
+    sink->failed = 1;
+  if (sink->out != stdout ? fclose(sink->out) : fflush(sink->out))
+    sink->failed = 1;
+  sink->out = NULL;
+  if (sink->failed) {
+    fprintf(stderr, "cxstream replay: cannot write %s: %s\n", out_file, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+static int replay_file(const cx_config_t *config, const cx_replay_options_t *options) {
   char errstr[512];
-  if (options->topic || options->out_topic_prefix) {
-    fprintf(stderr, "cxstream replay: --topic and --out-topic-prefix are not available in this "
-                    "version; replay a file with --input-file F.avro --out FILE.jsonl\n");
+  if (options->out_topic_prefix || options->from_offsets) {
+    fprintf(stderr, "cxstream replay: --out-topic-prefix and --from-offsets need --topic; a file "
+                    "replays with --input-file F.avro --out FILE.jsonl\n");
     return 2;
   }
-  if (!options->input_file || !options->out_file) {
-    fprintf(stderr, "cxstream replay: needs --input-file F.avro and --out FILE.jsonl "
-                    "(see cxstream replay --help)\n");
+  if (!options->out_file) {
+    fprintf(stderr, "cxstream replay: needs --out FILE.jsonl (see cxstream replay --help)\n");
     return 2;
   }
   cx_ocf_reader_t *reader = NULL;
@@ -71,20 +158,16 @@ int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options
     fprintf(stderr, "cxstream replay: %s\n", errstr);
     return 1;
   }
-  FILE *out = stdout;
-  if (strcmp(options->out_file, "-")) {
-    out = fopen(options->out_file, "w");
-    if (!out) {
-      fprintf(stderr, "cxstream replay: cannot write %s: %s\n", options->out_file,
-              strerror(errno));
-      cx_ocf_reader_destroy(reader);
-      return 1;
-    }
+  FILE *out = open_out(options->out_file);
+  if (!out) {
+    cx_ocf_reader_destroy(reader);
+    return 1;
   }
   cx_processor_t *processor = cx_processor_new(&config->processor);
   cx_report_t report;
   cx_report_start(&report, isatty(STDERR_FILENO));
-  replay_sink_t sink = {{0}, out, &report, 0};
+  replay_sink_t sink = {{0}, out, &report, 0, NULL, NULL, NULL, NULL};
+  pacer_t pacer = {options->pace, INT64_MIN, 0};
   cx_outputs_t outputs = {on_alert, on_profile, &sink};
   int64_t now_ms = cx_clock_wall_ms();
   int rc = 0;
@@ -113,6 +196,7 @@ int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options
       report.filtered++;
       continue;
     }
+    pace_wait(&pacer, event.occurred_at_ms, NULL);
     cx_process_result_t result = cx_processor_process(processor, &event, &outputs);
     if (result == CX_PROCESS_LATE) {
       report.late_events++;
@@ -128,17 +212,244 @@ int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options
     if ((report.messages & 0xfff) == 0)
       cx_report_progress(&report, "replay", 0);
   }
-  if (sink.line.len && fwrite(sink.line.data, 1, sink.line.len, out) != sink.line.len)
-    sink.failed = 1;
-  if (out != stdout ? fclose(out) : fflush(out))
-    sink.failed = 1;
-  if (sink.failed) {
-    fprintf(stderr, "cxstream replay: cannot write %s: %s\n", options->out_file, strerror(errno));
+  if (close_out(&sink, options->out_file))
     rc = 1;
-  }
   cx_report_summary(&report, "replay", stderr);
   cx_buf_free(&sink.line);
   cx_processor_destroy(processor);
   cx_ocf_reader_destroy(reader);
   return rc;
+}
+
+/* --out-topic-prefix P: the replay's output topics. P + a production topic
+ * name must not be a production topic (nor the replayed topic) unless
+ * --write-production-topics says so; the replayed topic never. */
+typedef struct replay_topics_s {
+  char *alerts;    /* P + output.alerts.topic */
+  char *profiles;  /* P + output.profiles.topic */
+  char *dlq;       /* P + output.dlq.topic */
+} replay_topics_t;
+
+static bool is_production_topic(const cx_config_t *config, const char *name) {
+  const char *outputs[] = {config->alerts_topic, config->profiles_topic, config->dlq_topic,
+                           config->late_topic};
+  for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
+    if (!strcmp(outputs[i], name))
+      return true;
+  size_t name_len = strlen(name);
+  for (const char *p = config->input_topics; *p;) {
+    while (*p == ' ' || *p == ',')
+      p++;
+    size_t len = strcspn(p, ",");
+    size_t trimmed = len;
+    while (trimmed && p[trimmed - 1] == ' ')
+      trimmed--;
+    if (trimmed && trimmed == name_len && !strncmp(p, name, name_len))
+      return true;
+    p += len;
+  }
+  return false;
+}
+
+static int plan_topics(const cx_config_t *config, const cx_replay_options_t *options,
+                       replay_topics_t *topics) {
+  const char *prefix = options->out_topic_prefix;
+  if (!*prefix && !options->write_production_topics) {
+    fprintf(stderr, "cxstream replay: --out-topic-prefix '' would write the production topics "
+                    "(%s, %s, %s); give a prefix such as 'replay-', or add "
+                    "--write-production-topics if that is really meant\n",
+            config->alerts_topic, config->profiles_topic, config->dlq_topic);
+    return 2;
+  }
+  const char *bases[3] = {config->alerts_topic, config->profiles_topic, config->dlq_topic};
+  char **names[3] = {&topics->alerts, &topics->profiles, &topics->dlq};
+  for (int i = 0; i < 3; i++) {
+    size_t size = strlen(prefix) + strlen(bases[i]) + 1;
+    *names[i] = malloc(size);
+    if (!*names[i]) {
+      fprintf(stderr, "cxstream replay: out of memory\n");
+      return 1;
+    }
+    snprintf(*names[i], size, "%s%s", prefix, bases[i]);
+    if (!strcmp(*names[i], options->topic)) {
+      fprintf(stderr, "cxstream replay: --out-topic-prefix '%s' would write %s, the topic being "
+                      "replayed; choose another prefix\n", prefix, *names[i]);
+      return 2;
+    }
+    if (is_production_topic(config, *names[i]) && !options->write_production_topics) {
+      fprintf(stderr, "cxstream replay: --out-topic-prefix '%s' gives %s, a production topic "
+                      "(output.*.topic or input.topics); choose another prefix, or add "
+                      "--write-production-topics if that is really meant\n", prefix, *names[i]);
+      return 2;
+    }
+  }
+  return 0;
+}
+
+static int replay_topic(const cx_config_t *config, const cx_replay_options_t *options) {
+  char errstr[512];
+  if (!!options->out_file == !!options->out_topic_prefix) {
+    fprintf(stderr, "cxstream replay: --topic needs exactly one of --out FILE.jsonl and "
+                    "--out-topic-prefix P\n");
+    return 2;
+  }
+  if (options->from_offsets && options->from_ms != INT64_MIN) {
+    fprintf(stderr, "cxstream replay: give --from or --from-offsets, not both\n");
+    return 2;
+  }
+  replay_topics_t topics = {NULL, NULL, NULL};
+  cx_topic_source_t *source = NULL;
+  cx_codec_t *codec = NULL;
+  cx_processor_t **processors = NULL;
+  cx_kafka_output_t kafka = {0};
+  cx_report_t report;
+  replay_sink_t sink = {{0}, NULL, &report, 0, NULL, NULL, NULL, NULL};
+  size_t partition_count = 0;
+  int rc = 0;
+  cx_report_start(&report, isatty(STDERR_FILENO));
+
+  if (options->out_topic_prefix && (rc = plan_topics(config, options, &topics)))
+    goto done;
+  if (cx_codec_new(config, &codec, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream replay: %s\n", errstr);
+    rc = 2;
+    goto done;
+  }
+  cx_topic_source_options_t source_options = {
+    options->topic, options->from_offsets, options->from_ms, options->to_ms,
+    config->batch_size > 0 ? config->batch_size : 1, 30000,
+  };
+  cx_err_t err = cx_topic_source_open(config, &source_options, &source, errstr, sizeof(errstr));
+  if (err) {
+    fprintf(stderr, "cxstream replay: %s\n", errstr);
+    rc = err == CX_ERR_INVALID_ARG || err == CX_ERR_CONFIG ? 2 : 1;
+    goto done;
+  }
+  partition_count = cx_topic_source_partition_count(source);
+  processors = calloc(partition_count, sizeof(*processors));
+  for (size_t i = 0; processors && i < partition_count; i++)
+    if (!(processors[i] = cx_processor_new(&config->processor)))
+      break;
+  if (!processors || !processors[partition_count - 1]) {
+    fprintf(stderr, "cxstream replay: out of memory\n");
+    rc = 1;
+    goto done;
+  }
+  if (options->out_topic_prefix) {
+    static const char *const producer_defaults[] = {
+      "enable.idempotence", "true", "acks", "all", "linger.ms", "5",
+      "partitioner", "murmur2_random", "compression.type", "lz4", NULL,
+    };
+    /* Outputs are timed in event time (history): time retention would delete
+     * them at the broker's next check, so new output topics keep them; the
+     * profiles topic is compacted as in production. */
+    static const char *const keep[] = {"retention.ms", "-1", NULL};
+    static const char *const compact[] = {"cleanup.policy", "compact", NULL};
+    const char *names[] = {topics.alerts, topics.dlq, topics.profiles};
+    if (cx_kafka_output_open(&kafka, config, producer_defaults, errstr, sizeof(errstr)) ||
+        cx_kafka_create_topics_with(kafka.producer, names, 2, (int)partition_count, keep, errstr,
+                                    sizeof(errstr)) ||
+        cx_kafka_create_topics_with(kafka.producer, names + 2, 1, (int)partition_count, compact,
+                                    errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream replay: output topics: %s\n", errstr);
+      rc = 1;
+      goto done;
+    }
+    sink.kafka = &kafka;
+    sink.codec = codec;
+    sink.alerts_topic = topics.alerts;
+    sink.profiles_topic = topics.profiles;
+  } else if (!(sink.out = open_out(options->out_file))) {
+    rc = 1;
+    goto done;
+  }
+
+  uint64_t total = cx_topic_source_total(source);
+  pacer_t pacer = {options->pace, INT64_MIN, 0};
+  cx_codec_set_now(codec, cx_clock_wall_ms());
+  cx_outputs_t outputs = {on_alert, on_profile, &sink};
+  while (!sink.failed) {
+    rd_kafka_message_t *message = NULL;
+    size_t index = 0;
+    if (cx_topic_source_next(source, &message, &index, errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream replay: %s\n", errstr);
+      rc = 1;
+      break;
+    }
+    if (!message)
+      break;
+    report.messages++;
+    cx_event_t event;
+    err = cx_codec_decode(codec, message->payload, message->len, &event, errstr, sizeof(errstr));
+    if (err) {
+      report.dead_letters++;
+      fprintf(stderr, "cxstream replay: dead letter %s [%d] offset %lld: %s: %s\n",
+              options->topic, (int)message->partition, (long long)message->offset,
+              cx_err2code(err), errstr);
+      if (sink.kafka)
+        cx_kafka_output_aside(&kafka, message, topics.dlq, cx_err2code(err), errstr,
+                              cx_clock_wall_ms());
+    } else if (event.occurred_at_ms < options->from_ms || event.occurred_at_ms >= options->to_ms) {
+      report.filtered++;
+    } else {
+      pace_wait(&pacer, event.occurred_at_ms, sink.kafka ? kafka.producer : NULL);
+      cx_process_result_t result = cx_processor_process(processors[index], &event, &outputs);
+      if (result == CX_PROCESS_LATE) {
+        report.late_events++;
+      } else if (result == CX_PROCESS_NOMEM) {
+        fprintf(stderr, "cxstream replay: out of memory\n");
+        rc = 1;
+      } else {
+        report.events++;
+      }
+    }
+    rd_kafka_message_destroy(message);
+    if (rc)
+      break;
+    if ((report.messages & 0xfff) == 0) {
+      if (sink.kafka)
+        rd_kafka_poll(kafka.producer, 0);
+      cx_report_progress(&report, "replay", total);
+    }
+  }
+  if (sink.kafka) {
+    if (rd_kafka_flush(kafka.producer, 60000)) {
+      fprintf(stderr, "cxstream replay: %d output(s) still undelivered after 60 s\n",
+              rd_kafka_outq_len(kafka.producer));
+      rc = 1;
+    } else if (kafka.delivery_failures) {
+      fprintf(stderr, "cxstream replay: %llu output(s) could not be delivered (first: %s)\n",
+              (unsigned long long)kafka.delivery_failures, kafka.delivery_error);
+      rc = 1;
+    }
+    if (sink.failed)
+      rc = 1;
+  } else if (close_out(&sink, options->out_file)) {
+    rc = 1;
+  }
+  cx_report_summary(&report, "replay", stderr);
+
+done:
+  if (sink.out)
+    close_out(&sink, options->out_file);
+  cx_kafka_output_close(&kafka, 10000);
+  for (size_t i = 0; processors && i < partition_count; i++)
+    cx_processor_destroy(processors[i]);
+  free(processors);
+  cx_topic_source_destroy(source);
+  cx_codec_destroy(codec);
+  cx_buf_free(&sink.line);
+  free(topics.alerts);
+  free(topics.profiles);
+  free(topics.dlq);
+  return rc;
+}
+
+int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options) {
+  if (!!options->input_file == !!options->topic) {
+    fprintf(stderr, "cxstream replay: needs exactly one of --input-file F.avro and --topic T "
+                    "(see cxstream replay --help)\n");
+    return 2;
+  }
+  return options->topic ? replay_topic(config, options) : replay_file(config, options);
 }

@@ -37,16 +37,12 @@ typedef struct runner_s {
   const cx_runner_options_t *options; /* borrowed */
   cx_report_t *report;         /* counters */
   rd_kafka_t *consumer;        /* group member */
-  rd_kafka_t *producer;        /* outputs */
+  cx_kafka_output_t output;    /* producer of alerts, profiles, dead letters, late events */
   cx_codec_t *codec;           /* decode in, encode out */
   task_t *tasks;               /* one per assigned partition */
   size_t task_count;           /* in use */
   size_t task_capacity;        /* allocated */
-  cx_buf_t value;              /* reused encode buffer */
   cx_buf_t line;               /* reused JSON line */
-  uint64_t produced;           /* outputs produced in the open batch */
-  uint64_t delivery_failures;  /* delivery reports with an error */
-  char delivery_error[256];    /* the first such error */
   int fatal;                   /* stop now, do not store offsets */
   const cx_processor_config_t *processor_config; /* rules in force (start or last reload) */
   cx_config_t *reloaded;       /* owned: the config of the last good reload, or NULL */
@@ -162,63 +158,18 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   }
 }
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque) {
-  (void)rk;
-  runner_t *runner = opaque;
-  if (message->err) {
-    if (runner->delivery_failures++ == 0)
-      snprintf(runner->delivery_error, sizeof(runner->delivery_error), "%s: %s",
-               rd_kafka_topic_name(message->rkt), rd_kafka_err2str(message->err));
-  }
-}
-
-/* Produces one output; the producer copies key and value. */
-static void produce(runner_t *runner, const char *topic, const void *key, size_t key_len,
-                    const void *value, size_t value_len, int64_t timestamp,
-                    rd_kafka_headers_t *headers) {
-  for (;;) {
-    rd_kafka_resp_err_t err;
-    if (headers)
-      err = rd_kafka_producev(runner->producer, RD_KAFKA_V_TOPIC(topic),
-                              RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers),
-                              RD_KAFKA_V_END);
-    else
-      err = rd_kafka_producev(runner->producer, RD_KAFKA_V_TOPIC(topic),
-                              RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      rd_kafka_poll(runner->producer, 100);
-      continue;
-    }
-    if (err) {
-      if (headers)
-        rd_kafka_headers_destroy(headers);
-      if (runner->delivery_failures++ == 0)
-        snprintf(runner->delivery_error, sizeof(runner->delivery_error), "%s: %s", topic,
-                 rd_kafka_err2str(err));
-    }
-    runner->produced++;
-    return;
-  }
-}
-
 static void on_alert(const cx_alert_t *alert, void *opaque) {
   runner_t *runner = opaque;
   char errstr[256];
   int rule = cx_rule_by_name(alert->rule);
   if (rule >= 0)
     runner->report->alerts[rule]++;
-  if (cx_codec_encode_alert(runner->codec, alert, cx_clock_wall_ms(), &runner->value, errstr,
-                            sizeof(errstr))) {
+  if (cx_kafka_output_alert(&runner->output, runner->codec, runner->config->alerts_topic, alert,
+                            cx_clock_wall_ms(), errstr, sizeof(errstr))) {
     cx_log(CX_LOG_ERROR, "cannot encode alert %s: %s", alert->alert_id, errstr);
     runner->fatal = 1;
     return;
   }
-  produce(runner, runner->config->alerts_topic, alert->customer_id.ptr, alert->customer_id.len,
-          runner->value.data, runner->value.len, alert->event_time_ms, NULL);
   if (runner->options->print_alerts) {
     runner->line.len = 0;
     if (!cx_jsonl_append_alert(&runner->line, alert)) {
@@ -237,40 +188,11 @@ static void on_profile(const cx_profile_t *profile, void *opaque) {
   runner->report->profiles++;
   if (profile->deleted)
     runner->report->profiles_deleted++;
-  if (cx_codec_encode_profile(runner->codec, profile, cx_clock_wall_ms(), &runner->value, errstr,
-                              sizeof(errstr))) {
+  if (cx_kafka_output_profile(&runner->output, runner->codec, runner->config->profiles_topic,
+                              profile, cx_clock_wall_ms(), errstr, sizeof(errstr))) {
     cx_log(CX_LOG_ERROR, "cannot encode a profile: %s", errstr);
     runner->fatal = 1;
-    return;
   }
-  produce(runner, runner->config->profiles_topic, profile->customer_id.ptr,
-          profile->customer_id.len, profile->deleted ? NULL : runner->value.data,
-          profile->deleted ? 0 : runner->value.len, profile->updated_at_ms, NULL);
-}
-
-/* Sends the message as it came, plus __cxstream.errors.* headers, to topic. */
-static void send_aside(runner_t *runner, const rd_kafka_message_t *message, const char *topic,
-                       const char *reason, const char *text) {
-  rd_kafka_headers_t *original = NULL;
-  rd_kafka_headers_t *headers = NULL;
-  if (rd_kafka_message_headers(message, &original) == RD_KAFKA_RESP_ERR_NO_ERROR && original)
-    headers = rd_kafka_headers_copy(original);
-  else
-    headers = rd_kafka_headers_new(6);
-  char number[32];
-  rd_kafka_header_add(headers, "__cxstream.errors.reason", -1, reason, -1);
-  rd_kafka_header_add(headers, "__cxstream.errors.message", -1, text, -1);
-  rd_kafka_header_add(headers, "__cxstream.errors.topic", -1, rd_kafka_topic_name(message->rkt), -1);
-  snprintf(number, sizeof(number), "%d", (int)message->partition);
-  rd_kafka_header_add(headers, "__cxstream.errors.partition", -1, number, -1);
-  snprintf(number, sizeof(number), "%lld", (long long)message->offset);
-  rd_kafka_header_add(headers, "__cxstream.errors.offset", -1, number, -1);
-  snprintf(number, sizeof(number), "%lld", (long long)cx_clock_wall_ms());
-  rd_kafka_header_add(headers, "__cxstream.errors.timestamp", -1, number, -1);
-  rd_kafka_timestamp_type_t type;
-  int64_t timestamp = rd_kafka_message_timestamp(message, &type);
-  produce(runner, topic, message->key, message->key_len, message->payload, message->len,
-          timestamp > 0 ? timestamp : 0, headers);
 }
 
 static void handle_message(runner_t *runner, const rd_kafka_message_t *message) {
@@ -292,7 +214,8 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
     runner->report->dead_letters++;
     cx_log(CX_LOG_WARN, "dead letter %s [%d] offset %lld: %s: %s", topic, (int)message->partition,
            (long long)message->offset, cx_err2code(err), errstr);
-    send_aside(runner, message, runner->config->dlq_topic, cx_err2code(err), errstr);
+    cx_kafka_output_aside(&runner->output, message, runner->config->dlq_topic, cx_err2code(err),
+                          errstr, cx_clock_wall_ms());
     return;
   }
   cx_outputs_t outputs = {on_alert, on_profile, runner};
@@ -301,7 +224,8 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
     runner->report->late_events++;
     snprintf(errstr, sizeof(errstr), "occurred_at %lld is older than the watermark %lld",
              (long long)event.occurred_at_ms, (long long)cx_processor_watermark(task->processor));
-    send_aside(runner, message, runner->config->late_topic, "late_event", errstr);
+    cx_kafka_output_aside(&runner->output, message, runner->config->late_topic, "late_event",
+                          errstr, cx_clock_wall_ms());
   } else if (result == CX_PROCESS_NOMEM) {
     cx_log(CX_LOG_ERROR, "out of memory processing %s [%d] offset %lld", topic,
            (int)message->partition, (long long)message->offset);
@@ -313,23 +237,23 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
 
 /* Flushes the batch's outputs; stores its offsets only when all were acknowledged. */
 static int finish_batch(runner_t *runner) {
-  if (runner->produced) {
-    while (rd_kafka_outq_len(runner->producer) > 0 && !runner->fatal) {
-      rd_kafka_resp_err_t err = rd_kafka_flush(runner->producer, 1000);
+  if (runner->output.produced) {
+    while (rd_kafka_outq_len(runner->output.producer) > 0 && !runner->fatal) {
+      rd_kafka_resp_err_t err = rd_kafka_flush(runner->output.producer, 1000);
       if (err == RD_KAFKA_RESP_ERR__TIMED_OUT && stop_requested > 1)
         break;
       char fatal[256];
-      if (rd_kafka_fatal_error(runner->producer, fatal, sizeof(fatal))) {
+      if (rd_kafka_fatal_error(runner->output.producer, fatal, sizeof(fatal))) {
         cx_log(CX_LOG_ERROR, "producer fatal error: %s", fatal);
         runner->fatal = 1;
       }
     }
-    runner->produced = 0;
+    runner->output.produced = 0;
   }
-  if (runner->delivery_failures) {
+  if (runner->output.delivery_failures) {
     cx_log(CX_LOG_ERROR, "%llu output(s) could not be delivered (first: %s); offsets are not "
            "committed, so a restart processes these messages again",
-           (unsigned long long)runner->delivery_failures, runner->delivery_error);
+           (unsigned long long)runner->output.delivery_failures, runner->output.delivery_error);
     runner->fatal = 1;
   }
   if (runner->fatal)
@@ -352,17 +276,14 @@ static int finish_batch(runner_t *runner) {
   return 0;
 }
 
-static rd_kafka_t *new_client(runner_t *runner, rd_kafka_type_t type, const char *const *defaults,
-                              char *errstr, size_t errstr_size) {
+static rd_kafka_t *new_consumer(runner_t *runner, const char *const *defaults, char *errstr,
+                                size_t errstr_size) {
   rd_kafka_conf_t *conf = cx_kafka_conf_new(runner->config, defaults, errstr, errstr_size);
   if (!conf)
     return NULL;
   rd_kafka_conf_set_opaque(conf, runner);
-  if (type == RD_KAFKA_CONSUMER)
-    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-  else
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, errstr_size);
+  rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+  rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
   if (!rk)
     rd_kafka_conf_destroy(conf);
   return rk;
@@ -424,13 +345,12 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
     fprintf(stderr, "cxstream: %s\n", errstr);
     return 2;
   }
-  runner.producer = new_client(&runner, RD_KAFKA_PRODUCER, producer_defaults, errstr, sizeof(errstr));
-  if (!runner.producer) {
+  if (cx_kafka_output_open(&runner.output, config, producer_defaults, errstr, sizeof(errstr))) {
     fprintf(stderr, "cxstream: producer: %s\n", errstr);
     rc = 2;
     goto done;
   }
-  runner.consumer = new_client(&runner, RD_KAFKA_CONSUMER, consumer_defaults, errstr, sizeof(errstr));
+  runner.consumer = new_consumer(&runner, consumer_defaults, errstr, sizeof(errstr));
   if (!runner.consumer) {
     fprintf(stderr, "cxstream: consumer: %s\n", errstr);
     rc = 2;
@@ -476,7 +396,7 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
       if (runner.fatal || cx_clock_mono_ms() - batch_start >= config->commit_interval_ms)
         break;
     }
-    rd_kafka_poll(runner.producer, 0);
+    rd_kafka_poll(runner.output.producer, 0);
     if (finish_batch(&runner))
       break;
     cx_report_progress(report, "run", options->stop_after);
@@ -499,14 +419,10 @@ done:
     rd_kafka_consumer_close(runner.consumer);
     rd_kafka_destroy(runner.consumer);
   }
-  if (runner.producer) {
-    rd_kafka_flush(runner.producer, 10000);
-    rd_kafka_destroy(runner.producer);
-  }
+  cx_kafka_output_close(&runner.output, 10000);
   while (runner.task_count)
     drop_task(&runner, runner.tasks[0].topic, runner.tasks[0].partition);
   free(runner.tasks);
-  cx_buf_free(&runner.value);
   cx_buf_free(&runner.line);
   cx_codec_destroy(runner.codec);
   cx_config_destroy(runner.reloaded);
