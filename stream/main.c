@@ -29,7 +29,7 @@ static void usage(FILE *out) {
     "      output.alerts.topic, bad messages to output.dlq.topic. Stops on SIGTERM/SIGINT;\n"
     "      SIGHUP reloads rules.*, scores.*, actions.* and profiles.* from FILE and -X.\n"
     "  cxstream replay [-c FILE] [-X ...] --input-file F.avro --out FILE.jsonl\n"
-    "                  [--from TIME] [--to TIME] [--pace N]\n"
+    "                  [--from TIME] [--to TIME] [--pace N] [--partitions N]\n"
     "  cxstream replay [-c FILE] [-X ...] --topic T [--from TIME | --from-offsets SPEC]\n"
     "                  [--to TIME] (--out FILE.jsonl | --out-topic-prefix P) [--pace N]\n"
     "                  [--write-production-topics]\n"
@@ -38,7 +38,9 @@ static void usage(FILE *out) {
     "      output.*.topic. TIME: ISO-8601 or epoch ms; --from is inclusive, --to\n"
     "      exclusive. SPEC: PARTITION:OFFSET,... (0:100,1:250). --pace N: N times the\n"
     "      event-time pace (default: as fast as possible). A topic is read with a\n"
-    "      group id of its own and never commits.\n"
+    "      group id of its own and never commits. A file with --partitions N is\n"
+    "      replayed as a topic of N partitions written by `produce` would be (murmur2\n"
+    "      of customer_id), so both replays give byte-identical output.\n"
     "  cxstream demo [-X ...]\n"
     "      Start an in-process Kafka cluster, feed it generated journeys, print alerts.\n"
     "      With -X kafka.bootstrap.servers=HOST:PORT it uses that broker instead.\n"
@@ -133,7 +135,7 @@ static int parse_partitions_arg(const char *text, int *partitions) {
 static int job_command(const char *command, int argc, char **argv) {
   common_t common = {NULL, calloc((size_t)argc + 1, sizeof(char *)), 0};
   cx_config_t *config = NULL;
-  cx_replay_options_t replay = {NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0};
+  cx_replay_options_t replay = {NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0, 0};
   int partitions = 0;
   int rc = 0, opt;
   if (!common.overrides) {
@@ -184,8 +186,13 @@ static int job_command(const char *command, int argc, char **argv) {
         rc = cx_run_main(config, common.config_file, common.overrides, common.override_count);
       }
     } else if (!strcmp(command, "replay")) {
+      replay.partitions = partitions;
       if (replay.from_ms >= replay.to_ms) {
         fprintf(stderr, "cxstream replay: --from must be before --to\n");
+        rc = 2;
+      } else if (partitions && replay.topic) {
+        fprintf(stderr, "cxstream replay: --partitions applies to --input-file (a topic "
+                        "replays its own partitions)\n");
         rc = 2;
       } else {
         rc = cx_replay_main(config, &replay);

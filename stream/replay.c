@@ -141,6 +141,79 @@ static int close_out(replay_sink_t *sink, const char *out_file) {
   return 0;
 }
 
+/* Applies one valid, in-range event to its processor and counts it. */
+static int apply(cx_processor_t *processor, const cx_event_t *event, cx_report_t *report,
+                 const cx_outputs_t *outputs, pacer_t *pacer) {
+  pace_wait(pacer, event->occurred_at_ms, NULL);
+  cx_process_result_t result = cx_processor_process(processor, event, outputs);
+  if (result == CX_PROCESS_LATE) {
+    report->late_events++;
+  } else if (result == CX_PROCESS_NOMEM) {
+    fprintf(stderr, "cxstream replay: out of memory\n");
+    return -1;
+  } else {
+    report->events++;
+  }
+  return 0;
+}
+
+/* A decoded event that owns its strings, to wait in a partition's queue. */
+typedef struct owned_event_s {
+  cx_event_t event;  /* strings point into data */
+  char data[];       /* the strings, back to back */
+} owned_event_t;
+
+static size_t str_len(cx_str_t s) {
+  return s.ptr ? s.len : 0;
+}
+
+static void copy_str(cx_str_t *s, char **cursor) {
+  if (!s->ptr)
+    return;
+  memcpy(*cursor, s->ptr, s->len);
+  s->ptr = *cursor;
+  *cursor += s->len;
+}
+
+static owned_event_t *owned_event_copy(const cx_event_t *event) {
+  size_t attributes = event->attribute_count < CX_EVENT_MAX_ATTRIBUTES ? event->attribute_count
+                                                                       : CX_EVENT_MAX_ATTRIBUTES;
+  size_t bytes = str_len(event->event_id) + str_len(event->customer_id) +
+                 str_len(event->case_id) + str_len(event->topic) + str_len(event->agent_id);
+  for (size_t i = 0; i < attributes; i++)
+    bytes += str_len(event->attribute_keys[i]) + str_len(event->attribute_values[i]);
+  owned_event_t *owned = malloc(sizeof(*owned) + bytes);
+  if (!owned)
+    return NULL;
+  owned->event = *event;
+  char *cursor = owned->data;
+  copy_str(&owned->event.event_id, &cursor);
+  copy_str(&owned->event.customer_id, &cursor);
+  copy_str(&owned->event.case_id, &cursor);
+  copy_str(&owned->event.topic, &cursor);
+  copy_str(&owned->event.agent_id, &cursor);
+  for (size_t i = 0; i < attributes; i++) {
+    copy_str(&owned->event.attribute_keys[i], &cursor);
+    copy_str(&owned->event.attribute_values[i], &cursor);
+  }
+  return owned;
+}
+
+/* Takes what the merge can hand out in order; with finished set, everything. */
+static int drain(cx_topic_merge_t *merge, cx_processor_t **processors, cx_report_t *report,
+                 const cx_outputs_t *outputs, pacer_t *pacer) {
+  void *item = NULL;
+  size_t index = 0;
+  while (cx_topic_merge_next(merge, &item, &index) == CX_TOPIC_MERGE_ITEM) {
+    owned_event_t *owned = item;
+    int rc = apply(processors[index], &owned->event, report, outputs, pacer);
+    free(owned);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
 static int replay_file(const cx_config_t *config, const cx_replay_options_t *options) {
   char errstr[512];
   if (options->out_topic_prefix || options->from_offsets) {
@@ -163,16 +236,32 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
     cx_ocf_reader_destroy(reader);
     return 1;
   }
-  cx_processor_t *processor = cx_processor_new(&config->processor);
+  /* One processor per (simulated) partition; one stream unless --partitions. */
+  size_t partition_count = options->partitions > 1 ? (size_t)options->partitions : 1;
+  cx_processor_t **processors = calloc(partition_count, sizeof(*processors));
+  int32_t *numbers = calloc(partition_count, sizeof(*numbers));
+  cx_topic_merge_t *merge = NULL;
+  uint64_t *positions = calloc(partition_count, sizeof(*positions));
+  int rc = 0;
+  for (size_t i = 0; processors && numbers && i < partition_count; i++) {
+    numbers[i] = (int32_t)i;
+    processors[i] = cx_processor_new(&config->processor);
+  }
+  if (partition_count > 1 && numbers)
+    merge = cx_topic_merge_new(numbers, partition_count);
+  if (!processors || !numbers || !positions || !processors[partition_count - 1] ||
+      (partition_count > 1 && !merge)) {
+    fprintf(stderr, "cxstream replay: out of memory\n");
+    rc = 1;
+  }
   cx_report_t report;
   cx_report_start(&report, isatty(STDERR_FILENO));
   replay_sink_t sink = {{0}, out, &report, 0, NULL, NULL, NULL, NULL};
   pacer_t pacer = {options->pace, INT64_MIN, 0};
   cx_outputs_t outputs = {on_alert, on_profile, &sink};
   int64_t now_ms = cx_clock_wall_ms();
-  int rc = 0;
 
-  for (;;) {
+  while (!rc) {
     cx_event_t event;
     bool eof = false;
     cx_err_t err = cx_ocf_reader_next(reader, &event, &eof, errstr, sizeof(errstr));
@@ -196,27 +285,43 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
       report.filtered++;
       continue;
     }
-    pace_wait(&pacer, event.occurred_at_ms, NULL);
-    cx_process_result_t result = cx_processor_process(processor, &event, &outputs);
-    if (result == CX_PROCESS_LATE) {
-      report.late_events++;
-    } else if (result == CX_PROCESS_NOMEM) {
-      fprintf(stderr, "cxstream replay: out of memory\n");
-      rc = 1;
-      break;
+    if (!merge) {
+      rc = apply(processors[0], &event, &report, &outputs, &pacer) ? 1 : 0;
     } else {
-      report.events++;
+      /* The partition `produce` would give it: murmur2 of the key, as Java's. */
+      size_t index = (size_t)rd_kafka_msg_partitioner_murmur2(
+          NULL, event.customer_id.ptr, event.customer_id.len, (int32_t)partition_count, NULL,
+          NULL);
+      owned_event_t *owned = owned_event_copy(&event);
+      if (!owned || cx_topic_merge_push(merge, index, event.occurred_at_ms,
+                                        (int64_t)positions[index]++, owned)) {
+        free(owned);
+        fprintf(stderr, "cxstream replay: out of memory\n");
+        rc = 1;
+        break;
+      }
+      rc = drain(merge, processors, &report, &outputs, &pacer) ? 1 : 0;
     }
     if (sink.failed)
       break;
     if ((report.messages & 0xfff) == 0)
       cx_report_progress(&report, "replay", 0);
   }
+  if (merge && !rc && !sink.failed) {
+    for (size_t i = 0; i < partition_count; i++)
+      cx_topic_merge_finish(merge, i);
+    rc = drain(merge, processors, &report, &outputs, &pacer) ? 1 : 0;
+  }
   if (close_out(&sink, options->out_file))
     rc = 1;
   cx_report_summary(&report, "replay", stderr);
   cx_buf_free(&sink.line);
-  cx_processor_destroy(processor);
+  cx_topic_merge_destroy(merge, free);
+  for (size_t i = 0; processors && i < partition_count; i++)
+    cx_processor_destroy(processors[i]);
+  free(processors);
+  free(numbers);
+  free(positions);
   cx_ocf_reader_destroy(reader);
   return rc;
 }

@@ -21,6 +21,7 @@ typedef struct cx_replay_options_s {
   const char *from_offsets; /* --from-offsets SPEC (topic only), or NULL */
   double pace;              /* --pace N: N times the event-time pace; 0 = as fast as possible */
   int write_production_topics; /* --write-production-topics: allow production topic names */
+  int partitions;           /* --partitions N (file): replay as N topic partitions would; 0 = one stream */
 } cx_replay_options_t;
 
 /* Returns 0 on success, an exit code otherwise (messages on stderr). */

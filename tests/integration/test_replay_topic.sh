@@ -3,7 +3,8 @@
 # broker (deploy/kafka-local.sh): January of the bank data goes into a
 # 4-partition topic (produce --partitions 4); a replay of 1999-01-10 ..
 # 1999-01-20 from the topic must give the same alert lines as the same range
-# replayed from the file; two topic replays with different
+# replayed from the file, and the same bytes as the file replayed with
+# --partitions 4 (whole month too); two topic replays with different
 # processing.batch.size must give the same bytes; a production group's
 # committed offsets on the topic must not move; a prefix that names a
 # production topic (or an empty one) must be refused; --out-topic-prefix
@@ -71,6 +72,10 @@ cmp <(sort "$work/file.jsonl") <(sort "$work/topic-a.jsonl") \
   || { echo "topic replay and file replay differ in their profiles"; exit 1; }
 cmp "$work/topic-a.jsonl" "$work/topic-b.jsonl" \
   || { echo "topic replays with batch sizes 7 and 100000 differ"; exit 1; }
+"$CXSTREAM" replay --input-file "$work/jan.avro" "${range[@]}" --partitions 4 \
+  --out "$work/file-p4.jsonl" "${X[@]}" 2>/dev/null
+cmp "$work/file-p4.jsonl" "$work/topic-a.jsonl" \
+  || { echo "file replay --partitions 4 and topic replay are not byte-identical"; exit 1; }
 grep -q "replay: $alerts alerts" "$work/replay-a.log" || { echo "summary lacks the alerts"; exit 1; }
 if grep -q $'\r' "$work/replay-a.log"; then echo "progress line printed although stderr is a file"; exit 1; fi
 
@@ -79,6 +84,10 @@ if grep -q $'\r' "$work/replay-a.log"; then echo "progress line printed although
   "${X[@]}" 2> "$work/replay-all.log"
 grep -q "replay: 13200 events read, 13200 processed" "$work/replay-all.log" \
   || { cat "$work/replay-all.log"; echo "--from-offsets 0:0,... did not read all 13200 events"; exit 1; }
+"$CXSTREAM" replay --input-file "$work/jan.avro" --partitions 4 --out "$work/file-all.jsonl" \
+  "${X[@]}" 2>/dev/null
+cmp "$work/file-all.jsonl" "$work/all.jsonl" \
+  || { echo "the whole month: file replay --partitions 4 and topic replay differ"; exit 1; }
 rc=0; "$CXSTREAM" replay --topic "$topic" --from-offsets 9:0 --out "$work/x.jsonl" "${X[@]}" \
   2> "$work/bad-spec.log" || rc=$?
 [ "$rc" = 2 ] && grep -q "has no partition 9" "$work/bad-spec.log" \
@@ -112,5 +121,6 @@ c.close()
 PY
 cmp "$work/offsets-before" "$work/offsets-after" \
   || { echo "the production group's offsets moved"; diff "$work/offsets-before" "$work/offsets-after"; exit 1; }
-echo "replay --topic: $alerts alerts as from the file, same bytes for batch sizes 7 and 100000," \
+echo "replay --topic: $alerts alerts as from the file, byte-identical to the file replayed with" \
+     "--partitions 4 (range and whole month), same bytes for batch sizes 7 and 100000," \
      "production offsets unchanged, production prefixes refused"
