@@ -333,6 +333,7 @@ typedef struct replay_topics_s {
   char *alerts;    /* P + output.alerts.topic */
   char *profiles;  /* P + output.profiles.topic */
   char *dlq;       /* P + output.dlq.topic */
+  char *late;      /* P + output.late.topic */
 } replay_topics_t;
 
 static bool is_production_topic(const cx_config_t *config, const char *name) {
@@ -366,9 +367,10 @@ static int plan_topics(const cx_config_t *config, const cx_replay_options_t *opt
             config->alerts_topic, config->profiles_topic, config->dlq_topic);
     return 2;
   }
-  const char *bases[3] = {config->alerts_topic, config->profiles_topic, config->dlq_topic};
-  char **names[3] = {&topics->alerts, &topics->profiles, &topics->dlq};
-  for (int i = 0; i < 3; i++) {
+  const char *bases[4] = {config->alerts_topic, config->profiles_topic, config->dlq_topic,
+                          config->late_topic};
+  char **names[4] = {&topics->alerts, &topics->profiles, &topics->dlq, &topics->late};
+  for (int i = 0; i < 4; i++) {
     size_t size = strlen(prefix) + strlen(bases[i]) + 1;
     *names[i] = malloc(size);
     if (!*names[i]) {
@@ -402,7 +404,7 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
     fprintf(stderr, "cxstream replay: give --from or --from-offsets, not both\n");
     return 2;
   }
-  replay_topics_t topics = {NULL, NULL, NULL};
+  replay_topics_t topics = {NULL, NULL, NULL, NULL};
   cx_topic_source_t *source = NULL;
   cx_codec_t *codec = NULL;
   cx_processor_t **processors = NULL;
@@ -450,11 +452,11 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
      * profiles topic is compacted as in production. */
     static const char *const keep[] = {"retention.ms", "-1", NULL};
     static const char *const compact[] = {"cleanup.policy", "compact", NULL};
-    const char *names[] = {topics.alerts, topics.dlq, topics.profiles};
+    const char *names[] = {topics.alerts, topics.dlq, topics.late, topics.profiles};
     if (cx_kafka_output_open(&kafka, config, producer_defaults, errstr, sizeof(errstr)) ||
-        cx_kafka_create_topics_with(kafka.producer, names, 2, (int)partition_count, keep, errstr,
+        cx_kafka_create_topics_with(kafka.producer, names, 3, (int)partition_count, keep, errstr,
                                     sizeof(errstr)) ||
-        cx_kafka_create_topics_with(kafka.producer, names + 2, 1, (int)partition_count, compact,
+        cx_kafka_create_topics_with(kafka.producer, names + 3, 1, (int)partition_count, compact,
                                     errstr, sizeof(errstr))) {
       fprintf(stderr, "cxstream replay: output topics: %s\n", errstr);
       rc = 1;
@@ -501,6 +503,10 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
       cx_process_result_t result = cx_processor_process(processors[index], &event, &outputs);
       if (result == CX_PROCESS_LATE) {
         report.late_events++;
+        if (sink.kafka) /* as in production: the late topic, never dropped silently */
+          cx_kafka_output_aside(&kafka, message, topics.late, "late_event",
+                                "occurred_at is older than the partition's watermark",
+                                cx_clock_wall_ms());
       } else if (result == CX_PROCESS_NOMEM) {
         fprintf(stderr, "cxstream replay: out of memory\n");
         rc = 1;
@@ -547,6 +553,7 @@ done:
   free(topics.alerts);
   free(topics.profiles);
   free(topics.dlq);
+  free(topics.late);
   return rc;
 }
 

@@ -121,6 +121,29 @@ c.close()
 PY
 cmp "$work/offsets-before" "$work/offsets-after" \
   || { echo "the production group's offsets moved"; diff "$work/offsets-before" "$work/offsets-after"; exit 1; }
+# A late event (a known customer, a year before the rest) appended to the
+# topic goes to P + output.late.topic of a prefixed replay, as in production.
+python3 - "$BOOTSTRAP" "$topic" <<'PY'
+import io, json, struct, sys
+import fastavro
+from confluent_kafka import Producer
+schema = fastavro.parse_schema(json.load(open("schemas/interaction_event.avsc")))
+event = {"event_id": "late-1", "customer_id": "53902169", "occurred_at": 883612800000,
+         "channel": "PHONE", "type": "CONTACT", "outcome": None, "case_id": None, "topic": None,
+         "agent_id": None, "wait_ms": None, "handle_ms": None, "sentiment": None, "csat": None,
+         "nps": None, "attributes": {}}
+body = io.BytesIO()
+fastavro.schemaless_writer(body, schema, event)
+producer = Producer({"bootstrap.servers": sys.argv[1], "partitioner": "murmur2_random"})
+producer.produce(sys.argv[2], key=b"53902169", value=b"\0" + struct.pack(">i", 1) + body.getvalue(),
+                 timestamp=917740800000)  # message time 1999-01-31; occurred_at 1998
+assert producer.flush(30) == 0
+PY
+"$CXSTREAM" replay --topic "$topic" --out-topic-prefix "late-$prefix-" "${X[@]}" \
+  2> "$work/replay-late.log"
+late=$(kcat -b "$BOOTSTRAP" -C -t "late-$prefix-$prefix.late" -e -q -f '%k\n' | grep -c . || true)
+[ "$late" = 1 ] || { cat "$work/replay-late.log"; echo "$late late events on the prefixed late topic, expected 1"; exit 1; }
+
 echo "replay --topic: $alerts alerts as from the file, byte-identical to the file replayed with" \
      "--partitions 4 (range and whole month), same bytes for batch sizes 7 and 100000," \
-     "production offsets unchanged, production prefixes refused"
+     "production offsets unchanged, production prefixes refused, late event on P + late"
