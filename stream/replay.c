@@ -8,6 +8,7 @@
 #include "replay.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,13 @@
 #include "topic_source.h"
 
 /* Where alerts and profiles go: JSON lines (out) or topics (kafka). */
+static volatile sig_atomic_t interrupted = 0;
+
+static void on_interrupt(int sig) {
+  (void)sig;
+  interrupted = 1;
+}
+
 typedef struct replay_sink_s {
   cx_buf_t line;      /* pending output */
   FILE *out;          /* destination of JSON lines, or NULL */
@@ -261,7 +269,7 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
   cx_outputs_t outputs = {on_alert, on_profile, &sink};
   int64_t now_ms = cx_clock_wall_ms();
 
-  while (!rc) {
+  while (!rc && !interrupted) {
     cx_event_t event;
     bool eof = false;
     cx_err_t err = cx_ocf_reader_next(reader, &event, &eof, errstr, sizeof(errstr));
@@ -307,7 +315,7 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
     if ((report.messages & 0xfff) == 0)
       cx_report_progress(&report, "replay", 0);
   }
-  if (merge && !rc && !sink.failed) {
+  if (merge && !rc && !sink.failed && !interrupted) {
     for (size_t i = 0; i < partition_count; i++)
       cx_topic_merge_finish(merge, i);
     rc = drain(merge, processors, &report, &outputs, &pacer) ? 1 : 0;
@@ -475,7 +483,7 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
   pacer_t pacer = {options->pace, INT64_MIN, 0};
   cx_codec_set_now(codec, cx_clock_wall_ms());
   cx_outputs_t outputs = {on_alert, on_profile, &sink};
-  while (!sink.failed) {
+  while (!sink.failed && !interrupted) {
     rd_kafka_message_t *message = NULL;
     size_t index = 0;
     if (cx_topic_source_next(source, &message, &index, errstr, sizeof(errstr))) {
@@ -563,5 +571,17 @@ int cx_replay_main(const cx_config_t *config, const cx_replay_options_t *options
                     "(see cxstream replay --help)\n");
     return 2;
   }
-  return options->topic ? replay_topic(config, options) : replay_file(config, options);
+  /* Ctrl-C stops reading; what was processed is written out and summarised. */
+  interrupted = 0;
+  signal(SIGINT, on_interrupt);
+  signal(SIGTERM, on_interrupt);
+  int rc = options->topic ? replay_topic(config, options) : replay_file(config, options);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  if (interrupted) {
+    fprintf(stderr, "cxstream replay: interrupted; the output holds what was processed until "
+                    "then\n");
+    return rc ? rc : 130;
+  }
+  return rc;
 }
