@@ -182,6 +182,11 @@ static int job_command(const char *command, int argc, char **argv) {
         fprintf(stderr, "cxstream run: give a config file (-c FILE) or at least "
                         "-X kafka.bootstrap.servers=HOST:PORT\n");
         rc = 2;
+      } else if (config->num_stream_threads > 1) {
+        fprintf(stderr, "cxstream run: num.stream.threads > 1 is not available for run in this "
+                        "version (replay --out uses it); run one process per group of "
+                        "partitions instead\n");
+        rc = 2;
       } else {
         rc = cx_run_main(config, common.config_file, common.overrides, common.override_count);
       }

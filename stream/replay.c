@@ -23,6 +23,7 @@
 #include "jsonl.h"
 #include "kafka.h"
 #include "ocf.h"
+#include "parallel.h"
 #include "report.h"
 #include "topic_source.h"
 
@@ -207,14 +208,28 @@ static owned_event_t *owned_event_copy(const cx_event_t *event) {
   return owned;
 }
 
+/* Applies an event on this thread, or queues it for the workers. */
+static int dispatch(cx_parallel_t *parallel, cx_processor_t **processors, size_t index,
+                    const cx_event_t *event, cx_report_t *report, const cx_outputs_t *outputs,
+                    pacer_t *pacer) {
+  if (!parallel)
+    return apply(processors[index], event, report, outputs, pacer);
+  pace_wait(pacer, event->occurred_at_ms, NULL);
+  if (cx_parallel_submit(parallel, index, event)) {
+    fprintf(stderr, "cxstream replay: out of memory or cannot write the output\n");
+    return -1;
+  }
+  return 0;
+}
+
 /* Takes what the merge can hand out in order; with finished set, everything. */
-static int drain(cx_topic_merge_t *merge, cx_processor_t **processors, cx_report_t *report,
-                 const cx_outputs_t *outputs, pacer_t *pacer) {
+static int drain(cx_topic_merge_t *merge, cx_parallel_t *parallel, cx_processor_t **processors,
+                 cx_report_t *report, const cx_outputs_t *outputs, pacer_t *pacer) {
   void *item = NULL;
   size_t index = 0;
   while (cx_topic_merge_next(merge, &item, &index) == CX_TOPIC_MERGE_ITEM) {
     owned_event_t *owned = item;
-    int rc = apply(processors[index], &owned->event, report, outputs, pacer);
+    int rc = dispatch(parallel, processors, index, &owned->event, report, outputs, pacer);
     free(owned);
     if (rc)
       return rc;
@@ -257,8 +272,12 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
   }
   if (partition_count > 1 && numbers)
     merge = cx_topic_merge_new(numbers, partition_count);
+  cx_parallel_t *parallel = NULL;
+  if (!rc && processors && processors[partition_count - 1] && config->num_stream_threads > 1)
+    parallel = cx_parallel_new((size_t)config->num_stream_threads, processors, partition_count,
+                               out);
   if (!processors || !numbers || !positions || !processors[partition_count - 1] ||
-      (partition_count > 1 && !merge)) {
+      (partition_count > 1 && !merge) || (config->num_stream_threads > 1 && !parallel)) {
     fprintf(stderr, "cxstream replay: out of memory\n");
     rc = 1;
   }
@@ -294,7 +313,7 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
       continue;
     }
     if (!merge) {
-      rc = apply(processors[0], &event, &report, &outputs, &pacer) ? 1 : 0;
+      rc = dispatch(parallel, processors, 0, &event, &report, &outputs, &pacer) ? 1 : 0;
     } else {
       /* The partition `produce` would give it: murmur2 of the key, as Java's. */
       size_t index = (size_t)rd_kafka_msg_partitioner_murmur2(
@@ -308,7 +327,7 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
         rc = 1;
         break;
       }
-      rc = drain(merge, processors, &report, &outputs, &pacer) ? 1 : 0;
+      rc = drain(merge, parallel, processors, &report, &outputs, &pacer) ? 1 : 0;
     }
     if (sink.failed)
       break;
@@ -318,7 +337,13 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
   if (merge && !rc && !sink.failed && !interrupted) {
     for (size_t i = 0; i < partition_count; i++)
       cx_topic_merge_finish(merge, i);
-    rc = drain(merge, processors, &report, &outputs, &pacer) ? 1 : 0;
+    rc = drain(merge, parallel, processors, &report, &outputs, &pacer) ? 1 : 0;
+  }
+  if (parallel) {
+    if (cx_parallel_flush(parallel))
+      rc = 1;
+    cx_parallel_add_counts(parallel, &report);
+    cx_parallel_destroy(parallel);
   }
   if (close_out(&sink, options->out_file))
     rc = 1;
@@ -402,6 +427,11 @@ static int plan_topics(const cx_config_t *config, const cx_replay_options_t *opt
 }
 
 static int replay_topic(const cx_config_t *config, const cx_replay_options_t *options) {
+  if (config->num_stream_threads > 1 && options->out_topic_prefix) {
+    fprintf(stderr, "cxstream replay: num.stream.threads > 1 works with --out FILE.jsonl; "
+                    "--out-topic-prefix replays on one thread in this version\n");
+    return 2;
+  }
   char errstr[512];
   if (!!options->out_file == !!options->out_topic_prefix) {
     fprintf(stderr, "cxstream replay: --topic needs exactly one of --out FILE.jsonl and "
@@ -416,6 +446,7 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
   cx_topic_source_t *source = NULL;
   cx_codec_t *codec = NULL;
   cx_processor_t **processors = NULL;
+  cx_parallel_t *parallel = NULL;
   cx_kafka_output_t kafka = {0};
   cx_report_t report;
   replay_sink_t sink = {{0}, NULL, &report, 0, NULL, NULL, NULL, NULL};
@@ -477,6 +508,13 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
   } else if (!(sink.out = open_out(options->out_file))) {
     rc = 1;
     goto done;
+  } else if (config->num_stream_threads > 1 &&
+             !(parallel = cx_parallel_new((size_t)config->num_stream_threads, processors,
+                                          partition_count, sink.out))) {
+    fprintf(stderr, "cxstream replay: cannot start %lld processing threads\n",
+            (long long)config->num_stream_threads);
+    rc = 1;
+    goto done;
   }
 
   uint64_t total = cx_topic_source_total(source);
@@ -506,6 +544,12 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
                               cx_clock_wall_ms());
     } else if (event.occurred_at_ms < options->from_ms || event.occurred_at_ms >= options->to_ms) {
       report.filtered++;
+    } else if (parallel) {
+      pace_wait(&pacer, event.occurred_at_ms, NULL);
+      if (cx_parallel_submit(parallel, index, &event)) {
+        fprintf(stderr, "cxstream replay: out of memory or cannot write the output\n");
+        rc = 1;
+      }
     } else {
       pace_wait(&pacer, event.occurred_at_ms, sink.kafka ? kafka.producer : NULL);
       cx_process_result_t result = cx_processor_process(processors[index], &event, &outputs);
@@ -531,6 +575,13 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
       cx_report_progress(&report, "replay", total);
     }
   }
+  if (parallel) {
+    if (cx_parallel_flush(parallel))
+      rc = 1;
+    cx_parallel_add_counts(parallel, &report);
+    cx_parallel_destroy(parallel);
+    parallel = NULL;
+  }
   if (sink.kafka) {
     if (rd_kafka_flush(kafka.producer, 60000)) {
       fprintf(stderr, "cxstream replay: %d output(s) still undelivered after 60 s\n",
@@ -549,6 +600,7 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
   cx_report_summary(&report, "replay", stderr);
 
 done:
+  cx_parallel_destroy(parallel);
   if (sink.out)
     close_out(&sink, options->out_file);
   cx_kafka_output_close(&kafka, 10000);

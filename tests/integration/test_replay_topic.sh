@@ -72,6 +72,10 @@ cmp <(sort "$work/file.jsonl") <(sort "$work/topic-a.jsonl") \
   || { echo "topic replay and file replay differ in their profiles"; exit 1; }
 cmp "$work/topic-a.jsonl" "$work/topic-b.jsonl" \
   || { echo "topic replays with batch sizes 7 and 100000 differ"; exit 1; }
+"$CXSTREAM" replay --topic "$topic" "${range[@]}" --out "$work/topic-t3.jsonl" "${X[@]}" \
+  -X num.stream.threads=3 2>/dev/null
+cmp "$work/topic-a.jsonl" "$work/topic-t3.jsonl" \
+  || { echo "topic replays on 1 and 3 threads differ"; exit 1; }
 "$CXSTREAM" replay --input-file "$work/jan.avro" "${range[@]}" --partitions 4 \
   --out "$work/file-p4.jsonl" "${X[@]}" 2>/dev/null
 cmp "$work/file-p4.jsonl" "$work/topic-a.jsonl" \
@@ -145,5 +149,6 @@ late=$(kcat -b "$BOOTSTRAP" -C -t "late-$prefix-$prefix.late" -e -q -f '%k\n' | 
 [ "$late" = 1 ] || { cat "$work/replay-late.log"; echo "$late late events on the prefixed late topic, expected 1"; exit 1; }
 
 echo "replay --topic: $alerts alerts as from the file, byte-identical to the file replayed with" \
-     "--partitions 4 (range and whole month), same bytes for batch sizes 7 and 100000," \
+     "--partitions 4 (range and whole month), same bytes for batch sizes 7 and 100000" \
+     "and for 1 and 3 threads," \
      "production offsets unchanged, production prefixes refused, late event on P + late"
