@@ -219,3 +219,17 @@ CX_DETECTOR_ON_TIMER(unresolved_case) {
   cx_alert_set_window(alert, deadline_ms, open_ms);
   return true;
 }
+CX_DETECTOR_REARM(unresolved_case) {
+  /* A slot whose SLA timer may still fire gets it again, with the same
+   * generation, so the restored timer matches the slot as the lost one did. */
+  cx_case_state_t *cases = &customer->cases;
+  int64_t sla_ms = config->unresolved_case.sla_ms;
+  for (size_t i = 0; i < CX_CASE_SLOTS; i++) {
+    cx_case_slot_t *slot = &cases->slots[i];
+    if (!pending(slot, sla_ms))
+      continue;
+    uint64_t payload = (uint64_t)slot->generation << 8 | (uint64_t)i;
+    timers->set(timers->opaque, CX_RULE_UNRESOLVED_CASE, deadline_of(slot->opened_ms, sla_ms),
+                payload);
+  }
+}

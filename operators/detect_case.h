@@ -55,4 +55,6 @@ typedef struct cx_case_state_s {
 CX_DETECTOR_EVALUATE(unresolved_case);
 CX_DETECTOR_ON_TIMER(unresolved_case);
 
+CX_DETECTOR_REARM(unresolved_case);
+
 #endif

@@ -12,4 +12,8 @@ CX_DETECTOR_EVALUATE(abandonment);
 #define cx_detect_long_wait_on_timer NULL
 #define cx_detect_abandonment_on_timer NULL
 
+#define cx_detect_repeat_contact_rearm NULL
+#define cx_detect_long_wait_rearm NULL
+#define cx_detect_abandonment_rearm NULL
+
 #endif

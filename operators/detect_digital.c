@@ -268,3 +268,13 @@ CX_DETECTOR_ON_TIMER(engagement_drop) {
   }
   return fired;
 }
+
+CX_DETECTOR_REARM(engagement_drop) {
+  (void)config;
+  /* The armed day-end check comes back with its token, so it is the live one. */
+  cx_digital_state_t *state = &customer->digital;
+  if (!(state->engagement_flags & CX_DIGITAL_CHECK_ARMED))
+    return;
+  timers->set(timers->opaque, CX_RULE_ENGAGEMENT_DROP, cx_window_day_end_ms(state->check_day),
+              state->check_token);
+}

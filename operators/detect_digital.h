@@ -65,4 +65,8 @@ CX_DETECTOR_EVALUATE(engagement_drop);
 #define cx_detect_digital_friction_on_timer NULL
 CX_DETECTOR_ON_TIMER(engagement_drop);
 
+#define cx_detect_digital_friction_rearm NULL
+
+CX_DETECTOR_REARM(engagement_drop);
+
 #endif

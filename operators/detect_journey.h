@@ -22,4 +22,8 @@ CX_DETECTOR_EVALUATE(self_service_fallout);
 #define cx_detect_transfer_loop_on_timer NULL
 #define cx_detect_self_service_fallout_on_timer NULL
 
+#define cx_detect_channel_hopping_rearm NULL
+#define cx_detect_transfer_loop_rearm NULL
+#define cx_detect_self_service_fallout_rearm NULL
+
 #endif

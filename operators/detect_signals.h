@@ -39,4 +39,11 @@ CX_DETECTOR_EVALUATE(frustration_then_intent);
 #define cx_detect_payment_friction_on_timer NULL
 #define cx_detect_frustration_then_intent_on_timer NULL
 
+#define cx_detect_negative_voice_rearm NULL
+#define cx_detect_broken_promise_rearm NULL
+#define cx_detect_cancellation_intent_rearm NULL
+#define cx_detect_escalation_rearm NULL
+#define cx_detect_payment_friction_rearm NULL
+#define cx_detect_frustration_then_intent_rearm NULL
+
 #endif

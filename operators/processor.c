@@ -12,10 +12,12 @@
  * lateness, so evicting never changes what is emitted. */
 #include "processor.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scores.h"
+#include "state_codec.h"
 #include "state.h"
 #include "timers.h"
 #include "watermark.h"
@@ -289,6 +291,34 @@ cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_eve
     return CX_PROCESS_NOMEM;
   }
   return CX_PROCESS_OK;
+}
+
+const cx_customer_t *cx_processor_find(const cx_processor_t *processor, cx_str_t key) {
+  return cx_state_find(processor->state, key, cx_state_hash(key));
+}
+
+int cx_processor_restore(cx_processor_t *processor, const uint8_t *record, size_t record_len,
+                         char *errstr, size_t errstr_size) {
+  cx_customer_t decoded;
+  if (cx_state_codec_decode(record, record_len, &decoded, errstr, errstr_size))
+    return -1;
+  cx_customer_t *customer = cx_state_restore(processor->state, &decoded);
+  if (!customer) {
+    cx_customer_release(&decoded);
+    snprintf(errstr, errstr_size, "out of memory restoring a customer");
+    return -1;
+  }
+  cx_timer_sink_t sink = {set_timer, processor};
+  processor->timer_customer = customer;
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    if (cx_detectors[r].rearm && processor->config.rules.common[r].enabled)
+      cx_detectors[r].rearm(&processor->config.rules, customer, &sink);
+  if (processor->nomem) {
+    processor->nomem = 0;
+    snprintf(errstr, errstr_size, "out of memory setting the restored customer's timers");
+    return -1;
+  }
+  return 0;
 }
 
 const cx_processor_stats_t *cx_processor_stats(const cx_processor_t *processor) {

@@ -59,6 +59,19 @@ cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_eve
  * lateness stays. State is kept. */
 void cx_processor_reconfigure(cx_processor_t *processor, const cx_processor_config_t *config);
 
+struct cx_customer_s;
+
+/* A customer's state, or NULL. Borrowed: valid until the next call that may
+ * add or remove customers. */
+const struct cx_customer_s *cx_processor_find(const cx_processor_t *processor, cx_str_t key);
+
+/* Restores one customer from a changelog record (state_codec.h), replacing
+ * any state of that key, and sets again the timers its state says are
+ * pending (timers are not in the record). Returns 0, or -1 with errstr for a
+ * record that does not decode (the state is then unchanged). */
+int cx_processor_restore(cx_processor_t *processor, const uint8_t *record, size_t record_len,
+                         char *errstr, size_t errstr_size);
+
 const cx_processor_stats_t *cx_processor_stats(const cx_processor_t *processor);
 int64_t cx_processor_watermark(const cx_processor_t *processor);
 size_t cx_processor_customer_count(const cx_processor_t *processor);

@@ -91,7 +91,8 @@ void cx_scores_config_default(cx_scores_config_t *config) {
 
 const cx_detector_t cx_detectors[CX_RULE__COUNT] = {
 #define CX__X(id, name, kind) \
-  {CX_RULE_##id, #name, CX_KIND_##kind, cx_detect_##name##_evaluate, cx_detect_##name##_on_timer},
+  {CX_RULE_##id, #name, CX_KIND_##kind, cx_detect_##name##_evaluate,      \
+   cx_detect_##name##_on_timer, cx_detect_##name##_rearm},
   CX_RULE_MAP(CX__X)
 #undef CX__X
 };

@@ -155,18 +155,26 @@ typedef struct cx_detector_s {
    * *alert including trigger_event_id and event_time_ms. NULL = no timers. */
   bool (*on_timer)(const cx_rules_config_t *config, cx_timer_input_t *input,
                    const cx_timer_sink_t *timers, cx_alert_t *alert);
+  /* Sets again the timers the customer's state says are pending, after the
+   * state was restored from a changelog (timers themselves are not kept).
+   * NULL = no timers. */
+  void (*rearm)(const cx_rules_config_t *config, struct cx_customer_s *customer,
+                const cx_timer_sink_t *timers);
 } cx_detector_t;
 
 extern const cx_detector_t cx_detectors[CX_RULE__COUNT];
 
 /* Declares a detector's functions; a detector without timers also does
- * "#define cx_detect_<name>_on_timer NULL" in its header. */
+ * "#define cx_detect_<name>_on_timer NULL" and "..._rearm NULL" in its header. */
 #define CX_DETECTOR_EVALUATE(name) \
   bool cx_detect_##name##_evaluate(const cx_rules_config_t *config, cx_detect_input_t *input, \
                                    const cx_timer_sink_t *timers, cx_alert_t *alert)
 #define CX_DETECTOR_ON_TIMER(name) \
   bool cx_detect_##name##_on_timer(const cx_rules_config_t *config, cx_timer_input_t *input, \
                                    const cx_timer_sink_t *timers, cx_alert_t *alert)
+#define CX_DETECTOR_REARM(name) \
+  void cx_detect_##name##_rearm(const cx_rules_config_t *config, struct cx_customer_s *customer, \
+                                const cx_timer_sink_t *timers)
 
 /* Rule name ("repeat_contact") and its index, or -1. */
 const char *cx_rule_name(cx_rule_t rule);

@@ -3,6 +3,7 @@
  * free list, so a lookup touches the table slot and one record. */
 #include "state.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -277,6 +278,47 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms) {
     /* The shift may have moved another entry into this slot: look again. */
   }
   return removed;
+}
+
+cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded) {
+  assert(decoded->key_len > 0); /* key_len 0 marks a free record */
+  cx_str_t key = cx_customer_key(decoded);
+  size_t slot = probe(state, key, decoded->key_hash);
+  cx_customer_t *customer;
+  if (state->slots[slot]) {
+    customer = &state->records[state->slots[slot] - 1];
+    customer_release(state, customer); /* keeps the generation */
+  } else {
+    if ((state->customer_count + 1) * 4 > (state->slot_mask + 1) * 3) {
+      if (grow_table(state))
+        return NULL;
+      slot = probe(state, key, decoded->key_hash);
+    }
+    long index = take_record(state);
+    if (index < 0)
+      return NULL;
+    customer = &state->records[index];
+    state->slots[slot] = (uint32_t)index + 1;
+    state->customer_count++;
+  }
+  uint32_t generation = customer->generation + 1;
+  *customer = *decoded;
+  customer->generation = generation;
+  if (customer->key_len >= CX_STATE_KEY_INLINE)
+    state->heap_bytes += customer->key_len;
+  return customer;
+}
+
+void cx_customer_release(cx_customer_t *customer) {
+  if (!customer)
+    return;
+  for (uint32_t i = 0; i < customer->interaction_count; i++)
+    if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
+      free(customer->interactions[i].id.heap_id);
+  free(customer->interactions);
+  if (customer->key_len >= CX_STATE_KEY_INLINE)
+    free(customer->key.heap_key);
+  memset(customer, 0, sizeof(*customer));
 }
 
 size_t cx_state_customer_count(const cx_state_t *state) {

@@ -111,6 +111,19 @@ cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generatio
  * many were removed. */
 size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms);
 
+/* Inserts a customer record built outside the table (cx_state_codec_decode),
+ * replacing the customer with the same key if there is one; the replaced
+ * record's generation is bumped, so its timers go stale. On success the table
+ * owns decoded's heap parts (forget *decoded, do not release it) and the
+ * stored record is returned; decoded->key_hash must be the hash of its key
+ * and its key non-empty. Returns NULL when out of memory: the caller still
+ * owns decoded's heap parts and the table is unchanged. */
+cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded);
+
+/* Frees the heap parts of a customer that is in no table (a decoded record
+ * not restored) and zeroes it. NULL is a no-op. */
+void cx_customer_release(cx_customer_t *customer);
+
 size_t cx_state_customer_count(const cx_state_t *state);
 /* Heap bytes held by the store (table, records, contacts, long keys and ids). */
 size_t cx_state_bytes(const cx_state_t *state);
