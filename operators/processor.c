@@ -33,6 +33,11 @@ struct cx_processor_s {
   int64_t evict_idle_ms;         /* customers idle longer than this are evicted */
   int64_t last_sweep_watermark;  /* watermark at the last eviction sweep */
   cx_processor_stats_t stats;    /* counters */
+  bool tracking;                 /* keep the lists below */
+  uint64_t *dirty;               /* changed customers: record index << 32 | generation */
+  size_t dirty_count, dirty_capacity; /* used, allocated */
+  char *removed;                 /* keys of evicted customers, each NUL-terminated */
+  size_t removed_len, removed_capacity; /* bytes used, allocated */
 };
 
 void cx_processor_config_default(cx_processor_config_t *config) {
@@ -68,6 +73,8 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
 void cx_processor_destroy(cx_processor_t *processor) {
   if (!processor)
     return;
+  free(processor->dirty);
+  free(processor->removed);
   cx_timers_destroy(processor->timers);
   cx_state_destroy(processor->state);
   free(processor);
@@ -89,6 +96,47 @@ static void set_timer(void *opaque, cx_rule_t rule, int64_t fire_ms, uint64_t pa
     processor->nomem = 1;
 }
 
+static void mark_dirty(cx_processor_t *processor, cx_customer_t *customer) {
+  if (!processor->tracking || customer->dirty)
+    return;
+  if (processor->dirty_count == processor->dirty_capacity) {
+    size_t capacity = processor->dirty_capacity ? processor->dirty_capacity * 2 : 1024;
+    uint64_t *grown = realloc(processor->dirty, capacity * sizeof(*grown));
+    if (!grown) {
+      processor->nomem = 1;
+      return;
+    }
+    processor->dirty = grown;
+    processor->dirty_capacity = capacity;
+  }
+  customer->dirty = 1;
+  processor->dirty[processor->dirty_count++] =
+      (uint64_t)cx_state_index_of(processor->state, customer) << 32 | customer->generation;
+}
+
+static void on_evicted(const cx_customer_t *customer, void *opaque) {
+  cx_processor_t *processor = opaque;
+  if (!processor->tracking)
+    return;
+  size_t need = processor->removed_len + customer->key_len + 1;
+  if (need > processor->removed_capacity) {
+    size_t capacity = processor->removed_capacity ? processor->removed_capacity : 4096;
+    while (capacity < need)
+      capacity *= 2;
+    char *grown = realloc(processor->removed, capacity);
+    if (!grown) {
+      processor->nomem = 1;
+      return;
+    }
+    processor->removed = grown;
+    processor->removed_capacity = capacity;
+  }
+  cx_str_t key = cx_customer_key(customer);
+  memcpy(processor->removed + processor->removed_len, key.ptr, key.len);
+  processor->removed[processor->removed_len + key.len] = '\0';
+  processor->removed_len = need;
+}
+
 static void maybe_evict(cx_processor_t *processor) {
   int64_t watermark = cx_watermark_current(&processor->watermark);
   if (watermark == CX_WATERMARK_NONE)
@@ -104,7 +152,8 @@ static void maybe_evict(cx_processor_t *processor) {
     return;
   processor->last_sweep_watermark = watermark;
   processor->stats.evicted_customers +=
-      cx_state_evict_idle(processor->state, watermark - processor->evict_idle_ms);
+      cx_state_evict_idle(processor->state, watermark - processor->evict_idle_ms, on_evicted,
+                          processor);
 }
 
 /* Consent to profiling from a CONSENT event's "consent" attribute. */
@@ -219,6 +268,7 @@ static void fire_timers(cx_processor_t *processor, const cx_outputs_t *outputs) 
       continue;
     processor->stats.timers_fired++;
     processor->timer_customer = customer;
+    mark_dirty(processor, customer);
     cx_timer_input_t input = {customer, timer.fire_ms, timer.payload};
     cx_alert_t alert;
     init_alert(&alert);
@@ -245,6 +295,7 @@ cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_eve
     return CX_PROCESS_NOMEM;
   if (customer->first_event_ms == INT64_MIN)
     customer->first_event_ms = t;
+  mark_dirty(processor, customer);
   customer->event_count++;
   if (event->type == CX_EVENT_CONSENT)
     apply_consent(customer, event);
@@ -319,6 +370,39 @@ int cx_processor_restore(cx_processor_t *processor, const uint8_t *record, size_
     return -1;
   }
   return 0;
+}
+
+void cx_processor_track_changes(cx_processor_t *processor) {
+  processor->tracking = true;
+}
+
+int cx_processor_take_changes(cx_processor_t *processor,
+                              int (*removed)(cx_str_t key, void *opaque),
+                              int (*changed)(const cx_customer_t *customer, void *opaque),
+                              void *opaque) {
+  int rc = 0;
+  /* Evictions first: a key evicted and then seen again gets its tombstone
+   * before its new record, so the changelog's last word is the record. */
+  for (size_t at = 0; at < processor->removed_len && !rc;) {
+    cx_str_t key = cx_str(processor->removed + at);
+    rc = removed(key, opaque);
+    at += key.len + 1;
+  }
+  for (size_t i = 0; i < processor->dirty_count && !rc; i++) {
+    cx_customer_t *customer = cx_state_at(processor->state, (uint32_t)(processor->dirty[i] >> 32),
+                                          (uint32_t)processor->dirty[i]);
+    if (!customer || !customer->dirty)
+      continue; /* evicted since (its tombstone went above) */
+    customer->dirty = 0;
+    rc = changed(customer, opaque);
+  }
+  processor->removed_len = 0;
+  processor->dirty_count = 0;
+  return rc;
+}
+
+void cx_processor_forget(cx_processor_t *processor, cx_str_t key) {
+  cx_state_remove(processor->state, key, cx_state_hash(key));
 }
 
 const cx_processor_stats_t *cx_processor_stats(const cx_processor_t *processor) {

@@ -72,6 +72,22 @@ const struct cx_customer_s *cx_processor_find(const cx_processor_t *processor, c
 int cx_processor_restore(cx_processor_t *processor, const uint8_t *record, size_t record_len,
                          char *errstr, size_t errstr_size);
 
+/* Starts keeping track of which customers change and which are evicted (off
+ * by default: only a job writing a changelog needs it). */
+void cx_processor_track_changes(cx_processor_t *processor);
+
+/* Hands out what changed since the last call: first the keys of customers
+ * evicted (removed, for tombstones), then the customers changed and still
+ * there (changed). Both are borrowed for the call. Returns -1 when a
+ * callback did. */
+int cx_processor_take_changes(cx_processor_t *processor,
+                              int (*removed)(cx_str_t key, void *opaque),
+                              int (*changed)(const struct cx_customer_s *customer, void *opaque),
+                              void *opaque);
+
+/* Removes a customer (a changelog tombstone during restore). */
+void cx_processor_forget(cx_processor_t *processor, cx_str_t key);
+
 const cx_processor_stats_t *cx_processor_stats(const cx_processor_t *processor);
 int64_t cx_processor_watermark(const cx_processor_t *processor);
 size_t cx_processor_customer_count(const cx_processor_t *processor);

@@ -261,7 +261,9 @@ static void remove_slot(cx_state_t *state, size_t slot) {
   state->slots[hole] = 0;
 }
 
-size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms) {
+size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
+                           void (*evicted)(const cx_customer_t *customer, void *opaque),
+                           void *opaque) {
   size_t removed = 0;
   for (size_t slot = 0; slot <= state->slot_mask;) {
     uint32_t entry = state->slots[slot];
@@ -270,6 +272,8 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms) {
       continue;
     }
     cx_customer_t *customer = &state->records[entry - 1];
+    if (evicted)
+      evicted(customer, opaque);
     customer_release(state, customer);
     state->free_records[state->free_count++] = entry - 1;
     remove_slot(state, slot);
@@ -355,4 +359,15 @@ const char *cx_customer_preferred_channel(const cx_customer_t *customer) {
       best = entry->channel;
   }
   return best < 0 ? NULL : cx_channel_name((cx_channel_t)best);
+}
+
+void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
+  size_t slot = probe(state, key, key_hash);
+  uint32_t entry = state->slots[slot];
+  if (!entry)
+    return;
+  customer_release(state, &state->records[entry - 1]);
+  state->free_records[state->free_count++] = entry - 1;
+  remove_slot(state, slot);
+  state->customer_count--;
 }

@@ -67,6 +67,7 @@ typedef struct cx_customer_s {
   int64_t scores_at_ms;          /* event time the contributions are decayed to */
   int64_t last_frustration_alert_ms; /* INT64_MIN = none */
   int8_t consent;                /* cx_consent_t */
+  uint8_t dirty;                 /* changed since the changes were last taken (runtime only) */
   cx_interaction_t *interactions; /* owned */
   cx_journey_state_t journey;    /* detect_journey.h */
   cx_signals_state_t signals;    /* detect_signals.h */
@@ -107,9 +108,13 @@ const char *cx_customer_preferred_channel(const cx_customer_t *customer);
 uint32_t cx_state_index_of(const cx_state_t *state, const cx_customer_t *customer);
 cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generation);
 
-/* Removes customers whose last event is before idle_before_ms. Returns how
- * many were removed. */
-size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms);
+/* Removes customers whose last event is before idle_before_ms, calling
+ * evicted (may be NULL) for each just before it goes. Returns how many. */
+size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
+                           void (*evicted)(const cx_customer_t *customer, void *opaque),
+                           void *opaque);
+/* Removes the customer of key if there is one (a changelog tombstone). */
+void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash);
 
 /* Inserts a customer record built outside the table (cx_state_codec_decode),
  * replacing the customer with the same key if there is one; the replaced

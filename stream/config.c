@@ -65,6 +65,9 @@ static const prop_t properties[] = {
    "Allowed lateness: watermark = largest event time seen - lateness"},
   {"idle.timeout.ms", T_DURATION, 0, 365 * DAY_MS, "0", F(idle_timeout_ms), NULL,
    "Advance an idle partition's watermark by wall-clock time (0 = off; not available yet)"},
+  {"state.changelog", T_BOOL, 0, 1, "true", F(state_changelog), NULL,
+   "run: write changed customers to <application.id>-state (compacted) with each batch and "
+   "restore a partition's state from it when the partition is assigned"},
   {"metrics.listen", T_STRING, 0, 0, "127.0.0.1:9464", F(metrics_listen), NULL,
    "Address of the Prometheus endpoint (not served yet)"},
   {"log.level", T_ENUM, 0, 0, "info", F(log_level), "error|warn|info|debug",

@@ -41,6 +41,7 @@ typedef struct cx_config_s {
   int64_t max_future_ms;       /* input.max.future.ms */
   char *metrics_listen;        /* metrics.listen */
   int64_t idle_timeout_ms;     /* idle.timeout.ms (0 = off) */
+  bool state_changelog;        /* state.changelog: keep state in <application.id>-state */
   int log_level;               /* log.level: cx_log_level_t */
   cx_processor_config_t processor; /* lateness.ms and rules.* */
   cx_kafka_prop_t *kafka;      /* kafka.* in the order given; later ones win */

@@ -48,6 +48,9 @@ int cx_demo_main(cx_config_t *config) {
   }
   if (set(config, "application.id", name))
     return 2;
+  /* A demo run starts from nothing: no state to keep between runs. */
+  if (set(config, "state.changelog", "false"))
+    return 2;
 
   if (!real) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();

@@ -20,6 +20,7 @@
 #include "../operators/processor.h"
 #include "buf.h"
 #include "clock.h"
+#include "changelog.h"
 #include "codec.h"
 #include "jsonl.h"
 #include "kafka.h"
@@ -45,6 +46,7 @@ typedef struct runner_s {
   cx_buf_t line;               /* reused JSON line */
   int fatal;                   /* stop now, do not store offsets */
   const cx_processor_config_t *processor_config; /* rules in force (start or last reload) */
+  cx_changelog_t *changelog;   /* state.changelog: state records, or NULL */
   cx_config_t *reloaded;       /* owned: the config of the last good reload, or NULL */
 } runner_t;
 
@@ -109,6 +111,22 @@ static int add_task(runner_t *runner, const char *topic, int32_t partition) {
     return -1;
   }
   runner->task_count++;
+  if (runner->changelog) {
+    /* The partition's state comes back before its first event. */
+    char errstr[512];
+    uint64_t records = 0;
+    int64_t started = cx_clock_mono_ms();
+    cx_processor_track_changes(task->processor);
+    if (cx_changelog_restore(runner->changelog, partition, task->processor, &records, errstr,
+                             sizeof(errstr))) {
+      cx_log(CX_LOG_ERROR, "restoring %s [%d]: %s", topic, (int)partition, errstr);
+      return -1;
+    }
+    cx_log(CX_LOG_INFO, "restored %s [%d]: %llu state record(s), %zu customer(s) in %lld ms",
+           topic, (int)partition, (unsigned long long)records,
+           cx_processor_customer_count(task->processor),
+           (long long)(cx_clock_mono_ms() - started));
+  }
   return 0;
 }
 
@@ -237,6 +255,15 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
 
 /* Flushes the batch's outputs; stores its offsets only when all were acknowledged. */
 static int finish_batch(runner_t *runner) {
+  /* The state the batch left goes out with its outputs, before its offsets. */
+  for (size_t i = 0; runner->changelog && i < runner->task_count && !runner->fatal; i++) {
+    char errstr[256];
+    if (cx_changelog_write(runner->changelog, &runner->output, runner->tasks[i].partition,
+                           runner->tasks[i].processor, errstr, sizeof(errstr))) {
+      cx_log(CX_LOG_ERROR, "state changelog: %s", errstr);
+      runner->fatal = 1;
+    }
+  }
   if (runner->output.produced) {
     while (rd_kafka_outq_len(runner->output.producer) > 0 && !runner->fatal) {
       rd_kafka_resp_err_t err = rd_kafka_flush(runner->output.producer, 1000);
@@ -350,6 +377,13 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
     rc = 2;
     goto done;
   }
+  if (config->state_changelog &&
+      cx_changelog_open(config, runner.output.producer, &runner.changelog, errstr,
+                        sizeof(errstr))) {
+    fprintf(stderr, "cxstream: state changelog: %s\n", errstr);
+    rc = 1;
+    goto done;
+  }
   runner.consumer = new_consumer(&runner, consumer_defaults, errstr, sizeof(errstr));
   if (!runner.consumer) {
     fprintf(stderr, "cxstream: consumer: %s\n", errstr);
@@ -420,6 +454,7 @@ done:
     rd_kafka_destroy(runner.consumer);
   }
   cx_kafka_output_close(&runner.output, 10000);
+  cx_changelog_destroy(runner.changelog);
   while (runner.task_count)
     drop_task(&runner, runner.tasks[0].topic, runner.tasks[0].partition);
   free(runner.tasks);

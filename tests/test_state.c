@@ -98,7 +98,7 @@ static void test_state_evicts_idle_customers_only(void **unused) {
     c->last_event_ms = i;
     add(c, i, "e", INT64_MIN);
   }
-  size_t removed = cx_state_evict_idle(s, 2500);
+  size_t removed = cx_state_evict_idle(s, 2500, NULL, NULL);
   assert_int_equal(removed, 2500);
   assert_int_equal(cx_state_customer_count(s), 2500);
   for (int i = 0; i < 5000; i++) {
@@ -125,7 +125,7 @@ static void test_state_at_refuses_reused_or_evicted_records(void **unused) {
   c->last_event_ms = 5;
   uint32_t index = cx_state_index_of(s, c), generation = c->generation;
   assert_ptr_equal(cx_state_at(s, index, generation), c);
-  cx_state_evict_idle(s, 10);
+  cx_state_evict_idle(s, 10, NULL, NULL);
   assert_null(cx_state_at(s, index, generation));
   cx_customer_t *other = upsert(s, "C2"); /* takes the freed record */
   assert_int_equal(cx_state_index_of(s, other), index);

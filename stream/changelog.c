@@ -1,0 +1,202 @@
+/* The state changelog (see changelog.h). Restores use a consumer of their
+ * own, assigned one partition at a time from its low to its high watermark,
+ * never committing. */
+#include "changelog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../operators/state.h"
+#include "../operators/state_codec.h"
+#include "clock.h"
+#include "log.h"
+
+struct cx_changelog_s {
+  char *topic;                  /* <application.id>-state */
+  rd_kafka_t *consumer;         /* restores */
+  cx_state_codec_buf_t record;  /* reused encode buffer */
+};
+
+typedef struct write_ctx_s {
+  cx_changelog_t *changelog;    /* the changelog */
+  cx_kafka_output_t *output;    /* its producer */
+  int32_t partition;            /* where the records go */
+} write_ctx_t;
+
+static int partition_count(rd_kafka_t *rk, const char *topic, char *errstr, size_t errstr_size) {
+  rd_kafka_topic_t *handle = rd_kafka_topic_new(rk, topic, NULL);
+  const struct rd_kafka_metadata *metadata = NULL;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, handle, &metadata, 10000);
+  int count = -1;
+  if (err) {
+    snprintf(errstr, errstr_size, "metadata of %s: %s", topic, rd_kafka_err2str(err));
+  } else if (metadata->topic_cnt != 1 || metadata->topics[0].err) {
+    snprintf(errstr, errstr_size, "input topic %s: %s", topic,
+             metadata->topic_cnt ? rd_kafka_err2str(metadata->topics[0].err) : "not found");
+  } else {
+    count = metadata->topics[0].partition_cnt;
+  }
+  if (metadata)
+    rd_kafka_metadata_destroy(metadata);
+  rd_kafka_topic_destroy(handle);
+  return count;
+}
+
+cx_err_t cx_changelog_open(const cx_config_t *config, rd_kafka_t *producer,
+                           cx_changelog_t **out, char *errstr, size_t errstr_size) {
+  if (strchr(config->input_topics, ',')) {
+    snprintf(errstr, errstr_size, "state.changelog needs one input topic (input.topics=%s): "
+             "partition p of the changelog belongs to partition p of the input; set "
+             "state.changelog=false or run one job per topic", config->input_topics);
+    return CX_ERR_CONFIG;
+  }
+  int partitions = partition_count(producer, config->input_topics, errstr, errstr_size);
+  if (partitions < 1)
+    return CX_ERR_KAFKA;
+  cx_changelog_t *changelog = calloc(1, sizeof(*changelog));
+  if (!changelog)
+    return CX_ERR_NOMEM;
+  size_t size = strlen(config->application_id) + sizeof("-state");
+  changelog->topic = malloc(size);
+  if (!changelog->topic) {
+    free(changelog);
+    return CX_ERR_NOMEM;
+  }
+  snprintf(changelog->topic, size, "%s-state", config->application_id);
+  static const char *const compact[] = {"cleanup.policy", "compact", NULL};
+  const char *names[] = {changelog->topic};
+  cx_err_t err = cx_kafka_create_topics_with(producer, names, 1, partitions, compact, errstr,
+                                             errstr_size);
+  if (!err) {
+    char group[512];
+    snprintf(group, sizeof(group), "%s-restore-%ld", config->application_id, (long)getpid());
+    const char *defaults[] = {
+      "group.id", group, "enable.auto.commit", "false", "enable.partition.eof", "true",
+      "auto.offset.reset", "earliest", NULL,
+    };
+    rd_kafka_conf_t *conf = cx_kafka_conf_new(config, defaults, errstr, errstr_size);
+    if (!conf || !(changelog->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
+                                                       errstr_size))) {
+      if (conf)
+        rd_kafka_conf_destroy(conf);
+      err = CX_ERR_KAFKA;
+    }
+  }
+  if (err) {
+    cx_changelog_destroy(changelog);
+    return err;
+  }
+  *out = changelog;
+  return CX_OK;
+}
+
+void cx_changelog_destroy(cx_changelog_t *changelog) {
+  if (!changelog)
+    return;
+  if (changelog->consumer) {
+    rd_kafka_consumer_close(changelog->consumer);
+    rd_kafka_destroy(changelog->consumer);
+  }
+  cx_state_codec_buf_free(&changelog->record);
+  free(changelog->topic);
+  free(changelog);
+}
+
+const char *cx_changelog_topic(const cx_changelog_t *changelog) {
+  return changelog->topic;
+}
+
+cx_err_t cx_changelog_restore(cx_changelog_t *changelog, int32_t partition,
+                              cx_processor_t *processor, uint64_t *records, char *errstr,
+                              size_t errstr_size) {
+  int64_t low = 0, high = 0;
+  *records = 0;
+  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      changelog->consumer, changelog->topic, partition, &low, &high, 10000);
+  if (err) {
+    snprintf(errstr, errstr_size, "%s [%d]: %s", changelog->topic, (int)partition,
+             rd_kafka_err2str(err));
+    return CX_ERR_KAFKA;
+  }
+  if (high <= low)
+    return CX_OK;
+  rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, changelog->topic, partition)->offset = low;
+  err = rd_kafka_assign(changelog->consumer, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err) {
+    snprintf(errstr, errstr_size, "assigning %s [%d]: %s", changelog->topic, (int)partition,
+             rd_kafka_err2str(err));
+    return CX_ERR_KAFKA;
+  }
+  cx_err_t result = CX_OK;
+  int64_t last_progress = cx_clock_mono_ms();
+  for (int64_t next = low; next < high && !result;) {
+    rd_kafka_message_t *message = rd_kafka_consumer_poll(changelog->consumer, 1000);
+    if (!message) {
+      if (cx_clock_mono_ms() - last_progress > 30000) {
+        snprintf(errstr, errstr_size, "%s [%d]: no record for 30 s at offset %lld of %lld",
+                 changelog->topic, (int)partition, (long long)next, (long long)high);
+        result = CX_ERR_KAFKA;
+      }
+      continue;
+    }
+    last_progress = cx_clock_mono_ms();
+    if (message->err) {
+      if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        next = high; /* compaction may leave the last offsets empty */
+      rd_kafka_message_destroy(message);
+      continue;
+    }
+    next = message->offset + 1;
+    cx_str_t key = {message->key, message->key_len};
+    char why[256];
+    if (!message->payload) {
+      cx_processor_forget(processor, key);
+      (*records)++;
+    } else if (cx_processor_restore(processor, message->payload, message->len, why,
+                                    sizeof(why))) {
+      /* One bad record costs one customer's history, not the partition. */
+      cx_log(CX_LOG_WARN, "%s [%d] offset %lld: state record skipped: %s", changelog->topic,
+             (int)partition, (long long)message->offset, why);
+    } else {
+      (*records)++;
+    }
+    rd_kafka_message_destroy(message);
+  }
+  rd_kafka_assign(changelog->consumer, NULL);
+  return result;
+}
+
+static int write_removed(cx_str_t key, void *opaque) {
+  write_ctx_t *ctx = opaque;
+  cx_kafka_output_send_to(ctx->output, ctx->changelog->topic, ctx->partition, key.ptr, key.len,
+                          NULL, 0, 0, NULL);
+  return 0;
+}
+
+static int write_changed(const cx_customer_t *customer, void *opaque) {
+  write_ctx_t *ctx = opaque;
+  cx_state_codec_buf_t *record = &ctx->changelog->record;
+  record->len = 0;
+  if (cx_state_codec_encode(customer, record))
+    return -1;
+  cx_str_t key = cx_customer_key(customer);
+  cx_kafka_output_send_to(ctx->output, ctx->changelog->topic, ctx->partition, key.ptr, key.len,
+                          record->bytes, record->len,
+                          customer->last_event_ms > 0 ? customer->last_event_ms : 0, NULL);
+  return 0;
+}
+
+cx_err_t cx_changelog_write(cx_changelog_t *changelog, cx_kafka_output_t *output,
+                            int32_t partition, cx_processor_t *processor, char *errstr,
+                            size_t errstr_size) {
+  write_ctx_t ctx = {changelog, output, partition};
+  if (cx_processor_take_changes(processor, write_removed, write_changed, &ctx)) {
+    snprintf(errstr, errstr_size, "out of memory encoding state records");
+    return CX_ERR_NOMEM;
+  }
+  return CX_OK;
+}

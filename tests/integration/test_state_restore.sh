@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# State survives a kill -9 (at least once, state.changelog=true): the first
+# two days of journeys go through `cxstream run`, which is killed with
+# SIGKILL once the group has committed; the next two days are produced and
+# a new process of the same group restores each partition's state from
+# <application.id>-state before its first event. The alerts of the three
+# exact rules must equal an independent reference over all four days,
+# including the alerts whose windows and cooldowns span the restart (the
+# data must have such alerts, or the test could not fail).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CXSTREAM=${CXSTREAM:-build/cxstream}
+BOOTSTRAP=127.0.0.1:${KAFKA_PORT:-9092}
+prefix="it-restore-$$-$(date +%s)"
+work=$(mktemp -d)
+started_broker=0
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  if [ "$started_broker" = 1 ]; then deploy/kafka-local.sh stop >/dev/null 2>&1 || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if ! deploy/kafka-local.sh status >/dev/null 2>&1; then
+  deploy/kafka-local.sh start
+  started_broker=1
+fi
+deploy/kafka-local.sh create-topic "$prefix.interactions:2" "$prefix.alerts:1" "$prefix.dlq:1" \
+  "$prefix.late:1" "$prefix.profiles:1:compact"
+
+build/cxstream-gen --customers 800 --days 2 --seed 21 --start 2026-01-05 -o "$work/a.avro"
+build/cxstream-gen --customers 800 --days 2 --seed 22 --start 2026-01-07 -o "$work/b.avro"
+cat > "$work/cxstream.conf" <<CONF
+application.id=$prefix
+input.topics=$prefix.interactions
+output.alerts.topic=$prefix.alerts
+output.dlq.topic=$prefix.dlq
+output.late.topic=$prefix.late
+output.profiles.topic=$prefix.profiles
+kafka.bootstrap.servers=$BOOTSTRAP
+processing.batch.size=300
+kafka.session.timeout.ms=6000
+CONF
+
+"$CXSTREAM" produce --input-file "$work/a.avro" --topic "$prefix.interactions" \
+  -X kafka.bootstrap.servers="$BOOTSTRAP"
+"$CXSTREAM" run -c "$work/cxstream.conf" 2> "$work/run1.log" &
+pid=$!
+python3 tests/integration/run_check.py wait "$BOOTSTRAP" "$prefix" "$prefix.interactions" 120 \
+  || { tail -20 "$work/run1.log"; exit 1; }
+kill -9 "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+
+"$CXSTREAM" produce --input-file "$work/b.avro" --topic "$prefix.interactions" \
+  -X kafka.bootstrap.servers="$BOOTSTRAP"
+"$CXSTREAM" run -c "$work/cxstream.conf" 2> "$work/run2.log" &
+pid=$!
+python3 tests/integration/run_check.py wait "$BOOTSTRAP" "$prefix" "$prefix.interactions" 120 \
+  || { tail -20 "$work/run2.log"; exit 1; }
+kill -TERM "$pid"; wait "$pid"; pid=""
+grep -q "restored .* [1-9][0-9]* state record" "$work/run2.log" \
+  || { grep restored "$work/run2.log"; echo "nothing was restored"; exit 1; }
+python3 tests/integration/run_check.py verify-restore "$BOOTSTRAP" "$prefix" schemas \
+  "$work/a.avro" "$work/b.avro"
