@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../operators/processor.h"
+#include "../operators/state.h"
 #include "test_helpers.h"
 
 typedef struct captured_s {
@@ -242,6 +243,60 @@ static void test_idle_customers_are_evicted_without_changing_output(void **unuse
   cx_processor_destroy(p);
 }
 
+typedef struct changes_s {
+  char removed[8][16];
+  int removed_count;
+  char changed[8][16];
+  int changed_count;
+  int order;        /* 1 once a changed customer came before a removed key */
+} changes_t;
+
+static int on_removed(cx_str_t key, void *opaque) {
+  changes_t *c = opaque;
+  if (c->changed_count)
+    c->order = 1;
+  snprintf(c->removed[c->removed_count++], 16, "%.*s", (int)key.len, key.ptr);
+  return 0;
+}
+
+static int on_changed(const struct cx_customer_s *customer, void *opaque) {
+  changes_t *c = opaque;
+  cx_str_t key = cx_customer_key(customer);
+  snprintf(c->changed[c->changed_count++], 16, "%.*s", (int)key.len, key.ptr);
+  return 0;
+}
+
+static void test_changes_list_each_changed_customer_once_and_evicted_keys_first(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_REPEAT_CONTACT);
+  cx_processor_track_changes(p);
+  feed(p, test_contact("C1", "e1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C2", "e2", 1, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C1", "e3", 2, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  changes_t changes = {0};
+  assert_int_equal(cx_processor_take_changes(p, on_removed, on_changed, &changes), 0);
+  assert_int_equal(changes.removed_count, 0);
+  assert_int_equal(changes.changed_count, 2);
+  assert_string_equal(changes.changed[0], "C1");
+  assert_string_equal(changes.changed[1], "C2");
+  memset(&changes, 0, sizeof(changes));
+  cx_processor_take_changes(p, on_removed, on_changed, &changes);
+  assert_int_equal(changes.changed_count, 0); /* nothing new */
+  /* 100 days later C1 and C2 are evicted; C3 is new. */
+  feed(p, test_contact("C3", "e4", 100 * 24 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C3", "e5", 100 * 24 * H_MS + 1, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  memset(&changes, 0, sizeof(changes));
+  cx_processor_take_changes(p, on_removed, on_changed, &changes);
+  assert_int_equal(changes.removed_count, 2);
+  assert_int_equal(changes.changed_count, 1);
+  assert_string_equal(changes.changed[0], "C3");
+  assert_int_equal(changes.order, 0);
+  cx_processor_forget(p, cx_str("C3"));
+  assert_null(cx_processor_find(p, cx_str("C3")));
+  cx_processor_destroy(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_repeat_contact_fires_on_third_contact_within_window),
@@ -256,6 +311,7 @@ int main(void) {
     cmocka_unit_test(test_out_of_order_within_lateness_counts_in_window),
     cmocka_unit_test(test_alert_id_is_deterministic_and_distinct),
     cmocka_unit_test(test_idle_customers_are_evicted_without_changing_output),
+    cmocka_unit_test(test_changes_list_each_changed_customer_once_and_evicted_keys_first),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
