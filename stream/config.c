@@ -42,7 +42,7 @@ static const prop_t properties[] = {
   {"output.late.topic", T_STRING, 0, 0, "cx.late", F(late_topic), NULL,
    "Topic for events older than the watermark (original bytes and headers)"},
   {"processing.guarantee", T_ENUM, 0, 0, "at_least_once", F(processing_guarantee),
-   "at_least_once|exactly_once", "Delivery guarantee (exactly_once is not available yet)"},
+   "at_least_once|exactly_once", "Delivery guarantee: exactly_once commits outputs, state and offsets in one transaction"},
   {"processing.batch.size", T_INT, 1, 1000000, "10000", F(batch_size), NULL,
    "Messages taken per batch before outputs are flushed and offsets stored"},
   {"num.stream.threads", T_INT, 1, 64, "1", F(num_stream_threads), NULL,
@@ -536,10 +536,10 @@ cx_err_t cx_config_load_file(cx_config_t *config, const char *path, char *errstr
 }
 
 cx_err_t cx_config_validate(const cx_config_t *config, char *errstr, size_t errstr_size) {
-  if (config->processing_guarantee == CX_GUARANTEE_EXACTLY_ONCE) {
+  if (config->processing_guarantee == CX_GUARANTEE_EXACTLY_ONCE && !config->state_changelog) {
     snprintf(errstr, errstr_size,
-             "processing.guarantee=exactly_once is not available in this version; "
-             "use at_least_once");
+             "processing.guarantee=exactly_once needs state.changelog=true: the state must "
+             "commit with the offsets");
     return CX_ERR_CONFIG;
   }
   if (config->schema_registry_url[0]) {

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -47,8 +48,12 @@ typedef struct runner_s {
   int fatal;                   /* stop now, do not store offsets */
   const cx_processor_config_t *processor_config; /* rules in force (start or last reload) */
   cx_changelog_t *changelog;   /* state.changelog: state records, or NULL */
+  bool exactly_once;           /* processing.guarantee=exactly_once */
+  bool in_transaction;         /* a transaction is open */
   cx_config_t *reloaded;       /* owned: the config of the last good reload, or NULL */
 } runner_t;
+
+static int finish_batch(runner_t *runner);
 
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t reload_requested = 0;
@@ -160,6 +165,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     else
       assign_err = rd_kafka_assign(rk, partitions);
   } else {
+    /* exactly_once: what was processed so far commits with its offsets
+     * before the partitions go, or the next owner would redo it. */
+    if (runner->exactly_once && runner->in_transaction && finish_batch(runner))
+      cx_log(CX_LOG_ERROR, "could not commit the open transaction on revoke");
     for (int i = 0; i < partitions->cnt; i++)
       drop_task(runner, partitions->elems[i].topic, partitions->elems[i].partition);
     cx_log(CX_LOG_INFO, "revoked %d partition(s), now %zu", partitions->cnt, runner->task_count);
@@ -254,6 +263,56 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
 }
 
 /* Flushes the batch's outputs; stores its offsets only when all were acknowledged. */
+/* exactly_once: any error of a transactional call ends the process; the next
+ * one restores state from the changelog and resumes from the last committed
+ * transaction's offsets, so nothing of an unfinished transaction counts. */
+static int transaction_failed(runner_t *runner, const char *what, rd_kafka_error_t *error) {
+  cx_log(CX_LOG_ERROR, "%s: %s%s; stopping so that a restart resumes from the last committed "
+         "transaction", what, rd_kafka_error_string(error),
+         rd_kafka_error_is_fatal(error) ? " (fatal: fenced or misconfigured)" : "");
+  if (rd_kafka_error_txn_requires_abort(error)) {
+    rd_kafka_error_t *abort_error = rd_kafka_abort_transaction(runner->output.producer, 30000);
+    if (abort_error)
+      rd_kafka_error_destroy(abort_error);
+  }
+  rd_kafka_error_destroy(error);
+  runner->in_transaction = false;
+  runner->fatal = 1;
+  return -1;
+}
+
+static int begin_transaction(runner_t *runner) {
+  if (!runner->exactly_once || runner->in_transaction)
+    return 0;
+  rd_kafka_error_t *error = rd_kafka_begin_transaction(runner->output.producer);
+  if (error)
+    return transaction_failed(runner, "begin_transaction", error);
+  runner->in_transaction = true;
+  return 0;
+}
+
+/* One transaction: the outputs and state records produced since it began,
+ * and the offsets after the messages that caused them. */
+static int commit_transaction(runner_t *runner, rd_kafka_topic_partition_list_t *offsets) {
+  if (!runner->in_transaction)
+    return 0;
+  rd_kafka_error_t *error = NULL;
+  if (offsets->cnt) {
+    rd_kafka_consumer_group_metadata_t *metadata =
+        rd_kafka_consumer_group_metadata(runner->consumer);
+    error = rd_kafka_send_offsets_to_transaction(runner->output.producer, offsets, metadata,
+                                                 30000);
+    rd_kafka_consumer_group_metadata_destroy(metadata);
+    if (error)
+      return transaction_failed(runner, "send_offsets_to_transaction", error);
+  }
+  error = rd_kafka_commit_transaction(runner->output.producer, 30000);
+  if (error)
+    return transaction_failed(runner, "commit_transaction", error);
+  runner->in_transaction = false;
+  return 0;
+}
+
 static int finish_batch(runner_t *runner) {
   /* The state the batch left goes out with its outputs, before its offsets. */
   for (size_t i = 0; runner->changelog && i < runner->task_count && !runner->fatal; i++) {
@@ -293,6 +352,11 @@ static int finish_batch(runner_t *runner) {
     rd_kafka_topic_partition_list_add(offsets, task->topic, task->partition)->offset =
         task->next_offset;
     task->next_offset = -1;
+  }
+  if (runner->exactly_once) {
+    int rc = commit_transaction(runner, offsets);
+    rd_kafka_topic_partition_list_destroy(offsets);
+    return rc;
   }
   if (offsets->cnt) {
     rd_kafka_resp_err_t err = rd_kafka_offsets_store(runner->consumer, offsets);
@@ -350,9 +414,17 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
   cx_log_set_level((cx_log_level_t)config->log_level);
   snprintf(batch_ms, sizeof(batch_ms), "%lld", (long long)config->commit_interval_ms);
 
+  bool exactly_once = config->processing_guarantee == CX_GUARANTEE_EXACTLY_ONCE;
+  /* A restarted instance must reuse its transactional.id: init_transactions
+   * then aborts what its killed predecessor left open at once, instead of
+   * holding readers back until transaction.timeout.ms. Several instances on
+   * one host set kafka.transactional.id each. */
+  char host[256] = "localhost", transactional_id[512];
+  gethostname(host, sizeof(host) - 1);
+  snprintf(transactional_id, sizeof(transactional_id), "%s-%s", config->application_id, host);
   const char *consumer_defaults[] = {
     "group.id", config->application_id,
-    "enable.auto.commit", "true",
+    "enable.auto.commit", exactly_once ? "false" : "true",
     "enable.auto.offset.store", "false",
     "auto.offset.reset", "earliest",
     "partition.assignment.strategy", "cooperative-sticky",
@@ -366,8 +438,14 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
     "linger.ms", "5",
     "partitioner", "murmur2_random",
     "compression.type", "lz4",
+    /* exactly_once: a transactional producer; zombies are also fenced through
+     * the consumer group metadata (KIP-447). */
+    exactly_once ? "transactional.id" : NULL, transactional_id, /* at least once: ends here */
+    "transaction.timeout.ms", "60000",
+    "message.timeout.ms", "50000",
     NULL,
   };
+  runner.exactly_once = exactly_once;
   if (cx_codec_new(config, &runner.codec, errstr, sizeof(errstr))) {
     fprintf(stderr, "cxstream: %s\n", errstr);
     return 2;
@@ -376,6 +454,15 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
     fprintf(stderr, "cxstream: producer: %s\n", errstr);
     rc = 2;
     goto done;
+  }
+  if (exactly_once) {
+    rd_kafka_error_t *error = rd_kafka_init_transactions(runner.output.producer, 60000);
+    if (error) {
+      fprintf(stderr, "cxstream: init_transactions: %s\n", rd_kafka_error_string(error));
+      rd_kafka_error_destroy(error);
+      rc = 1;
+      goto done;
+    }
   }
   if (config->state_changelog &&
       cx_changelog_open(config, runner.output.producer, &runner.changelog, errstr,
@@ -422,7 +509,7 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
             runner.fatal = 1;
           }
         }
-      } else {
+      } else if (begin_transaction(&runner) == 0) {
         handle_message(&runner, message);
         last_message_ms = cx_clock_mono_ms();
       }

@@ -129,14 +129,16 @@ static void test_config_file_errors_carry_line_numbers(void **unused) {
   unlink(path);
 }
 
-static void test_config_validate_refuses_what_is_not_built(void **unused) {
+static void test_config_validate_exactly_once_needs_the_changelog(void **unused) {
   (void)unused;
   char errstr[256];
   cx_config_t *c = cx_config_new();
   assert_int_equal(cx_config_validate(c, errstr, sizeof(errstr)), CX_OK);
   cx_config_set(c, "processing.guarantee", "exactly_once", errstr, sizeof(errstr));
+  assert_int_equal(cx_config_validate(c, errstr, sizeof(errstr)), CX_OK);
+  cx_config_set(c, "state.changelog", "false", errstr, sizeof(errstr));
   assert_int_equal(cx_config_validate(c, errstr, sizeof(errstr)), CX_ERR_CONFIG);
-  assert_non_null(strstr(errstr, "exactly_once is not available"));
+  assert_non_null(strstr(errstr, "exactly_once needs state.changelog=true"));
   cx_config_destroy(c);
 }
 
@@ -149,7 +151,7 @@ int main(void) {
     cmocka_unit_test(test_config_kafka_keys_pass_through_and_later_wins),
     cmocka_unit_test(test_config_file_with_comments_and_env_substitution),
     cmocka_unit_test(test_config_file_errors_carry_line_numbers),
-    cmocka_unit_test(test_config_validate_refuses_what_is_not_built),
+    cmocka_unit_test(test_config_validate_exactly_once_needs_the_changelog),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
