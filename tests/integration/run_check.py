@@ -17,7 +17,7 @@ import sys
 import time
 
 import fastavro
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 sys.path.insert(0, __file__.rsplit("/tests/", 1)[0] + "/tests/reference")
 import exact_rules  # noqa: E402
@@ -110,7 +110,12 @@ def wait(bootstrap, group, topic, timeout_s):
     ends, parts = end_offsets(consumer, topic)
     committed = {}
     while time.time() < deadline:
-        committed = {tp.partition: tp.offset for tp in consumer.committed(parts, timeout=10)}
+        try:
+            committed = {tp.partition: tp.offset for tp in consumer.committed(parts, timeout=10)}
+        except KafkaException as error:  # e.g. NOT_COORDINATOR while a new broker loads
+            print(f"committed offsets not available yet ({error}); retrying", file=sys.stderr)
+            time.sleep(1)
+            continue
         if all(committed.get(p, -1) >= end for p, end in ends.items()):
             consumer.close()
             print(f"group {group} committed the end offsets {ends}")
