@@ -29,6 +29,7 @@ typedef struct cx_alert_s {
   char alert_id[CX_ALERT_ID_LEN + 1]; /* hex hash of (customer_id, rule, trigger_event_id) */
   cx_str_t customer_id;        /* the customer */
   const char *rule;            /* rule name, e.g. "repeat_contact" */
+  int rule_index;              /* its cx_rule_t, for per-rule counters */
   cx_rule_kind_t kind;         /* frustration or churn */
   cx_severity_t severity;      /* from how far past its threshold the rule is */
   int score;                   /* 0..100 */

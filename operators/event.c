@@ -1,6 +1,7 @@
 /* Names and small helpers for the interaction event (see event.h). */
 #include "event.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const channel_names[] = {
@@ -53,4 +54,34 @@ cx_str_t cx_str(const char *cstr) {
 void cx_event_clear(cx_event_t *event) {
   memset(event, 0, sizeof(*event));
   event->outcome = CX_OUTCOME_NONE;
+}
+
+char *cx_event_own_strings(cx_event_t *event) {
+  cx_str_t *fields[5 + 2 * CX_EVENT_MAX_ATTRIBUTES];
+  size_t count = 0, bytes = 0;
+  size_t attributes = event->attribute_count < CX_EVENT_MAX_ATTRIBUTES ? event->attribute_count
+                                                                       : CX_EVENT_MAX_ATTRIBUTES;
+  fields[count++] = &event->event_id;
+  fields[count++] = &event->customer_id;
+  fields[count++] = &event->case_id;
+  fields[count++] = &event->topic;
+  fields[count++] = &event->agent_id;
+  for (size_t i = 0; i < attributes; i++) {
+    fields[count++] = &event->attribute_keys[i];
+    fields[count++] = &event->attribute_values[i];
+  }
+  for (size_t i = 0; i < count; i++)
+    bytes += fields[i]->ptr ? fields[i]->len : 0;
+  char *text = malloc(bytes + 1);
+  if (!text)
+    return NULL;
+  char *cursor = text;
+  for (size_t i = 0; i < count; i++) {
+    if (!fields[i]->ptr)
+      continue;
+    memcpy(cursor, fields[i]->ptr, fields[i]->len);
+    fields[i]->ptr = cursor;
+    cursor += fields[i]->len;
+  }
+  return text;
 }

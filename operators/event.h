@@ -94,4 +94,10 @@ cx_str_t cx_str(const char *cstr);
 /* Zero the event: all optional fields absent, counts zero. */
 void cx_event_clear(cx_event_t *event);
 
+/* Copies the event's strings (ids, case, topic, agent, the attributes in the
+ * struct) into one malloc'd block and points the event at it, so it outlives
+ * the decoder's buffers. Returns the block (the caller frees it once done
+ * with the event), or NULL when out of memory. */
+char *cx_event_own_strings(cx_event_t *event);
+
 #endif

@@ -229,6 +229,7 @@ static bool finish_alert(cx_processor_t *processor, cx_customer_t *customer, cx_
   for (size_t i = 0; i < alert->reason_count; i++)
     alert->reasons[i].weight = sum > 0 ? alert->reasons[i].weight / sum : 0;
   alert->rule = detector->name;
+  alert->rule_index = (int)rule;
   alert->kind = detector->kind;
   alert->customer_id = cx_customer_key(customer);
   alert->score = (int)(score + 0.5);

@@ -35,15 +35,20 @@ cx_state_t *cx_state_new(void) {
   return state;
 }
 
-static void customer_release(cx_state_t *state, cx_customer_t *customer) {
+/* Frees what a customer record owns: its log (and long ids) and a long key. */
+static void release_heap(cx_customer_t *customer) {
   for (uint32_t i = 0; i < customer->interaction_count; i++)
     if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
       free(customer->interactions[i].id.heap_id);
   free(customer->interactions);
-  if (customer->key_len >= CX_STATE_KEY_INLINE) {
+  if (customer->key_len >= CX_STATE_KEY_INLINE)
     free(customer->key.heap_key);
+}
+
+static void customer_release(cx_state_t *state, cx_customer_t *customer) {
+  if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes -= customer->key_len;
-  }
+  release_heap(customer);
   uint32_t generation = customer->generation;
   memset(customer, 0, sizeof(*customer));
   customer->generation = generation; /* so timers set before can tell it was reused */
@@ -316,12 +321,7 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
 void cx_customer_release(cx_customer_t *customer) {
   if (!customer)
     return;
-  for (uint32_t i = 0; i < customer->interaction_count; i++)
-    if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
-      free(customer->interactions[i].id.heap_id);
-  free(customer->interactions);
-  if (customer->key_len >= CX_STATE_KEY_INLINE)
-    free(customer->key.heap_key);
+  release_heap(customer);
   memset(customer, 0, sizeof(*customer));
 }
 

@@ -57,9 +57,7 @@ struct cx_parallel_s {
 
 static void on_alert(const cx_alert_t *alert, void *opaque) {
   worker_t *worker = opaque;
-  int rule = cx_rule_by_name(alert->rule);
-  if (rule >= 0)
-    worker->counts.alerts[rule]++;
+  worker->counts.alerts[alert->rule_index]++;
   if (cx_jsonl_append_alert(&worker->output, alert))
     worker->failed = 1;
 }
@@ -157,36 +155,6 @@ cx_parallel_t *cx_parallel_new(size_t threads, cx_processor_t **processors,
   return parallel;
 }
 
-static char *copy_strings(cx_event_t *event) {
-  cx_str_t *fields[5 + 2 * CX_EVENT_MAX_ATTRIBUTES];
-  size_t count = 0, bytes = 0;
-  size_t attributes = event->attribute_count < CX_EVENT_MAX_ATTRIBUTES ? event->attribute_count
-                                                                       : CX_EVENT_MAX_ATTRIBUTES;
-  fields[count++] = &event->event_id;
-  fields[count++] = &event->customer_id;
-  fields[count++] = &event->case_id;
-  fields[count++] = &event->topic;
-  fields[count++] = &event->agent_id;
-  for (size_t i = 0; i < attributes; i++) {
-    fields[count++] = &event->attribute_keys[i];
-    fields[count++] = &event->attribute_values[i];
-  }
-  for (size_t i = 0; i < count; i++)
-    bytes += fields[i]->ptr ? fields[i]->len : 0;
-  char *text = malloc(bytes + 1);
-  if (!text)
-    return NULL;
-  char *cursor = text;
-  for (size_t i = 0; i < count; i++) {
-    if (!fields[i]->ptr)
-      continue;
-    memcpy(cursor, fields[i]->ptr, fields[i]->len);
-    fields[i]->ptr = cursor;
-    cursor += fields[i]->len;
-  }
-  return text;
-}
-
 int cx_parallel_submit(cx_parallel_t *parallel, size_t partition, const cx_event_t *event) {
   worker_t *worker = &parallel->workers[partition % parallel->thread_count];
   if (worker->queue_count == worker->queue_capacity) {
@@ -201,7 +169,7 @@ int cx_parallel_submit(cx_parallel_t *parallel, size_t partition, const cx_event
   queued->sequence = parallel->next_sequence++;
   queued->partition = partition;
   queued->event = *event;
-  if (!(queued->text = copy_strings(&queued->event)))
+  if (!(queued->text = cx_event_own_strings(&queued->event)))
     return -1;
   worker->queue_count++;
   if (++parallel->queued >= BATCH_EVENTS)

@@ -56,9 +56,7 @@ static void flush_if_full(replay_sink_t *sink) {
 
 static void on_alert(const cx_alert_t *alert, void *opaque) {
   replay_sink_t *sink = opaque;
-  int rule = cx_rule_by_name(alert->rule);
-  if (rule >= 0)
-    sink->report->alerts[rule]++;
+  sink->report->alerts[alert->rule_index]++;
   if (sink->kafka) {
     char errstr[256];
     if (cx_kafka_output_alert(sink->kafka, sink->codec, sink->alerts_topic, alert, -1, errstr,
@@ -168,44 +166,27 @@ static int apply(cx_processor_t *processor, const cx_event_t *event, cx_report_t
 
 /* A decoded event that owns its strings, to wait in a partition's queue. */
 typedef struct owned_event_s {
-  cx_event_t event;  /* strings point into data */
-  char data[];       /* the strings, back to back */
+  cx_event_t event;  /* strings point into text */
+  char *text;        /* owned */
 } owned_event_t;
 
-static size_t str_len(cx_str_t s) {
-  return s.ptr ? s.len : 0;
-}
-
-static void copy_str(cx_str_t *s, char **cursor) {
-  if (!s->ptr)
-    return;
-  memcpy(*cursor, s->ptr, s->len);
-  s->ptr = *cursor;
-  *cursor += s->len;
-}
-
 static owned_event_t *owned_event_copy(const cx_event_t *event) {
-  size_t attributes = event->attribute_count < CX_EVENT_MAX_ATTRIBUTES ? event->attribute_count
-                                                                       : CX_EVENT_MAX_ATTRIBUTES;
-  size_t bytes = str_len(event->event_id) + str_len(event->customer_id) +
-                 str_len(event->case_id) + str_len(event->topic) + str_len(event->agent_id);
-  for (size_t i = 0; i < attributes; i++)
-    bytes += str_len(event->attribute_keys[i]) + str_len(event->attribute_values[i]);
-  owned_event_t *owned = malloc(sizeof(*owned) + bytes);
+  owned_event_t *owned = malloc(sizeof(*owned));
   if (!owned)
     return NULL;
   owned->event = *event;
-  char *cursor = owned->data;
-  copy_str(&owned->event.event_id, &cursor);
-  copy_str(&owned->event.customer_id, &cursor);
-  copy_str(&owned->event.case_id, &cursor);
-  copy_str(&owned->event.topic, &cursor);
-  copy_str(&owned->event.agent_id, &cursor);
-  for (size_t i = 0; i < attributes; i++) {
-    copy_str(&owned->event.attribute_keys[i], &cursor);
-    copy_str(&owned->event.attribute_values[i], &cursor);
+  if (!(owned->text = cx_event_own_strings(&owned->event))) {
+    free(owned);
+    return NULL;
   }
   return owned;
+}
+
+static void owned_event_free(void *item) {
+  owned_event_t *owned = item;
+  if (owned)
+    free(owned->text);
+  free(owned);
 }
 
 /* Applies an event on this thread, or queues it for the workers. */
@@ -230,7 +211,7 @@ static int drain(cx_topic_merge_t *merge, cx_parallel_t *parallel, cx_processor_
   while (cx_topic_merge_next(merge, &item, &index) == CX_TOPIC_MERGE_ITEM) {
     owned_event_t *owned = item;
     int rc = dispatch(parallel, processors, index, &owned->event, report, outputs, pacer);
-    free(owned);
+    owned_event_free(owned);
     if (rc)
       return rc;
   }
@@ -322,7 +303,7 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
       owned_event_t *owned = owned_event_copy(&event);
       if (!owned || cx_topic_merge_push(merge, index, event.occurred_at_ms,
                                         (int64_t)positions[index]++, owned)) {
-        free(owned);
+        owned_event_free(owned);
         fprintf(stderr, "cxstream replay: out of memory\n");
         rc = 1;
         break;
@@ -349,7 +330,7 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
     rc = 1;
   cx_report_summary(&report, "replay", stderr);
   cx_buf_free(&sink.line);
-  cx_topic_merge_destroy(merge, free);
+  cx_topic_merge_destroy(merge, owned_event_free);
   for (size_t i = 0; processors && i < partition_count; i++)
     cx_processor_destroy(processors[i]);
   free(processors);

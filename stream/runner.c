@@ -188,9 +188,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void on_alert(const cx_alert_t *alert, void *opaque) {
   runner_t *runner = opaque;
   char errstr[256];
-  int rule = cx_rule_by_name(alert->rule);
-  if (rule >= 0)
-    runner->report->alerts[rule]++;
+  runner->report->alerts[alert->rule_index]++;
   if (cx_kafka_output_alert(&runner->output, runner->codec, runner->config->alerts_topic, alert,
                             cx_clock_wall_ms(), errstr, sizeof(errstr))) {
     cx_log(CX_LOG_ERROR, "cannot encode alert %s: %s", alert->alert_id, errstr);
