@@ -58,7 +58,7 @@ for script in tests/golden/*.sh; do
   run_script "$script (asan)" env CXSTREAM=build/asan/cxstream bash "$script"
 done
 if [ "${CX_SKIP_INTEGRATION:-0}" != 1 ]; then
-  for script in tests/integration/*.sh; do
+  for script in tests/integration/test_*.sh; do
     [ -f "$script" ] || continue
     run_script "$script" bash "$script"
     run_script "$script (asan)" env CXSTREAM=build/asan/cxstream bash "$script"

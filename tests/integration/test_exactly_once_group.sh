@@ -7,23 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-CXSTREAM=${CXSTREAM:-build/cxstream}
-BOOTSTRAP=127.0.0.1:${KAFKA_PORT:-9092}
+source tests/integration/lib.sh
 KILLS=${CX_EOS_GROUP_KILLS:-10}
 prefix="it-eosg-$$-$(date +%s)"
-work=$(mktemp -d)
-started_broker=0
 declare -A pids
-cleanup() {
-  for i in 1 2 3; do [ -n "${pids[$i]:-}" ] && kill -9 "${pids[$i]}" 2>/dev/null || true; done
-  if [ "$started_broker" = 1 ]; then deploy/kafka-local.sh stop >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-if ! deploy/kafka-local.sh status >/dev/null 2>&1; then
-  deploy/kafka-local.sh start
-  started_broker=1
-fi
 deploy/kafka-local.sh create-topic "$prefix.interactions:6" "$prefix.alerts:1" "$prefix.dlq:1" \
   "$prefix.late:1" "$prefix.profiles:1:compact"
 build/cxstream-gen --customers 3000 --days 4 --seed 33 -o "$work/events.avro"

@@ -12,24 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-CXSTREAM=${CXSTREAM:-build/cxstream}
-BOOTSTRAP=127.0.0.1:${KAFKA_PORT:-9092}
+source tests/integration/lib.sh
 prefix="it-replay-$$-$(date +%s)"
 topic="$prefix.interactions"
 group="prod-$$"
-work=$(mktemp -d)
-started_broker=0
-
-cleanup() {
-  if [ "$started_broker" = 1 ]; then deploy/kafka-local.sh stop >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-if ! deploy/kafka-local.sh status >/dev/null 2>&1; then
-  deploy/kafka-local.sh start
-  started_broker=1
-fi
 X=(-X kafka.bootstrap.servers="$BOOTSTRAP" -X application.id="$prefix"
    -X input.topics="$topic" -X output.alerts.topic="$prefix.alerts"
    -X output.profiles.topic="$prefix.profiles" -X output.dlq.topic="$prefix.dlq"

@@ -10,24 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-CXSTREAM=${CXSTREAM:-build/cxstream}
-BOOTSTRAP=127.0.0.1:${KAFKA_PORT:-9092}
+source tests/integration/lib.sh
 prefix="it-run-$$-$(date +%s)"
-work=$(mktemp -d)
-started_broker=0
 pid=""
-
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  if [ "$started_broker" = 1 ]; then deploy/kafka-local.sh stop >/dev/null 2>&1 || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-if ! deploy/kafka-local.sh status >/dev/null 2>&1; then
-  deploy/kafka-local.sh start
-  started_broker=1
-fi
 deploy/kafka-local.sh create-topic "$prefix.interactions:3" "$prefix.alerts:1" \
   "$prefix.dlq:1" "$prefix.late:1" "$prefix.profiles:1:compact"
 
