@@ -30,12 +30,15 @@ LOG4J_VERSION="2.24.3"
 LOG4J_SLF4J_ARTIFACT="log4j-slf4j-impl"
 
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
-PID_FILE="$KAFKA_LOCAL_DIR/kafka.pid"
-DATA_DIR="$KAFKA_LOCAL_DIR/data"
-LOG_DIR="$KAFKA_LOCAL_DIR/logs"
+# One broker's own files (pid, data, logs, conf); a second broker on another
+# port sets its own KAFKA_INSTANCE_DIR and shares the jar cache.
+KAFKA_INSTANCE_DIR="${KAFKA_INSTANCE_DIR:-$KAFKA_LOCAL_DIR}"
+PID_FILE="$KAFKA_INSTANCE_DIR/kafka.pid"
+DATA_DIR="$KAFKA_INSTANCE_DIR/data"
+LOG_DIR="$KAFKA_INSTANCE_DIR/logs"
 SERVER_LOG="$LOG_DIR/server.log"
 STDOUT_LOG="$LOG_DIR/kafka.out"
-CONF_DIR="$KAFKA_LOCAL_DIR/conf"
+CONF_DIR="$KAFKA_INSTANCE_DIR/conf"
 
 if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then JAVA="$JAVA_HOME/bin/java"; else JAVA="java"; fi
 
@@ -69,6 +72,8 @@ Commands:
 
 Environment:
   KAFKA_LOCAL_DIR   cache, data and logs (default <repo>/.cache/kafka; now $KAFKA_LOCAL_DIR)
+  KAFKA_INSTANCE_DIR this broker's pid, data, logs and conf (default \$KAFKA_LOCAL_DIR);
+                    with KAFKA_PORT, runs a second broker beside the first
   KAFKA_PORT        client port (default 9092); controller on KAFKA_PORT+1
                     (or KAFKA_CONTROLLER_PORT)
   KAFKA_VERSION     Kafka version from Maven Central (default: first of 4.1.1 4.1.0 4.0.1 4.2.0 that resolves)
