@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include "../operators/window.h"
+#include "http.h"
+#include "log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -69,9 +71,14 @@ static const prop_t properties[] = {
    "run: write changed customers to <application.id>-state (compacted) with each batch and "
    "restore a partition's state from it when the partition is assigned"},
   {"metrics.listen", T_STRING, 0, 0, "127.0.0.1:9464", F(metrics_listen), NULL,
-   "Address of the Prometheus endpoint (not served yet)"},
+   "run: HOST:PORT of the HTTP endpoint serving /metrics (Prometheus), /healthz and /readyz "
+   "(empty = off)"},
+  {"metrics.liveness.timeout", T_DURATION, 0, 365 * DAY_MS, "2m", F(liveness_timeout_ms), NULL,
+   "/healthz fails when a processing thread has not completed a loop for this long (0 = never)"},
   {"log.level", T_ENUM, 0, 0, "info", F(log_level), "error|warn|info|debug",
-   "Least severe log level printed on stderr"},
+   "Least severe log level printed on stderr (librdkafka's logs too)"},
+  {"log.format", T_ENUM, 0, 0, "json", F(log_format), "json|text",
+   "Log lines on stderr: one JSON object per line, or plain text"},
 #define RULE(name) offsetof(cx_config_t, processor.rules.name)
 #define COMMON(id, field) offsetof(cx_config_t, processor.rules.common[CX_RULE_##id].field)
 #define RULE_COMMON(id, name)                                                                  \
@@ -561,6 +568,15 @@ cx_err_t cx_config_validate(const cx_config_t *config, char *errstr, size_t errs
              "most %d whole days are kept per customer", (long long)days, CX_WINDOW_DAYS);
     return CX_ERR_CONFIG;
   }
+  char host[256];
+  int port;
+  if (config->metrics_listen[0] &&
+      cx_http_parse_listen(config->metrics_listen, host, sizeof(host), &port)) {
+    snprintf(errstr, errstr_size,
+             "metrics.listen: '%s': expected HOST:PORT such as 127.0.0.1:9464 or 0.0.0.0:9464 "
+             "(port 0 to 65535), or empty for no endpoint", config->metrics_listen);
+    return CX_ERR_CONFIG;
+  }
   if (!config->application_id[0] || !config->input_topics[0]) {
     snprintf(errstr, errstr_size, "application.id and input.topics must not be empty");
     return CX_ERR_CONFIG;
@@ -643,6 +659,64 @@ void cx_config_print_help(FILE *out) {
     if (prop->type == T_ENUM)
       fprintf(out, " (%s)", prop->values);
     fprintf(out, " [default: %s]\n", value[0] ? value : "\"\"");
+  }
+  cx_config_destroy(defaults);
+}
+
+bool cx_config_is_secret(const char *name) {
+  static const char *const markers[] = {
+    "password", "secret", "pseudonymize.key", "ssl.key.pem", "ssl_key", "ssl.keystore",
+    "sasl.oauthbearer.config", "token", "credential", "private",
+  };
+  for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+    if (strstr(name, markers[i]))
+      return true;
+  return false;
+}
+
+void cx_config_dump(const cx_config_t *config, FILE *out) {
+  char value[1024];
+  for (size_t i = 0; i < PROPERTY_COUNT; i++) {
+    const prop_t *prop = &properties[i];
+    format_value(config, prop, value, sizeof(value));
+    fprintf(out, "%s=%s\n", prop->name,
+            cx_config_is_secret(prop->name) && value[0] ? "********" : value);
+  }
+  for (size_t i = 0; i < config->kafka_count; i++) {
+    char name[300];
+    snprintf(name, sizeof(name), "kafka.%s", config->kafka[i].name);
+    fprintf(out, "%s=%s\n", name,
+            cx_config_is_secret(name) && config->kafka[i].value[0] ? "********"
+                                                                   : config->kafka[i].value);
+  }
+}
+
+void cx_config_register_secrets(const cx_config_t *config) {
+  char value[1024];
+  for (size_t i = 0; i < PROPERTY_COUNT; i++) {
+    if (!cx_config_is_secret(properties[i].name))
+      continue;
+    format_value(config, &properties[i], value, sizeof(value));
+    cx_log_add_secret(value);
+  }
+  for (size_t i = 0; i < config->kafka_count; i++) {
+    char name[300];
+    snprintf(name, sizeof(name), "kafka.%s", config->kafka[i].name);
+    if (cx_config_is_secret(name))
+      cx_log_add_secret(config->kafka[i].value);
+  }
+}
+
+void cx_config_each_key(void (*visit)(const char *name, const char *default_value,
+                                      const char *description, const char *values,
+                                      void *opaque),
+                        void *opaque) {
+  cx_config_t *defaults = cx_config_new();
+  for (size_t i = 0; i < PROPERTY_COUNT && defaults; i++) {
+    char value[128];
+    format_value(defaults, &properties[i], value, sizeof(value));
+    visit(properties[i].name, value, properties[i].description,
+          properties[i].type == T_ENUM ? properties[i].values : NULL, opaque);
   }
   cx_config_destroy(defaults);
 }

@@ -43,6 +43,8 @@ typedef struct cx_config_s {
   int64_t idle_timeout_ms;     /* idle.timeout.ms (0 = off) */
   bool state_changelog;        /* state.changelog: keep state in <application.id>-state */
   int log_level;               /* log.level: cx_log_level_t */
+  int log_format;              /* log.format: cx_log_format_t */
+  int64_t liveness_timeout_ms; /* metrics.liveness.timeout: /healthz limit, 0 = off */
   cx_processor_config_t processor; /* lateness.ms and rules.* */
   cx_kafka_prop_t *kafka;      /* kafka.* in the order given; later ones win */
   size_t kafka_count;          /* entries in kafka */
@@ -78,5 +80,19 @@ cx_err_t cx_config_parse_duration(const char *text, int64_t *ms);
 
 /* Prints the table of keys (name, default, description) for --help. */
 void cx_config_print_help(FILE *out);
+
+/* True for keys whose values are secrets (passwords, private keys, tokens,
+ * the pseudonymisation key): never printed, masked in dumps and logs. */
+bool cx_config_is_secret(const char *name);
+/* Prints the effective config as a properties file: every key in table
+ * order, then the kafka.* keys as given; secret values as "********". */
+void cx_config_dump(const cx_config_t *config, FILE *out);
+/* Gives every non-empty secret value to the logger, which then never prints it. */
+void cx_config_register_secrets(const cx_config_t *config);
+/* Visits every key of the table in order (for the man page and README). */
+void cx_config_each_key(void (*visit)(const char *name, const char *default_value,
+                                      const char *description, const char *values,
+                                      void *opaque),
+                        void *opaque);
 
 #endif

@@ -7,12 +7,13 @@
 
 #include "log.h"
 
+/* librdkafka's logs (from its own threads) go through our logger: same
+ * format, same level filter, same redaction of secrets. */
 static void log_cb(const rd_kafka_t *rk, int level, const char *facility, const char *message) {
-  (void)rk;
   /* syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug */
   cx_log_level_t ours = level <= 3 ? CX_LOG_ERROR : level == 4 ? CX_LOG_WARN
                         : level <= 6 ? CX_LOG_INFO : CX_LOG_DEBUG;
-  cx_log(ours, "librdkafka %s: %s", facility, message);
+  cx_log_from(ours, "librdkafka", facility, "%s: %s", rk ? rd_kafka_name(rk) : "-", message);
 }
 
 rd_kafka_conf_t *cx_kafka_conf_new(const cx_config_t *config, const char *const *defaults,

@@ -1,6 +1,9 @@
 /* cxstream: the command line. Subcommands run (production), replay, demo,
- * produce and import; each takes -c FILE and -X key=value like kcat.
- * Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration. */
+ * produce, import, rules and config; each job takes -c FILE and -X key=value
+ * like kcat. Help texts come from one table (commands[]) that also writes the
+ * man page (`cxstream help --man` > deploy/cxstream.1), so they cannot drift.
+ * Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration,
+ * 130 replay interrupted. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +12,11 @@
 #include "clock.h"
 #include "config.h"
 #include "demo.h"
+#include "http.h"
 #include "import_anonbank.h"
+#include "kafka.h"
+#include "log.h"
+#include "metrics.h"
 #include "produce.h"
 #include "replay.h"
 #include "runner.h"
@@ -19,44 +26,190 @@
 #define CX_VERSION "dev"
 #endif
 
+typedef struct command_help_s {
+  const char *name;        /* subcommand */
+  const char *synopsis;    /* usage lines, one per form, '\n'-separated */
+  const char *summary;     /* one line for the NAME-like list */
+  const char *description; /* paragraphs, '\n'-separated lines of about 78 columns */
+} command_help_t;
+
+static const command_help_t commands[] = {
+  {"run", "cxstream run -c FILE [-X key=value ...]",
+   "the production job",
+   "Consume input.topics as a member of consumer group application.id, run the\n"
+   "operators per assigned partition and write alerts to output.alerts.topic,\n"
+   "profiles to output.profiles.topic, bad messages to output.dlq.topic and late\n"
+   "events to output.late.topic (processing.guarantee: at_least_once or\n"
+   "exactly_once). Serves /metrics, /healthz and /readyz on metrics.listen.\n"
+   "SIGTERM/SIGINT finish the batch, commit and leave the group; SIGHUP reloads\n"
+   "rules.*, scores.*, actions.* and profiles.* from FILE and -X. Needs -c FILE\n"
+   "or at least -X kafka.bootstrap.servers=HOST:PORT."},
+  {"replay",
+   "cxstream replay [-c FILE] [-X ...] --input-file F.avro --out FILE.jsonl\n"
+   "                [--from TIME] [--to TIME] [--pace N] [--partitions N]\n"
+   "cxstream replay [-c FILE] [-X ...] --topic T [--from TIME | --from-offsets SPEC]\n"
+   "                [--to TIME] (--out FILE.jsonl | --out-topic-prefix P) [--pace N]\n"
+   "                [--write-production-topics]",
+   "replay a file or a historical topic",
+   "Replay a file or a historical topic through the same operators and write\n"
+   "alerts and profiles as JSON lines (--out - for stdout) or to topics P +\n"
+   "output.*.topic. TIME: ISO-8601 or epoch ms; --from is inclusive, --to\n"
+   "exclusive. SPEC: PARTITION:OFFSET,... (0:100,1:250). --pace N: N times the\n"
+   "event-time pace (default: as fast as possible). A topic is read with a\n"
+   "group id of its own and never commits. A file with --partitions N is\n"
+   "replayed as a topic of N partitions written by `produce` would be (murmur2\n"
+   "of customer_id), so both replays give byte-identical output.\n"
+   "SIGINT/SIGTERM stop reading, write out what was processed and exit 130."},
+  {"demo", "cxstream demo [-X ...]",
+   "the embedded demo",
+   "Start an in-process Kafka cluster, feed it generated journeys, print alerts.\n"
+   "With -X kafka.bootstrap.servers=HOST:PORT it uses that broker instead."},
+  {"produce", "cxstream produce --input-file F.avro --topic T [--partitions N] [-c FILE] [-X ...]",
+   "load an Avro file into a topic",
+   "Load an OCF into a topic (Confluent framing, key = customer_id); with\n"
+   "--partitions N the topic is created with N partitions when missing."},
+  {"import", "cxstream import anonbank FILE... -o OUT.avro [--schema-dir DIR]",
+   "convert the Anonymous Bank call-center files",
+   "Convert the Anonymous Bank call-center files into InteractionEvents."},
+  {"rules", "cxstream rules check FILE [-X key=value ...]",
+   "check the rules of a config file",
+   "Check a config file as `run` would load it (also on SIGHUP): exit 0 when\n"
+   "it is valid, 2 with the reason when not; prints the enabled rules."},
+  {"config",
+   "cxstream config check -c FILE [-X key=value ...]\n"
+   "cxstream config dump [-c FILE] [-X key=value ...]",
+   "check a config or print the effective one",
+   "check: validate every key of FILE and -X (unknown keys with the closest known\n"
+   "one, values with their allowed range, ${ENV} references, kafka.* keys as\n"
+   "librdkafka takes them); exit 0 and \"FILE: ok\" when valid, 2 with the reason\n"
+   "when not. dump: print the effective configuration (defaults, then FILE, then\n"
+   "-X) as a properties file, every key, secrets shown as ********."},
+  {"help", "cxstream help [COMMAND]\ncxstream COMMAND --help\ncxstream --help | --version",
+   "print help",
+   "Print the usage of one command, or of all with the configuration keys."},
+};
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static const char exit_codes[] =
+    "Exit codes: 0 success; 1 runtime failure (I/O, Kafka, undeliverable output);\n"
+    "2 bad usage or configuration (the message names the flag or key); 130 replay\n"
+    "interrupted by SIGINT/SIGTERM (what was processed is written).\n";
+
+static const command_help_t *find_command(const char *name) {
+  for (size_t i = 0; i < COMMAND_COUNT; i++)
+    if (!strcmp(commands[i].name, name))
+      return &commands[i];
+  return NULL;
+}
+
+/* Prints text with every line indented by indent spaces. */
+static void print_indented(FILE *out, const char *text, int indent) {
+  while (*text) {
+    size_t len = strcspn(text, "\n");
+    fprintf(out, "%*s%.*s\n", indent, "", (int)len, text);
+    text += len;
+    if (*text)
+      text++;
+  }
+}
+
+static void command_usage(FILE *out, const command_help_t *command) {
+  fprintf(out, "Usage:\n");
+  print_indented(out, command->synopsis, 2);
+  fprintf(out, "\n");
+  print_indented(out, command->description, 2);
+  if (strcmp(command->name, "import") && strcmp(command->name, "help"))
+    fprintf(out, "\n  -c FILE         properties file (key=value, # comments, ${ENV} substituted)\n"
+                 "  -X key=value    set a key after FILE, in order; see cxstream --help for keys\n");
+  fprintf(out, "\n%s", exit_codes);
+}
+
 static void usage(FILE *out) {
-  fprintf(out,
-    "cxstream %s - spots customer frustration and churn risk in interaction events\n"
-    "\n"
-    "Usage:\n"
-    "  cxstream run -c FILE [-X key=value ...]\n"
-    "      Consume input.topics as a member of group application.id, write alerts to\n"
-    "      output.alerts.topic, bad messages to output.dlq.topic. Stops on SIGTERM/SIGINT;\n"
-    "      SIGHUP reloads rules.*, scores.*, actions.* and profiles.* from FILE and -X.\n"
-    "  cxstream replay [-c FILE] [-X ...] --input-file F.avro --out FILE.jsonl\n"
-    "                  [--from TIME] [--to TIME] [--pace N] [--partitions N]\n"
-    "  cxstream replay [-c FILE] [-X ...] --topic T [--from TIME | --from-offsets SPEC]\n"
-    "                  [--to TIME] (--out FILE.jsonl | --out-topic-prefix P) [--pace N]\n"
-    "                  [--write-production-topics]\n"
-    "      Replay a file or a historical topic through the same operators and write\n"
-    "      alerts and profiles as JSON lines (--out - for stdout) or to topics P +\n"
-    "      output.*.topic. TIME: ISO-8601 or epoch ms; --from is inclusive, --to\n"
-    "      exclusive. SPEC: PARTITION:OFFSET,... (0:100,1:250). --pace N: N times the\n"
-    "      event-time pace (default: as fast as possible). A topic is read with a\n"
-    "      group id of its own and never commits. A file with --partitions N is\n"
-    "      replayed as a topic of N partitions written by `produce` would be (murmur2\n"
-    "      of customer_id), so both replays give byte-identical output.\n"
-    "  cxstream demo [-X ...]\n"
-    "      Start an in-process Kafka cluster, feed it generated journeys, print alerts.\n"
-    "      With -X kafka.bootstrap.servers=HOST:PORT it uses that broker instead.\n"
-    "  cxstream produce --input-file F.avro --topic T [--partitions N] [-c FILE] [-X ...]\n"
-    "      Load an OCF into a topic (Confluent framing, key = customer_id); with\n"
-    "      --partitions N the topic is created with N partitions when missing.\n"
-    "  cxstream import anonbank FILE... -o OUT.avro\n"
-    "      Convert the Anonymous Bank call-center files into InteractionEvents.\n"
-    "  cxstream rules check FILE [-X key=value ...]\n"
-    "      Check a config file as `run` would load it (also on SIGHUP): exit 0 when\n"
-    "      it is valid, 2 with the reason when not.\n"
-    "  cxstream --help | --version\n"
-    "\n"
-    "Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.\n"
-    "\n", CX_VERSION);
+  fprintf(out, "cxstream %s - spots customer frustration and churn risk in interaction events\n"
+               "\nUsage:\n", CX_VERSION);
+  for (size_t i = 0; i < COMMAND_COUNT; i++) {
+    print_indented(out, commands[i].synopsis, 2);
+    print_indented(out, commands[i].description, 6);
+  }
+  fprintf(out, "\n%s\n", exit_codes);
   cx_config_print_help(out);
+}
+
+/* ---- the man page, from the same texts ---- */
+
+/* Writes text for roff: backslashes as \e, a leading dot or quote escaped,
+ * hyphens of options as \-. */
+static void roff_text(FILE *out, const char *text) {
+  bool line_start = true;
+  for (const char *c = text; *c; c++) {
+    if (line_start && (*c == '.' || *c == '\''))
+      fputs("\\&", out);
+    line_start = *c == '\n';
+    if (*c == '\\')
+      fputs("\\e", out);
+    else if (*c == '-')
+      fputs("\\-", out);
+    else
+      fputc(*c, out);
+  }
+}
+
+static void man_key(const char *name, const char *default_value, const char *description,
+                    const char *values, void *opaque) {
+  FILE *out = opaque;
+  fputs(".TP\n.B ", out);
+  roff_text(out, name);
+  fputs("\n", out);
+  roff_text(out, description);
+  if (values) {
+    fputs(" (", out);
+    roff_text(out, values);
+    fputs(")", out);
+  }
+  fputs(". Default: ", out);
+  roff_text(out, default_value[0] ? default_value : "\"\"");
+  fputs(".\n", out);
+}
+
+static void man_page(FILE *out) {
+  fprintf(out, ".\\\" Generated by `cxstream help --man`; tests/integration/test_help_man.sh checks it.\n"
+               ".TH CXSTREAM 1 \"\" \"cxstream %s\" \"User Commands\"\n"
+               ".SH NAME\ncxstream \\- spots customer frustration and churn risk in interaction "
+               "events on Kafka\n.SH SYNOPSIS\n.nf\n", CX_VERSION);
+  for (size_t i = 0; i < COMMAND_COUNT; i++) {
+    roff_text(out, commands[i].synopsis);
+    fputs("\n", out);
+  }
+  fputs(".fi\n.SH DESCRIPTION\n"
+        "cxstream reads InteractionEvents from Kafka, keeps per-customer state in event-time\n"
+        "windows, and writes alerts and customer profiles back to Kafka; the same operators\n"
+        "replay history deterministically.\n.SH COMMANDS\n", out);
+  for (size_t i = 0; i < COMMAND_COUNT; i++) {
+    fputs(".SS ", out);
+    roff_text(out, commands[i].name);
+    fputs(" \\(em ", out);
+    roff_text(out, commands[i].summary);
+    fputs("\n.nf\n", out);
+    roff_text(out, commands[i].synopsis);
+    fputs("\n.fi\n", out);
+    roff_text(out, commands[i].description);
+    fputs("\n", out);
+  }
+  fputs(".SH OPTIONS\n.TP\n.BI \\-c \" FILE\"\nA properties file: key=value lines, # comments, "
+        "${NAME} replaced by the environment variable NAME (unset is an error).\n"
+        ".TP\n.BI \\-X \" key=value\"\nSets a key after the file, in order; keys under "
+        "kafka. go to librdkafka untouched.\n.SH CONFIGURATION\n", out);
+  cx_config_each_key(man_key, out);
+  fputs(".TP\n.B kafka.*\nAny librdkafka property, e.g. kafka.bootstrap.servers, "
+        "kafka.security.protocol, kafka.sasl.mechanism, kafka.sasl.username, "
+        "kafka.sasl.password, kafka.ssl.ca.location; applied to every Kafka client.\n"
+        ".SH EXIT STATUS\n", out);
+  roff_text(out, exit_codes);
+  fputs(".SH ENVIRONMENT\nVariables named in ${NAME} references of the config file, "
+        "typically secrets such as kafka.sasl.password=${CX_SASL_PASSWORD}.\n"
+        ".SH SECURITY\nSecret values (keys containing password, secret, token, "
+        "ssl.key, pseudonymize.key) are never logged; config dump masks them.\n"
+        ".SH SEE ALSO\nkcat(1), the README of cxstream.\n", out);
 }
 
 /* Options every job command shares: -c FILE, -X key=value. The config is
@@ -68,6 +221,8 @@ typedef struct common_s {
   size_t override_count;     /* entries in overrides */
 } common_t;
 
+/* Builds the config, checks the kafka.* keys as librdkafka takes them, and
+ * sets up logging from it (level, format, secrets never to print). */
 static int build_config(const common_t *common, cx_config_t **config) {
   char errstr[512];
   if (cx_config_build(common->config_file, common->overrides, common->override_count, config,
@@ -75,7 +230,44 @@ static int build_config(const common_t *common, cx_config_t **config) {
     fprintf(stderr, "cxstream: %s\n", errstr);
     return 2;
   }
+  cx_log_set_level((cx_log_level_t)(*config)->log_level);
+  cx_log_set_format((cx_log_format_t)(*config)->log_format);
+  cx_config_register_secrets(*config);
+  rd_kafka_conf_t *conf = cx_kafka_conf_new(*config, NULL, errstr, sizeof(errstr));
+  if (!conf) {
+    fprintf(stderr, "cxstream: %s\n", errstr);
+    cx_config_destroy(*config);
+    *config = NULL;
+    return 2;
+  }
+  rd_kafka_conf_destroy(conf);
   return 0;
+}
+
+/* run: the metrics registry and its HTTP endpoint. An endpoint that cannot
+ * listen is logged and the job runs without it: metrics never stop
+ * processing (a failing readiness probe and a scrape error say it loudly). */
+static cx_metrics_t *start_metrics(const cx_config_t *config, cx_http_t **http) {
+  cx_metrics_t *metrics = cx_metrics_new(config->liveness_timeout_ms);
+  char errstr[512];
+  *http = NULL;
+  if (!metrics)
+    return NULL;
+  cx_metrics_set_global(metrics);
+  if (config->metrics_listen[0]) {
+    if (cx_http_start(metrics, config->metrics_listen, http, errstr, sizeof(errstr)))
+      cx_log(CX_LOG_ERROR, "%s; running without /metrics, /healthz and /readyz", errstr);
+    else
+      cx_log(CX_LOG_INFO, "serving /metrics, /healthz and /readyz on %s (port %d)",
+             config->metrics_listen, cx_http_port(*http));
+  }
+  return metrics;
+}
+
+static void stop_metrics(cx_metrics_t *metrics, cx_http_t *http) {
+  cx_http_stop(http);
+  cx_metrics_set_global(NULL);
+  cx_metrics_destroy(metrics);
 }
 
 enum { OPT_INPUT_FILE = 256, OPT_OUT, OPT_FROM, OPT_TO, OPT_TOPIC, OPT_OUT_TOPIC_PREFIX,
@@ -153,7 +345,7 @@ static int job_command(const char *command, int argc, char **argv) {
       common.config_file = optarg;
       break;
     case 'X': common.overrides[common.override_count++] = optarg; break;
-    case 'h': usage(stdout); free(common.overrides); return 0;
+    case 'h': command_usage(stdout, find_command(command)); free(common.overrides); return 0;
     case OPT_INPUT_FILE: replay.input_file = optarg; break;
     case OPT_OUT: replay.out_file = optarg; break;
     case OPT_FROM: rc = parse_time_arg("--from", optarg, &replay.from_ms); break;
@@ -188,7 +380,11 @@ static int job_command(const char *command, int argc, char **argv) {
                         "partitions instead\n");
         rc = 2;
       } else {
+        cx_http_t *http = NULL;
+        cx_metrics_t *metrics = start_metrics(config, &http);
         rc = cx_run_main(config, common.config_file, common.overrides, common.override_count);
+        cx_metrics_set_stopping(metrics);
+        stop_metrics(metrics, http);
       }
     } else if (!strcmp(command, "replay")) {
       replay.partitions = partitions;
@@ -220,6 +416,10 @@ static int job_command(const char *command, int argc, char **argv) {
 
 /* `cxstream rules check FILE [-X ...]`: what SIGHUP would load, checked. */
 static int rules_command(int argc, char **argv) {
+  if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    command_usage(stdout, find_command("rules"));
+    return 0;
+  }
   if (argc < 3 || strcmp(argv[1], "check")) {
     fprintf(stderr, "cxstream rules: usage: cxstream rules check FILE [-X key=value ...]\n");
     return 2;
@@ -255,6 +455,10 @@ static int rules_command(int argc, char **argv) {
 }
 
 static int import_command(int argc, char **argv) {
+  if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    command_usage(stdout, find_command("import"));
+    return 0;
+  }
   if (argc < 2 || strcmp(argv[1], "anonbank")) {
     fprintf(stderr, "cxstream import: the only format is anonbank: "
                     "cxstream import anonbank FILE... -o OUT.avro\n");
@@ -302,16 +506,89 @@ static int import_command(int argc, char **argv) {
   return 0;
 }
 
+/* `cxstream config check|dump [-c FILE] [-X ...]`. */
+static int config_command(int argc, char **argv) {
+  const char *action = argc >= 2 ? argv[1] : "";
+  if (!strcmp(action, "--help") || !strcmp(action, "-h")) {
+    command_usage(stdout, find_command("config"));
+    return 0;
+  }
+  if (strcmp(action, "check") && strcmp(action, "dump")) {
+    fprintf(stderr, "cxstream config: usage: cxstream config check -c FILE [-X key=value ...] | "
+                    "cxstream config dump [-c FILE] [-X key=value ...]\n");
+    return 2;
+  }
+  common_t common = {NULL, calloc((size_t)argc, sizeof(char *)), 0};
+  if (!common.overrides)
+    return 1;
+  for (int i = 2; i < argc; i++) {
+    if (!strcmp(argv[i], "-X") && i + 1 < argc) {
+      common.overrides[common.override_count++] = argv[++i];
+    } else if (!strcmp(argv[i], "-c") && i + 1 < argc && !common.config_file) {
+      common.config_file = argv[++i];
+    } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      command_usage(stdout, find_command("config"));
+      free(common.overrides);
+      return 0;
+    } else {
+      fprintf(stderr, "cxstream config %s: unexpected argument '%s' (see cxstream config --help)\n",
+              action, argv[i]);
+      free(common.overrides);
+      return 2;
+    }
+  }
+  if (!strcmp(action, "check") && !common.config_file) {
+    fprintf(stderr, "cxstream config check: needs -c FILE\n");
+    free(common.overrides);
+    return 2;
+  }
+  cx_config_t *config = NULL;
+  int rc = build_config(&common, &config);
+  if (!rc) {
+    if (!strcmp(action, "check"))
+      printf("%s: ok\n", common.config_file);
+    else
+      cx_config_dump(config, stdout);
+  }
+  cx_config_destroy(config);
+  free(common.overrides);
+  return rc;
+}
+
+static int help_command(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    command_usage(stdout, find_command("help"));
+    return 0;
+  }
+  if (!strcmp(argv[1], "--man")) {
+    man_page(stdout);
+    return 0;
+  }
+  const command_help_t *command = find_command(argv[1]);
+  if (!command) {
+    fprintf(stderr, "cxstream help: unknown command '%s'\n", argv[1]);
+    return 2;
+  }
+  command_usage(stdout, command);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return 2;
   }
   const char *command = argv[1];
-  if (!strcmp(command, "--help") || !strcmp(command, "-h") || !strcmp(command, "help")) {
+  if (!strcmp(command, "--help") || !strcmp(command, "-h")) {
     usage(stdout);
     return 0;
   }
+  if (!strcmp(command, "help"))
+    return help_command(argc - 1, argv + 1);
   if (!strcmp(command, "--version") || !strcmp(command, "-V")) {
     printf("cxstream %s\n", CX_VERSION);
     return 0;
@@ -323,7 +600,9 @@ int main(int argc, char **argv) {
     return import_command(argc - 1, argv + 1);
   if (!strcmp(command, "rules"))
     return rules_command(argc - 1, argv + 1);
+  if (!strcmp(command, "config"))
+    return config_command(argc - 1, argv + 1);
   fprintf(stderr, "cxstream: unknown command '%s' (commands: run, replay, demo, produce, "
-                  "import, rules; see cxstream --help)\n", command);
+                  "import, rules, config, help; see cxstream --help)\n", command);
   return 2;
 }
