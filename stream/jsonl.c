@@ -4,6 +4,7 @@
 #include "jsonl.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,6 +85,18 @@ static int append_int(cx_buf_t *out, const char *name, int64_t value) {
   return cx_buf_append_str(out, name) || cx_buf_append(out, number, (size_t)n);
 }
 
+/* Four decimals; JSON has no NaN or infinity, so those are null. The buffer
+ * holds the widest "%.4f" (-DBL_MAX: 309 digits, sign, point, decimals). */
+static int append_decimal4(cx_buf_t *out, double value) {
+  if (!isfinite(value))
+    return cx_buf_append_str(out, "null");
+  char number[320];
+  int n = snprintf(number, sizeof(number), "%.4f", value);
+  if (n < 0 || (size_t)n >= sizeof(number))
+    return -1;
+  return cx_buf_append(out, number, (size_t)n);
+}
+
 int cx_jsonl_append_alert(cx_buf_t *out, const cx_alert_t *alert) {
   int rc = 0;
   rc |= cx_buf_append_str(out, "{\"type\":\"alert\"");
@@ -101,12 +114,10 @@ int cx_jsonl_append_alert(cx_buf_t *out, const cx_alert_t *alert) {
   rc |= append_int(out, ",\"window_end\":", alert->window_end_ms);
   rc |= cx_buf_append_str(out, ",\"reasons\":[");
   for (size_t i = 0; i < alert->reason_count; i++) {
-    char weight[32];
-    int n = snprintf(weight, sizeof(weight), "%.4f", alert->reasons[i].weight);
     rc |= cx_buf_append_str(out, i ? ",{" : "{");
     rc |= append_cstr(out, "\"code\":", alert->reasons[i].code);
     rc |= append_int(out, ",\"value\":", alert->reasons[i].value);
-    rc |= cx_buf_append_str(out, ",\"weight\":") || cx_buf_append(out, weight, (size_t)n);
+    rc |= cx_buf_append_str(out, ",\"weight\":") || append_decimal4(out, alert->reasons[i].weight);
     rc |= cx_buf_append_str(out, "}");
   }
   rc |= cx_buf_append_str(out, "],\"evidence_event_ids\":[");
@@ -140,11 +151,11 @@ static int append_optional_cstr(cx_buf_t *out, const char *name, const char *val
 
 /* Four decimals, and never "-0.0000", so equal values print equal bytes. */
 static int append_fixed4(cx_buf_t *out, double value) {
-  char number[48];
-  int n = snprintf(number, sizeof(number), "%.4f", value);
-  if (!strcmp(number, "-0.0000"))
+  char number[16];
+  if (isfinite(value) && snprintf(number, sizeof(number), "%.4f", value) == 7 &&
+      !strcmp(number, "-0.0000"))
     return cx_buf_append_str(out, "0.0000");
-  return cx_buf_append(out, number, (size_t)n);
+  return append_decimal4(out, value);
 }
 
 static int append_names(cx_buf_t *out, const char *name, const char *const *items, size_t count) {

@@ -1,5 +1,6 @@
 /* JSON-lines output: exact bytes of alert and profile lines, escaping,
  * invalid UTF-8. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -172,6 +173,44 @@ static void test_jsonl_deleted_profile_line_is_exact(void **unused) {
   cx_buf_free(&buf);
 }
 
+/* Regression (found by tests/fuzz/fuzz_jsonl): a weight printed with "%.4f"
+ * into a 32-byte buffer, then appended with snprintf's would-be length, read
+ * past the buffer for weights of 1e31 and more; NaN and infinities printed
+ * as "nan"/"inf", which are not JSON. */
+static void test_jsonl_huge_and_non_finite_numbers_stay_in_bounds_and_valid(void **unused) {
+  (void)unused;
+  cx_alert_t alert = {0};
+  strcpy(alert.alert_id, "a");
+  alert.customer_id = cx_str("C");
+  alert.rule = "long_wait";
+  alert.trigger_event_id = cx_str("e");
+  alert.reason_count = 3;
+  alert.reasons[0] = (cx_reason_t){"big", 1, 1e40};
+  alert.reasons[1] = (cx_reason_t){"nan", 2, NAN};
+  alert.reasons[2] = (cx_reason_t){"inf", 3, -INFINITY};
+  cx_buf_t buf = {0};
+  assert_int_equal(cx_jsonl_append_alert(&buf, &alert), 0);
+  const char *text = as_text(&buf);
+  assert_non_null(strstr(text, "\"code\":\"big\",\"value\":1,\"weight\":"
+                               "10000000000000000303786028427003666890752.0000}"));
+  assert_non_null(strstr(text, "\"code\":\"nan\",\"value\":2,\"weight\":null}"));
+  assert_non_null(strstr(text, "\"code\":\"inf\",\"value\":3,\"weight\":null}"));
+  cx_buf_free(&buf);
+
+  cx_profile_t profile;
+  memset(&profile, 0, sizeof(profile));
+  profile.customer_id = cx_str("C");
+  profile.reason_count = 1;
+  profile.reasons[0] = (cx_profile_reason_t){"big", CX_KIND_CHURN, 7, -1e300};
+  profile.has_sentiment = true;
+  profile.sentiment = NAN;
+  assert_int_equal(cx_jsonl_append_profile(&buf, &profile), 0);
+  text = as_text(&buf);
+  assert_non_null(strstr(text, "\"weight\":-1000000000000000052504760255204420248704468581108159154"));
+  assert_non_null(strstr(text, "\"last_sentiment\":null,"));
+  cx_buf_free(&buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_jsonl_escapes_quotes_backslashes_and_controls),
@@ -180,6 +219,7 @@ int main(void) {
     cmocka_unit_test(test_jsonl_profile_line_is_exact),
     cmocka_unit_test(test_jsonl_profile_writes_absent_fields_as_null_and_empty),
     cmocka_unit_test(test_jsonl_deleted_profile_line_is_exact),
+    cmocka_unit_test(test_jsonl_huge_and_non_finite_numbers_stay_in_bounds_and_valid),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
