@@ -262,6 +262,25 @@ int32_t cx_codec_schema_id(const cx_codec_t *codec, const char *file_name) {
   return -1;
 }
 
+/* Ids are kept in state (the key, interaction ids) and written in every
+ * alert: a bound per id keeps a customer's memory and an alert's size small
+ * whatever the message size limit is. */
+static cx_err_t check_id_lengths(const cx_event_t *event, size_t max_bytes, char *errstr,
+                                 size_t errstr_size) {
+  const struct { const char *name; cx_str_t value; } ids[] = {
+    {"event_id", event->event_id}, {"customer_id", event->customer_id},
+    {"case_id", event->case_id}, {"topic", event->topic}, {"agent_id", event->agent_id},
+  };
+  for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+    if (ids[i].value.len > max_bytes) {
+      snprintf(errstr, errstr_size, "%s of %zu bytes exceeds input.max.id.bytes=%zu",
+               ids[i].name, ids[i].value.len, max_bytes);
+      return CX_ERR_MSG_BAD_VALUE;
+    }
+  }
+  return CX_OK;
+}
+
 cx_err_t cx_codec_decode(cx_codec_t *codec, const void *buf, size_t len, cx_event_t *event,
                          char *errstr, size_t errstr_size) {
   writer_entry_t *entry = codec->raw_writer;
@@ -312,8 +331,10 @@ cx_err_t cx_codec_decode(cx_codec_t *codec, const void *buf, size_t len, cx_even
   }
   if ((err = cx_event_from_avro(&entry->layout, &entry->raw, event, errstr, errstr_size)))
     return err;
-  return cx_event_check_ranges(event, codec->now_ms, codec->config->max_future_ms, errstr,
-                               errstr_size);
+  if ((err = cx_event_check_ranges(event, codec->now_ms, codec->config->max_future_ms, errstr,
+                                   errstr_size)))
+    return err;
+  return check_id_lengths(event, (size_t)codec->config->max_id_bytes, errstr, errstr_size);
 }
 
 /* Writes value as Avro binary after a Confluent header into out. */

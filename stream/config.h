@@ -39,6 +39,7 @@ typedef struct cx_config_s {
   char *input_writer_schema;   /* input.writer.schema: file, for input.format=raw */
   int64_t message_max_bytes;   /* input.message.max.bytes */
   int64_t max_future_ms;       /* input.max.future.ms */
+  int64_t max_id_bytes;        /* input.max.id.bytes */
   char *metrics_listen;        /* metrics.listen */
   int64_t idle_timeout_ms;     /* idle.timeout.ms (0 = off) */
   bool state_changelog;        /* state.changelog: keep state in <application.id>-state */
