@@ -9,7 +9,8 @@
  * that kind and band. Then due timers fire the same way, and the profile
  * operator sees the customer. Eviction is exact: a customer is dropped only
  * when it has been idle longer than any window, timer or cooldown plus the
- * lateness, so evicting never changes what is emitted. */
+ * lateness, so evicting never changes what is emitted; only the optional
+ * state.max.customers bound evicts active customers (counted apart). */
 #include "processor.h"
 
 #include <stdio.h>
@@ -42,6 +43,7 @@ struct cx_processor_s {
 
 void cx_processor_config_default(cx_processor_config_t *config) {
   config->lateness_ms = 60 * 1000;
+  config->max_customers = 0;
   cx_rules_config_default(&config->rules);
   cx_scores_config_default(&config->scores);
   cx_profile_config_default(&config->profiles);
@@ -52,6 +54,8 @@ static void derive_horizons(cx_processor_t *processor) {
   processor->retain_ms = cx_rules_retention_ms(&processor->config.rules) + lateness;
   processor->evict_idle_ms = cx_rules_idle_horizon_ms(&processor->config.rules) + lateness;
 }
+
+static void on_limit_evicted(const cx_customer_t *customer, void *opaque);
 
 cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
   cx_processor_t *processor = calloc(1, sizeof(*processor));
@@ -67,6 +71,9 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
   }
   derive_horizons(processor);
   processor->last_sweep_watermark = CX_WATERMARK_NONE;
+  if (config->max_customers > 0)
+    cx_state_set_max_customers(processor->state, (size_t)config->max_customers,
+                               on_limit_evicted, processor);
   return processor;
 }
 
@@ -82,8 +89,10 @@ void cx_processor_destroy(cx_processor_t *processor) {
 
 void cx_processor_reconfigure(cx_processor_t *processor, const cx_processor_config_t *config) {
   int64_t lateness = processor->config.lateness_ms;
+  int64_t max_customers = processor->config.max_customers;
   processor->config = *config;
   processor->config.lateness_ms = lateness;
+  processor->config.max_customers = max_customers;
   derive_horizons(processor);
 }
 
@@ -135,6 +144,14 @@ static void on_evicted(const cx_customer_t *customer, void *opaque) {
   memcpy(processor->removed + processor->removed_len, key.ptr, key.len);
   processor->removed[processor->removed_len + key.len] = '\0';
   processor->removed_len = need;
+}
+
+/* A customer evicted to stay within state.max.customers: counted apart from
+ * idle evictions (this one can change what is emitted), tombstoned alike. */
+static void on_limit_evicted(const cx_customer_t *customer, void *opaque) {
+  cx_processor_t *processor = opaque;
+  processor->stats.limit_evicted_customers++;
+  on_evicted(customer, processor);
 }
 
 static void maybe_evict(cx_processor_t *processor) {

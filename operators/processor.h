@@ -18,6 +18,7 @@ typedef struct cx_processor_config_s {
   cx_rules_config_t rules;     /* rules.<rule>.<param> */
   cx_scores_config_t scores;   /* scores.*, actions.* */
   cx_profile_config_t profiles; /* profiles.* */
+  int64_t max_customers;       /* state.max.customers: per processor (partition), 0 = no bound; fixed at creation */
 } cx_processor_config_t;
 
 void cx_processor_config_default(cx_processor_config_t *config);
@@ -42,6 +43,7 @@ typedef struct cx_processor_stats_s {
   uint64_t profiles;                   /* profiles emitted */
   uint64_t timers_fired;               /* timers that came due */
   uint64_t evicted_customers;          /* customers evicted as idle */
+  uint64_t limit_evicted_customers;    /* active customers evicted at state.max.customers */
 } cx_processor_stats_t;
 
 typedef struct cx_processor_s cx_processor_t;

@@ -18,6 +18,11 @@ struct cx_state_s {
   size_t free_count;          /* entries in free_records */
   size_t customer_count;      /* live customers */
   size_t heap_bytes;          /* long keys (contacts are counted on demand) */
+  size_t max_customers;       /* state.max.customers; 0 = no bound, no recency list */
+  uint32_t lru_head, lru_tail; /* recency list: least / most recently active, index + 1 */
+  uint64_t limit_evictions;   /* customers evicted to stay within max_customers */
+  void (*evicted)(const cx_customer_t *customer, void *opaque); /* told before a bound eviction */
+  void *evicted_opaque;       /* passed to evicted */
 };
 
 #define INITIAL_SLOTS 1024
@@ -45,7 +50,36 @@ static void release_heap(cx_customer_t *customer) {
     free(customer->key.heap_key);
 }
 
+/* The recency list links records by index + 1 (0 = none), so it survives
+ * the records array moving when it grows. */
+static void lru_unlink(cx_state_t *state, cx_customer_t *customer) {
+  uint32_t prev = customer->lru_prev, next = customer->lru_next;
+  uint32_t self = (uint32_t)(customer - state->records) + 1;
+  if (prev)
+    state->records[prev - 1].lru_next = next;
+  else if (state->lru_head == self)
+    state->lru_head = next;
+  if (next)
+    state->records[next - 1].lru_prev = prev;
+  else if (state->lru_tail == self)
+    state->lru_tail = prev;
+  customer->lru_prev = customer->lru_next = 0;
+}
+
+static void lru_push_tail(cx_state_t *state, cx_customer_t *customer) {
+  uint32_t self = (uint32_t)(customer - state->records) + 1;
+  customer->lru_prev = state->lru_tail;
+  customer->lru_next = 0;
+  if (state->lru_tail)
+    state->records[state->lru_tail - 1].lru_next = self;
+  else
+    state->lru_head = self;
+  state->lru_tail = self;
+}
+
 static void customer_release(cx_state_t *state, cx_customer_t *customer) {
+  if (state->max_customers)
+    lru_unlink(state, customer);
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes -= customer->key_len;
   release_heap(customer);
@@ -150,10 +184,37 @@ static long take_record(cx_state_t *state) {
   return (long)state->record_count++;
 }
 
+static void remove_slot(cx_state_t *state, size_t slot);
+
+/* Evicts the head of the recency list to make room for one more customer. */
+static void evict_least_recent(cx_state_t *state) {
+  cx_customer_t *customer = &state->records[state->lru_head - 1];
+  uint32_t entry = state->lru_head;
+  size_t slot = probe(state, cx_customer_key(customer), customer->key_hash);
+  assert(state->slots[slot] == entry);
+  if (state->evicted)
+    state->evicted(customer, state->evicted_opaque);
+  customer_release(state, customer);
+  state->free_records[state->free_count++] = entry - 1;
+  remove_slot(state, slot);
+  state->customer_count--;
+  state->limit_evictions++;
+}
+
 cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   size_t slot = probe(state, key, key_hash);
-  if (state->slots[slot])
-    return &state->records[state->slots[slot] - 1];
+  if (state->slots[slot]) {
+    cx_customer_t *found = &state->records[state->slots[slot] - 1];
+    if (state->max_customers && state->lru_tail != state->slots[slot]) {
+      lru_unlink(state, found);
+      lru_push_tail(state, found);
+    }
+    return found;
+  }
+  if (state->max_customers && state->customer_count >= state->max_customers) {
+    evict_least_recent(state);
+    slot = probe(state, key, key_hash); /* the removal may have shifted the chain */
+  }
   /* Keep the load factor under 3/4 so probes stay short. */
   if ((state->customer_count + 1) * 4 > (state->slot_mask + 1) * 3) {
     if (grow_table(state))
@@ -189,6 +250,8 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
     customer->quiet_until_ms[i] = INT64_MIN;
   state->slots[slot] = (uint32_t)index + 1;
   state->customer_count++;
+  if (state->max_customers)
+    lru_push_tail(state, customer);
   return customer;
 }
 
@@ -298,6 +361,10 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
     customer = &state->records[state->slots[slot] - 1];
     customer_release(state, customer); /* keeps the generation */
   } else {
+    if (state->max_customers && state->customer_count >= state->max_customers) {
+      evict_least_recent(state);
+      slot = probe(state, key, decoded->key_hash);
+    }
     if ((state->customer_count + 1) * 4 > (state->slot_mask + 1) * 3) {
       if (grow_table(state))
         return NULL;
@@ -313,9 +380,32 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
   uint32_t generation = customer->generation + 1;
   *customer = *decoded;
   customer->generation = generation;
+  customer->lru_prev = customer->lru_next = 0;
+  if (state->max_customers)
+    lru_push_tail(state, customer);
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes += customer->key_len;
   return customer;
+}
+
+void cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
+                                void (*evicted)(const cx_customer_t *customer, void *opaque),
+                                void *opaque) {
+  state->evicted = evicted;
+  state->evicted_opaque = opaque;
+  if (!state->max_customers && max_customers) {
+    state->lru_head = state->lru_tail = 0;
+    for (size_t i = 0; i < state->record_count; i++)
+      if (state->records[i].key_len)
+        lru_push_tail(state, &state->records[i]);
+  }
+  state->max_customers = max_customers;
+  while (max_customers && state->customer_count > max_customers)
+    evict_least_recent(state);
+}
+
+uint64_t cx_state_limit_evictions(const cx_state_t *state) {
+  return state->limit_evictions;
 }
 
 void cx_customer_release(cx_customer_t *customer) {

@@ -68,6 +68,7 @@ typedef struct cx_customer_s {
   int64_t last_frustration_alert_ms; /* INT64_MIN = none */
   int8_t consent;                /* cx_consent_t */
   uint8_t dirty;                 /* changed since the changes were last taken (runtime only) */
+  uint32_t lru_prev, lru_next;   /* recency list under state.max.customers: record index + 1, 0 = end (runtime only) */
   cx_interaction_t *interactions; /* owned */
   cx_journey_state_t journey;    /* detect_journey.h */
   cx_signals_state_t signals;    /* detect_signals.h */
@@ -128,6 +129,22 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
 /* Frees the heap parts of a customer that is in no table (a decoded record
  * not restored) and zeroes it. NULL is a no-op. */
 void cx_customer_release(cx_customer_t *customer);
+
+/* Bounds the table to max_customers (0 = no bound, the default). Once the
+ * bound is set, the table keeps its customers in a recency list: a customer
+ * moves to its end each time cx_state_upsert finds or creates it (or
+ * cx_state_restore stores it), so the list is in arrival order of each
+ * customer's latest event, which is event-time order up to the lateness. A
+ * new customer that would exceed the bound first evicts the one at the head
+ * (the least recently active), calling evicted (may be NULL) just before it
+ * goes; cx_state_limit_evictions counts them. Costs two record links per
+ * upsert while bounded, nothing otherwise. Customers already in the table are
+ * listed in index order. */
+void cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
+                                void (*evicted)(const cx_customer_t *customer, void *opaque),
+                                void *opaque);
+/* Customers evicted by the bound so far. */
+uint64_t cx_state_limit_evictions(const cx_state_t *state);
 
 size_t cx_state_customer_count(const cx_state_t *state);
 /* Heap bytes held by the store (table, records, contacts, long keys and ids). */

@@ -73,6 +73,9 @@ static const prop_t properties[] = {
   {"state.changelog", T_BOOL, 0, 1, "true", F(state_changelog), NULL,
    "run: write changed customers to <application.id>-state (compacted) with each batch and "
    "restore a partition's state from it when the partition is assigned"},
+  {"state.max.customers", T_INT, 0, 1LL << 31, "0", F(processor.max_customers), NULL,
+   "Customers kept per partition (0 = no bound); a new customer beyond it evicts the least "
+   "recently active one, which can change later alerts for that customer"},
   {"metrics.listen", T_STRING, 0, 0, "127.0.0.1:9464", F(metrics_listen), NULL,
    "run: HOST:PORT of the HTTP endpoint serving /metrics (Prometheus), /healthz and /readyz "
    "(empty = off)"},

@@ -27,6 +27,16 @@
 #include "report.h"
 #include "topic_source.h"
 
+/* Customers evicted at state.max.customers, summed over the partitions'
+ * processors (after any worker threads have stopped). */
+static void add_state_counts(cx_report_t *report, const cx_config_t *config,
+                             cx_processor_t *const *processors, size_t partition_count) {
+  report->max_customers = (uint64_t)config->processor.max_customers;
+  for (size_t i = 0; processors && i < partition_count; i++)
+    if (processors[i])
+      report->limit_evictions += cx_processor_stats(processors[i])->limit_evicted_customers;
+}
+
 /* Where alerts and profiles go: JSON lines (out) or topics (kafka). */
 static volatile sig_atomic_t interrupted = 0;
 
@@ -328,6 +338,7 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
   }
   if (close_out(&sink, options->out_file))
     rc = 1;
+  add_state_counts(&report, config, processors, partition_count);
   cx_report_summary(&report, "replay", stderr);
   cx_buf_free(&sink.line);
   cx_topic_merge_destroy(merge, owned_event_free);
@@ -578,6 +589,7 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
   } else if (close_out(&sink, options->out_file)) {
     rc = 1;
   }
+  add_state_counts(&report, config, processors, partition_count);
   cx_report_summary(&report, "replay", stderr);
 
 done:

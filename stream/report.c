@@ -64,6 +64,10 @@ void cx_report_summary(cx_report_t *report, const char *what, FILE *out) {
   }
   fprintf(out, "%s\n%s: %llu profiles (%llu deleted)\n", separator[0] == ',' ? ")" : "", what,
           (unsigned long long)report->profiles, (unsigned long long)report->profiles_deleted);
+  if (report->max_customers)
+    fprintf(out, "%s: %llu customers evicted at state.max.customers=%llu\n", what,
+            (unsigned long long)report->limit_evictions,
+            (unsigned long long)report->max_customers);
   fprintf(out, "%s: %.2f s, %.0f events/s\n", what,
           (double)(now - report->started_mono_ms) / 1000.0, rate(report, now));
 }

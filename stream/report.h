@@ -17,6 +17,8 @@ typedef struct cx_report_s {
   uint64_t alerts[CX_RULE__COUNT];   /* per rule */
   uint64_t profiles;                 /* profiles emitted (tombstones included) */
   uint64_t profiles_deleted;         /* of those, tombstones (consent withdrawn) */
+  uint64_t limit_evictions;          /* customers evicted at state.max.customers */
+  uint64_t max_customers;            /* state.max.customers per partition, 0 = no bound */
   int64_t started_mono_ms;           /* monotonic start */
   int64_t last_progress_mono_ms;     /* last progress line */
   bool progress;                     /* print a progress line (stderr is a terminal) */

@@ -297,6 +297,74 @@ static void test_changes_list_each_changed_customer_once_and_evicted_keys_first(
   cx_processor_destroy(p);
 }
 
+static cx_processor_t *bounded(cx_rule_t rule, int64_t max_customers) {
+  cx_processor_config_t config;
+  cx_processor_config_default(&config);
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    config.rules.common[r].enabled = r == (int)rule;
+  config.max_customers = max_customers;
+  return cx_processor_new(&config);
+}
+
+/* A and B alternate three contacts each: both reach repeat_contact when two
+ * customers fit, neither when only one does (each contact evicts the other,
+ * so each starts again: the documented cost of the bound). */
+static int alternating_alerts(int64_t max_customers, uint64_t *evicted) {
+  captured_t c = {0};
+  cx_processor_t *p = bounded(CX_RULE_REPEAT_CONTACT, max_customers);
+  const char *ids[] = {"a1", "b1", "a2", "b2", "a3", "b3"};
+  for (int i = 0; i < 6; i++)
+    feed(p, test_contact(i % 2 ? "B" : "A", ids[i], i * MIN_MS, CX_CHANNEL_PHONE,
+                         CX_OUTCOME_COMPLETED, 0), &c);
+  *evicted = cx_processor_stats(p)->limit_evicted_customers;
+  assert_true(cx_processor_customer_count(p) <= (size_t)(max_customers ? max_customers : 2));
+  cx_processor_destroy(p);
+  return c.count;
+}
+
+static void test_max_customers_evicts_active_customers_counts_them_and_changes_output(void **unused) {
+  (void)unused;
+  uint64_t evicted = 0;
+  assert_int_equal(alternating_alerts(0, &evicted), 2);
+  assert_int_equal(evicted, 0);
+  assert_int_equal(alternating_alerts(2, &evicted), 2);
+  assert_int_equal(evicted, 0);
+  assert_int_equal(alternating_alerts(1, &evicted), 0);
+  assert_int_equal(evicted, 5);
+}
+
+static void test_max_customers_evicted_keys_get_tombstones_and_idle_count_apart(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = bounded(CX_RULE_REPEAT_CONTACT, 1);
+  cx_processor_track_changes(p);
+  feed(p, test_contact("C1", "e1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C2", "e2", 1, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  changes_t changes = {0};
+  assert_int_equal(cx_processor_take_changes(p, on_removed, on_changed, &changes), 0);
+  assert_int_equal(changes.removed_count, 1);
+  assert_string_equal(changes.removed[0], "C1");
+  assert_int_equal(changes.changed_count, 1);
+  assert_string_equal(changes.changed[0], "C2");
+  assert_int_equal(cx_processor_stats(p)->limit_evicted_customers, 1);
+  assert_int_equal(cx_processor_stats(p)->evicted_customers, 0);
+  cx_processor_destroy(p);
+}
+
+static void test_reconfigure_keeps_max_customers(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = bounded(CX_RULE_REPEAT_CONTACT, 1);
+  cx_processor_config_t config;
+  cx_processor_config_default(&config);
+  config.max_customers = 0;
+  cx_processor_reconfigure(p, &config);
+  feed(p, test_contact("C1", "e1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  feed(p, test_contact("C2", "e2", 1, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), &c);
+  assert_int_equal(cx_processor_customer_count(p), 1);
+  cx_processor_destroy(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_repeat_contact_fires_on_third_contact_within_window),
@@ -312,6 +380,9 @@ int main(void) {
     cmocka_unit_test(test_alert_id_is_deterministic_and_distinct),
     cmocka_unit_test(test_idle_customers_are_evicted_without_changing_output),
     cmocka_unit_test(test_changes_list_each_changed_customer_once_and_evicted_keys_first),
+    cmocka_unit_test(test_max_customers_evicts_active_customers_counts_them_and_changes_output),
+    cmocka_unit_test(test_max_customers_evicted_keys_get_tombstones_and_idle_count_apart),
+    cmocka_unit_test(test_reconfigure_keeps_max_customers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* Keyed state: lookups, long keys, contact order, trimming, eviction. */
+/* Keyed state: lookups, long keys, contact order, trimming, eviction, the
+ * state.max.customers bound. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,6 +158,129 @@ static void test_preferred_channel_is_where_contacts_complete(void **unused) {
   cx_state_destroy(s);
 }
 
+typedef struct evictions_s {
+  int count;           /* calls */
+  char keys[8][32];    /* their keys */
+} evictions_t;
+
+static void on_bound_evicted(const cx_customer_t *customer, void *opaque) {
+  evictions_t *e = opaque;
+  cx_str_t key = cx_customer_key(customer);
+  if (e->count < 8)
+    snprintf(e->keys[e->count], 32, "%.*s", (int)key.len, key.ptr);
+  e->count++;
+}
+
+static cx_str_t key_of(const char *key) {
+  return cx_str(key);
+}
+
+static bool present(const cx_state_t *s, const char *key) {
+  return cx_state_find(s, key_of(key), cx_state_hash(key_of(key))) != NULL;
+}
+
+static void test_state_max_customers_evicts_least_recently_active(void **unused) {
+  (void)unused;
+  evictions_t e = {0};
+  cx_state_t *s = cx_state_new();
+  cx_state_set_max_customers(s, 3, on_bound_evicted, &e);
+  upsert(s, "A");
+  upsert(s, "B");
+  upsert(s, "C");
+  upsert(s, "A"); /* A is active again: B is now the least recently active */
+  assert_int_equal(e.count, 0);
+  upsert(s, "D");
+  assert_int_equal(e.count, 1);
+  assert_string_equal(e.keys[0], "B");
+  assert_false(present(s, "B"));
+  assert_true(present(s, "A") && present(s, "C") && present(s, "D"));
+  upsert(s, "a-customer-id-longer-than-the-inline-key"); /* evicts C */
+  upsert(s, "E"); /* evicts A */
+  assert_int_equal(e.count, 3);
+  assert_string_equal(e.keys[1], "C");
+  assert_string_equal(e.keys[2], "A");
+  assert_int_equal(cx_state_customer_count(s), 3);
+  assert_int_equal(cx_state_limit_evictions(s), 3);
+  cx_state_destroy(s);
+}
+
+static void test_state_max_customers_one_keeps_only_the_latest(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_state_set_max_customers(s, 1, NULL, NULL);
+  char key[16];
+  for (int i = 0; i < 1000; i++) {
+    snprintf(key, sizeof(key), "K%d", i);
+    cx_customer_t *c = upsert(s, key);
+    assert_non_null(c);
+    assert_int_equal(add(c, i, "event-id-longer-than-forty-bytes-to-use-the-heap", -1), 0);
+    assert_int_equal(cx_state_customer_count(s), 1);
+    assert_true(present(s, key));
+  }
+  assert_int_equal(cx_state_limit_evictions(s), 999);
+  cx_state_destroy(s);
+}
+
+static void test_state_max_customers_bounds_many_and_finds_the_rest(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_state_set_max_customers(s, 1000, NULL, NULL);
+  char key[32];
+  for (int i = 0; i < 20000; i++) {
+    snprintf(key, sizeof(key), "customer-%d", i);
+    assert_non_null(upsert(s, key));
+  }
+  assert_int_equal(cx_state_customer_count(s), 1000);
+  assert_int_equal(cx_state_limit_evictions(s), 19000);
+  for (int i = 0; i < 20000; i++) { /* exactly the latest 1000 remain, all findable */
+    snprintf(key, sizeof(key), "customer-%d", i);
+    assert_int_equal(present(s, key), i >= 19000);
+  }
+  size_t bytes = cx_state_bytes(s);
+  assert_true(bytes < 1000 * (sizeof(cx_customer_t) + 64) * 2);
+  cx_state_destroy(s);
+}
+
+static void test_state_bound_eviction_makes_timers_stale(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_state_set_max_customers(s, 1, NULL, NULL);
+  cx_customer_t *c = upsert(s, "C1");
+  uint32_t index = cx_state_index_of(s, c), generation = c->generation;
+  cx_customer_t *other = upsert(s, "C2"); /* evicts C1, reuses its record */
+  assert_int_equal(cx_state_index_of(s, other), index);
+  assert_null(cx_state_at(s, index, generation));
+  cx_state_destroy(s);
+}
+
+static void test_state_bound_applies_to_restore_and_to_customers_already_there(void **unused) {
+  (void)unused;
+  evictions_t e = {0};
+  cx_state_t *s = cx_state_new();
+  upsert(s, "A");
+  upsert(s, "B");
+  upsert(s, "C");
+  cx_state_set_max_customers(s, 2, on_bound_evicted, &e); /* A goes at once */
+  assert_int_equal(e.count, 1);
+  assert_string_equal(e.keys[0], "A");
+  cx_customer_t decoded = {0};
+  decoded.key_len = 1;
+  decoded.key.inline_key[0] = 'R';
+  decoded.key_hash = cx_state_hash(key_of("R"));
+  assert_non_null(cx_state_restore(s, &decoded)); /* evicts B */
+  assert_int_equal(e.count, 2);
+  assert_string_equal(e.keys[1], "B");
+  assert_true(present(s, "C") && present(s, "R"));
+  assert_non_null(cx_state_restore(s, &decoded)); /* replacing R evicts nobody */
+  assert_int_equal(e.count, 2);
+  cx_state_remove(s, key_of("C"), cx_state_hash(key_of("C")));
+  upsert(s, "D"); /* room again after the removal */
+  assert_int_equal(e.count, 2);
+  upsert(s, "E"); /* R is the least recently active */
+  assert_string_equal(e.keys[2], "R");
+  cx_state_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_state_upsert_finds_same_customer),
@@ -166,6 +290,11 @@ int main(void) {
     cmocka_unit_test(test_state_evicts_idle_customers_only),
     cmocka_unit_test(test_state_at_refuses_reused_or_evicted_records),
     cmocka_unit_test(test_preferred_channel_is_where_contacts_complete),
+    cmocka_unit_test(test_state_max_customers_evicts_least_recently_active),
+    cmocka_unit_test(test_state_max_customers_one_keeps_only_the_latest),
+    cmocka_unit_test(test_state_max_customers_bounds_many_and_finds_the_rest),
+    cmocka_unit_test(test_state_bound_eviction_makes_timers_stale),
+    cmocka_unit_test(test_state_bound_applies_to_restore_and_to_customers_already_there),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
