@@ -77,6 +77,65 @@ test: deps
 	$(MAKE) all unit-test asan-test
 	tests/run-all.sh
 
+# --- fuzz: libFuzzer targets of tests/fuzz/ (clang; installed when missing) --
+#   make fuzz FUZZ_SECONDS=N   runs each target N seconds, one after the other,
+#                              from its seed corpus tests/fuzz/corpus/<target>/;
+#                              new inputs go to build/fuzz/corpus/<target>/,
+#                              crashes to build/fuzz/crashes/ (make fails then)
+#   make fuzz-build            only builds build/fuzz/fuzz_<target>
+#   make fuzz-seeds            rewrites the seed corpora from valid inputs
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= codec_confluent codec_raw config state_codec jsonl
+FUZZ_FLAGS   ?=
+FUZZ_SAN     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
+FUZZ_BINS    := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
+
+.PHONY: fuzz fuzz-build fuzz-seeds fuzz-cc
+fuzz-cc:
+	@command -v $(FUZZ_CC) >/dev/null || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "fuzz: installing clang" >&2; $$sudo apt-get install -y -qq clang >/dev/null; }
+
+build/fuzz/obj/%.o: %.c | fuzz-cc
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CSTD) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(DEPFLAGS) -DCX_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -c $< -o $@
+
+build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-seeds: build/fuzz/make_seeds
+	build/fuzz/make_seeds
+
+build/fuzz/make_seeds: build/obj/tests/fuzz/make_seeds.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Bounded memory: tests/golden/test_memory_bound.sh pushes CX_MEMORY_IDS
+# distinct customer ids (2M in make test) through replay under
+# state.max.customers; make test-memory runs it with 50M.
+CX_MEMORY_IDS ?= 50000000
+.PHONY: test-memory
+build/cx-distinct-ids: build/obj/tests/memory/distinct_ids.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+test-memory: all build/cx-distinct-ids
+	CX_MEMORY_IDS=$(CX_MEMORY_IDS) bash tests/golden/test_memory_bound.sh
+
+# One target at a time (each uses one core); a crash stops the run.
+fuzz: fuzz-build
+	@mkdir -p build/fuzz/crashes
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/fuzz_$$t build/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/crashes/$$t- $(FUZZ_FLAGS) \
+	    2>build/fuzz/$$t.log || { tail -60 build/fuzz/$$t.log; exit 1; }; \
+	  grep -E '^(#[0-9]+[[:space:]]+DONE|stat::)' build/fuzz/$$t.log | sed "s/^/  $$t: /"; \
+	done
+
 clean:
 	rm -rf build
 
