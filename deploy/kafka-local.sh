@@ -30,6 +30,18 @@ LOG4J_VERSION="2.24.3"
 LOG4J_SLF4J_ARTIFACT="log4j-slf4j-impl"
 
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+# KAFKA_SASL=1 (opt-in, for the security tests): the client listener on
+# $KAFKA_PORT speaks SASL_PLAINTEXT (SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN)
+# for one user, and a PLAINTEXT listener on $KAFKA_PLAIN_PORT serves the
+# broker itself, the readiness check and the topic commands of this script.
+KAFKA_SASL="${KAFKA_SASL:-0}"
+KAFKA_SASL_USER="${KAFKA_SASL_USER:-cxstream}"
+KAFKA_SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-cxstream-secret}"
+KAFKA_PLAIN_PORT="${KAFKA_PLAIN_PORT:-$((KAFKA_PORT + 2))}"
+if [[ "$KAFKA_SASL" == 1 ]]; then
+    SASL_BOOTSTRAP="$BOOTSTRAP"
+    BOOTSTRAP="127.0.0.1:$KAFKA_PLAIN_PORT"
+fi
 # One broker's own files (pid, data, logs, conf); a second broker on another
 # port sets its own KAFKA_INSTANCE_DIR and shares the jar cache.
 KAFKA_INSTANCE_DIR="${KAFKA_INSTANCE_DIR:-$KAFKA_LOCAL_DIR}"
@@ -79,6 +91,10 @@ Environment:
   KAFKA_VERSION     Kafka version from Maven Central (default: first of 4.1.1 4.1.0 4.0.1 4.2.0 that resolves)
   KAFKA_HEAP_OPTS   JVM heap (default "-Xms256m -Xmx1g")
   KAFKA_KEEP_DATA=1 start keeps the previous data dir instead of a fresh one
+  KAFKA_SASL=1      the client port speaks SASL_PLAINTEXT (SCRAM-SHA-256/512, PLAIN)
+                    for KAFKA_SASL_USER (cxstream) / KAFKA_SASL_PASSWORD (cxstream-secret);
+                    PLAINTEXT for the broker and topic commands on KAFKA_PLAIN_PORT
+                    (default KAFKA_PORT+2). Use with KAFKA_PORT and KAFKA_INSTANCE_DIR.
   KAFKA_ADMIN=jvm   topic commands use Kafka's TopicCommand instead of the
                     faster Python confluent_kafka admin client
 
@@ -170,6 +186,31 @@ install_kafka() {
 
 # ---------------------------------------------------------------- config ----
 
+# The listener lines of server.properties (plain, or SASL with KAFKA_SASL=1).
+listener_configs() {
+    if [[ "$KAFKA_SASL" == 1 ]]; then
+        cat <<EOF
+listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,PLAINTEXT://127.0.0.1:$KAFKA_PLAIN_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,PLAINTEXT://127.0.0.1:$KAFKA_PLAIN_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$KAFKA_SASL_PASSWORD";
+EOF
+    else
+        cat <<EOF
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+EOF
+    fi
+}
+
 write_configs() {  # data-dir
     mkdir -p "$CONF_DIR" "$LOG_DIR"
     cat >"$CONF_DIR/server.properties" <<EOF
@@ -177,11 +218,7 @@ write_configs() {  # data-dir
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
-controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+$(listener_configs)
 log.dirs=$1
 num.partitions=1
 default.replication.factor=1
@@ -330,7 +367,7 @@ cmd_start() {
         return 0
     fi
     rm -f "$PID_FILE"
-    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" $([[ "$KAFKA_SASL" == 1 ]] && echo "$KAFKA_PLAIN_PORT"); do
         port_open "$p" && die "port 127.0.0.1:$p is already in use by another process"
     done
     t0=$SECONDS
@@ -338,6 +375,20 @@ cmd_start() {
     tpl="$(ensure_template "$libs")"
     if [[ "${KAFKA_KEEP_DATA:-0}" == 1 && -f "$DATA_DIR/meta.properties" ]]; then
         say "keeping the data in $DATA_DIR"
+    elif [[ "$KAFKA_SASL" == 1 ]]; then
+        # SCRAM credentials live in the cluster metadata: format with them.
+        rm -rf "$DATA_DIR"
+        mkdir -p "$DATA_DIR"
+        write_configs "$DATA_DIR"
+        if ! run_tool "$libs" kafka.tools.StorageTool format \
+                -t "$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')" \
+                -c "$CONF_DIR/server.properties" --ignore-formatted \
+                --add-scram "SCRAM-SHA-256=[name=\"$KAFKA_SASL_USER\",password=\"$KAFKA_SASL_PASSWORD\"]" \
+                --add-scram "SCRAM-SHA-512=[name=\"$KAFKA_SASL_USER\",password=\"$KAFKA_SASL_PASSWORD\"]" \
+                >"$LOG_DIR/format.log" 2>&1; then
+            cat "$LOG_DIR/format.log" >&2
+            die "formatting the storage with SCRAM credentials failed"
+        fi
     else
         rm -rf "$DATA_DIR"
         cp -a "$tpl" "$DATA_DIR"
@@ -374,6 +425,9 @@ cmd_start() {
         sleep 0.3
     done
     say "Kafka ${libs##*/libs-} running on $BOOTSTRAP (pid $pid, up in $((SECONDS - t0))s)"
+    if [[ "$KAFKA_SASL" == 1 ]]; then
+        say "SASL_PLAINTEXT on $SASL_BOOTSTRAP (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN) for user $KAFKA_SASL_USER"
+    fi
     say "logs: $SERVER_LOG (JVM output: $STDOUT_LOG)"
 }
 

@@ -2,6 +2,7 @@
  * (see kafka.h). */
 #include "kafka.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,31 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *facility, const 
   cx_log_level_t ours = level <= 3 ? CX_LOG_ERROR : level == 4 ? CX_LOG_WARN
                         : level <= 6 ? CX_LOG_INFO : CX_LOG_DEBUG;
   cx_log_from(ours, "librdkafka", facility, "%s: %s", rk ? rd_kafka_name(rk) : "-", message);
+}
+
+static atomic_bool authentication_failed;
+
+bool cx_kafka_authentication_failed(void) {
+  return atomic_load(&authentication_failed);
+}
+
+/* Client-level errors: logged like librdkafka's own lines; a refused
+ * login says which keys to check (never their values). */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  (void)opaque;
+  if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+    if (!atomic_exchange(&authentication_failed, true))
+      cx_log(CX_LOG_ERROR, "Kafka authentication failed (%s): check kafka.security.protocol, "
+             "kafka.sasl.mechanism, kafka.sasl.username and kafka.sasl.password (or the "
+             "kafka.ssl.* files)", reason);
+    else
+      cx_log_from(CX_LOG_ERROR, "librdkafka", "ERROR", "%s: %s", rd_kafka_name(rk), reason);
+    return;
+  }
+  cx_log_from(err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT
+                  ? CX_LOG_WARN : CX_LOG_ERROR,
+              "librdkafka", "ERROR", "%s: %s: %s", rd_kafka_name(rk),
+              rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
 rd_kafka_conf_t *cx_kafka_conf_new(const cx_config_t *config, const char *const *defaults,
@@ -37,6 +63,7 @@ rd_kafka_conf_t *cx_kafka_conf_new(const cx_config_t *config, const char *const 
     }
   }
   rd_kafka_conf_set_log_cb(conf, log_cb);
+  rd_kafka_conf_set_error_cb(conf, error_cb);
   return conf;
 fail_default:
   snprintf(errstr, errstr_size, "librdkafka refused a default: %s", inner);

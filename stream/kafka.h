@@ -4,6 +4,8 @@
 #ifndef CX_KAFKA_H
 #define CX_KAFKA_H
 
+#include <stdbool.h>
+
 #include <librdkafka/rdkafka.h>
 
 #include "../operators/alert.h"
@@ -16,6 +18,10 @@
 /* defaults: NULL-terminated name, value, name, value, ... applied before kafka.*. */
 rd_kafka_conf_t *cx_kafka_conf_new(const cx_config_t *config, const char *const *defaults,
                                    char *errstr, size_t errstr_size);
+
+/* True once any client was refused by a broker's authentication (wrong
+ * credentials or mechanism); the error is logged once with what to check. */
+bool cx_kafka_authentication_failed(void);
 
 /* Creates the topics that do not exist yet (partitions, replication 1 by
  * default or the broker's default with -1). Existing topics are fine. */

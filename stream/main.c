@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <microhttpd.h>
+
 #include "clock.h"
 #include "config.h"
 #include "demo.h"
@@ -590,7 +592,8 @@ int main(int argc, char **argv) {
   if (!strcmp(command, "help"))
     return help_command(argc - 1, argv + 1);
   if (!strcmp(command, "--version") || !strcmp(command, "-V")) {
-    printf("cxstream %s\n", CX_VERSION);
+    printf("cxstream %s (librdkafka %s, libmicrohttpd %s)\n", CX_VERSION, rd_kafka_version_str(),
+           MHD_get_version());
     return 0;
   }
   if (!strcmp(command, "run") || !strcmp(command, "replay") || !strcmp(command, "demo") ||
