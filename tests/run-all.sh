@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: the CMocka unit tests (release build, then ASan+UBSan
-# build), the golden replay test and the integration tests against a real
-# broker (each with both builds of cxstream). Prints one line per program and a final
-# "N passed, N failed" line counting test cases; exits 1 if any failed.
+# Runs every test: the CMocka unit tests (release build, ASan+UBSan build,
+# then the release build under valgrind memcheck), the golden replay test and
+# the integration tests against a real broker (each with both builds of
+# cxstream). Prints one line per program and a final "N passed, N failed" line
+# counting test cases; exits 1 if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,12 +15,13 @@ mkdir -p "$log_dir"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-# A CMocka program: count its cases from its own summary lines.
+# A CMocka program: count its cases from its own summary lines. Optional:
+# a label for its result line and a command to run it under (valgrind).
 run_cmocka() {
   local bin=$1 name log rc ok bad
-  name=${bin#build/}
+  name=${2:-${bin#build/}}
   log="$log_dir/${name//\//_}.log"
-  "$bin" >"$log" 2>&1
+  ${3:+$3} "$bin" >"$log" 2>&1
   rc=$?
   ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' "$log" | tail -1)
   bad=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' "$log" | tail -1)
@@ -52,6 +54,14 @@ run_script() {
 
 for bin in build/test_*; do [ -x "$bin" ] && run_cmocka "$bin"; done
 for bin in build/asan/test_*; do [ -x "$bin" ] && run_cmocka "$bin"; done
+# Memcheck over the release unit tests (about 1.5 min): any error or definite
+# leak fails the program; cases are counted as above. CX_SKIP_VALGRIND=1 skips.
+if [ "${CX_SKIP_VALGRIND:-0}" != 1 ]; then
+  valgrind_cmd="valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite"
+  for bin in build/test_*; do
+    [ -x "$bin" ] && run_cmocka "$bin" "valgrind/${bin#build/}" "$valgrind_cmd"
+  done
+fi
 
 for script in tests/golden/*.sh; do
   run_script "$script" bash "$script"
