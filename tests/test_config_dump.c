@@ -120,12 +120,42 @@ static void test_config_log_and_metrics_keys_are_validated(void **unused) {
   assert_non_null(strstr(errstr, "did you mean 'log.format'?"));
 }
 
+static void test_config_env_reference_with_a_default(void **unused) {
+  (void)unused;
+  char errstr[256];
+  cx_config_t *config = NULL;
+  unsetenv("CX_TEST_UNSET");
+  setenv("CX_TEST_EMPTY", "", 1);
+  setenv("CX_TEST_SET", "orders", 1);
+  char path[] = "/tmp/cx-config-env-XXXXXX";
+  int fd = mkstemp(path);
+  FILE *file = fdopen(fd, "w");
+  fprintf(file, "metrics.listen=${CX_TEST_UNSET:-0.0.0.0:9464}\n"
+                "kafka.client.id=${CX_TEST_EMPTY:-fallback}\n"
+                "application.id=${CX_TEST_SET:-unused}\n"
+                "kafka.sasl.password=${CX_TEST_UNSET:-}\n");
+  fclose(file);
+  assert_int_equal(cx_config_build(path, NULL, 0, &config, errstr, sizeof(errstr)), CX_OK);
+  assert_string_equal(config->metrics_listen, "0.0.0.0:9464");
+  assert_string_equal(cx_config_kafka_get(config, "client.id"), "fallback");
+  assert_string_equal(config->application_id, "orders");
+  assert_string_equal(cx_config_kafka_get(config, "sasl.password"), "");
+  cx_config_destroy(config);
+  file = fopen(path, "w");
+  fprintf(file, "application.id=${CX_TEST_UNSET}\n");
+  fclose(file);
+  assert_int_equal(cx_config_build(path, NULL, 0, &config, errstr, sizeof(errstr)), CX_ERR_CONFIG);
+  assert_non_null(strstr(errstr, ":1: application.id: environment variable CX_TEST_UNSET is not set"));
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_config_dump_masks_secrets_and_shows_the_rest),
     cmocka_unit_test(test_config_dump_reads_back_to_the_same_config),
     cmocka_unit_test(test_config_secret_keys),
     cmocka_unit_test(test_config_log_and_metrics_keys_are_validated),
+    cmocka_unit_test(test_config_env_reference_with_a_default),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
