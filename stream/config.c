@@ -61,6 +61,9 @@ static const prop_t properties[] = {
    "Writer schema file for input.format=raw (default: schema.dir/interaction_event.avsc)"},
   {"input.message.max.bytes", T_INT, 16, 1LL << 30, "1048576", F(message_max_bytes), NULL,
    "Larger messages go to the dead-letter topic"},
+  {"input.max.id.bytes", T_INT, 16, 1 << 20, "4096", F(max_id_bytes), NULL,
+   "Events whose event_id, customer_id, case_id, topic or agent_id is longer go to the "
+   "dead-letter topic"},
   {"input.max.future.ms", T_DURATION, 0, 3650 * DAY_MS, "1d", F(max_future_ms), NULL,
    "Events timed further than this past the wall clock go to the dead-letter topic"},
   {"lateness.ms", T_DURATION, 0, 365 * DAY_MS, NULL, F(processor.lateness_ms), NULL,
@@ -70,6 +73,9 @@ static const prop_t properties[] = {
   {"state.changelog", T_BOOL, 0, 1, "true", F(state_changelog), NULL,
    "run: write changed customers to <application.id>-state (compacted) with each batch and "
    "restore a partition's state from it when the partition is assigned"},
+  {"state.max.customers", T_INT, 0, 1LL << 31, "0", F(processor.max_customers), NULL,
+   "Customers kept per partition (0 = no bound); a new customer beyond it evicts the least "
+   "recently active one, which can change later alerts for that customer"},
   {"metrics.listen", T_STRING, 0, 0, "127.0.0.1:9464", F(metrics_listen), NULL,
    "run: HOST:PORT of the HTTP endpoint serving /metrics (Prometheus), /healthz and /readyz "
    "(empty = off)"},
