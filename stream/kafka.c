@@ -50,8 +50,9 @@ rd_kafka_conf_t *cx_kafka_conf_new(const cx_config_t *config, const char *const 
       rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:9092", inner, sizeof(inner)))
     goto fail_default;
   for (size_t i = 0; defaults && defaults[i]; i += 2)
-    if (rd_kafka_conf_set(conf, defaults[i], defaults[i + 1], inner, sizeof(inner)) !=
-        RD_KAFKA_CONF_OK)
+    if (defaults[i][0] != '!' &&
+        rd_kafka_conf_set(conf, defaults[i], defaults[i + 1], inner, sizeof(inner)) !=
+            RD_KAFKA_CONF_OK)
       goto fail_default;
   for (size_t i = 0; i < config->kafka_count; i++) {
     if (rd_kafka_conf_set(conf, config->kafka[i].name, config->kafka[i].value, inner,
@@ -62,6 +63,12 @@ rd_kafka_conf_t *cx_kafka_conf_new(const cx_config_t *config, const char *const 
       return NULL;
     }
   }
+  /* "!name": set after the kafka.* keys, which cannot override it. */
+  for (size_t i = 0; defaults && defaults[i]; i += 2)
+    if (defaults[i][0] == '!' &&
+        rd_kafka_conf_set(conf, defaults[i] + 1, defaults[i + 1], inner, sizeof(inner)) !=
+            RD_KAFKA_CONF_OK)
+      goto fail_default;
   rd_kafka_conf_set_log_cb(conf, log_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
   return conf;

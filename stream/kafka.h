@@ -15,7 +15,8 @@
 #include "config.h"
 #include "err.h"
 
-/* defaults: NULL-terminated name, value, name, value, ... applied before kafka.*. */
+/* defaults: NULL-terminated name, value, name, value, ... applied before
+ * kafka.*; a name written "!name" is applied after them and wins. */
 rd_kafka_conf_t *cx_kafka_conf_new(const cx_config_t *config, const char *const *defaults,
                                    char *errstr, size_t errstr_size);
 

@@ -376,11 +376,6 @@ static int job_command(const char *command, int argc, char **argv) {
         fprintf(stderr, "cxstream run: give a config file (-c FILE) or at least "
                         "-X kafka.bootstrap.servers=HOST:PORT\n");
         rc = 2;
-      } else if (config->num_stream_threads > 1) {
-        fprintf(stderr, "cxstream run: num.stream.threads > 1 is not available for run in this "
-                        "version (replay --out uses it); run one process per group of "
-                        "partitions instead\n");
-        rc = 2;
       } else {
         cx_http_t *http = NULL;
         cx_metrics_t *metrics = start_metrics(config, &http);

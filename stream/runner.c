@@ -8,10 +8,17 @@
  * offsets only. So an offset is committed only after its outputs are safe:
  * a crash replays from the last committed offset and may repeat alerts (with
  * the same alert_id), never lose them. Rebalances happen inside
- * rd_kafka_consumer_poll, between batches, when nothing is in flight. */
+ * rd_kafka_consumer_poll, between batches, when nothing is in flight.
+ *
+ * num.stream.threads > 1: that many processing threads, each a group member
+ * of its own (consumer, producer, changelog reader, codec, tasks), as Kafka
+ * Streams' stream threads are; they share nothing but the stop and reload
+ * signals and a fatal error, which stops them all. */
 #include "runner.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,14 +62,14 @@ typedef struct runner_s {
 
 static int finish_batch(runner_t *runner);
 
-static volatile sig_atomic_t stop_requested = 0;
-static volatile sig_atomic_t reload_requested = 0;
+static volatile sig_atomic_t stop_requested = 0;   /* signals received (a second one hurries) */
+static volatile sig_atomic_t reload_generation = 0; /* SIGHUPs received */
 
 static void on_signal(int sig) {
   if (sig == SIGHUP)
-    reload_requested = 1;
+    reload_generation++;
   else
-    stop_requested = 1;
+    stop_requested++;
 }
 
 /* SIGHUP: rebuild the config from the same file and -X pairs; when it is
@@ -399,27 +406,35 @@ static int subscribe(runner_t *runner) {
   return 0;
 }
 
-int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
-                  cx_report_t *report) {
-  runner_t runner = {0};
-  char errstr[512];
-  char batch_ms[32];
-  int rc = 1;
-  runner.config = config;
-  runner.processor_config = &config->processor;
-  runner.options = options;
-  runner.report = report;
-  cx_log_set_level((cx_log_level_t)config->log_level);
-  snprintf(batch_ms, sizeof(batch_ms), "%lld", (long long)config->commit_interval_ms);
+/* What the processing threads share: signals and one thread's fatal error
+ * (the whole process stops, so a restart restores every partition). */
+static atomic_int any_fatal;
+static atomic_uint_fast64_t messages_total;
 
+/* Opens one processing thread's clients: its consumer in the group, its
+ * producer (transactional under exactly_once) and its changelog. */
+static int runner_open(runner_t *runner, int thread_index) {
+  const cx_config_t *config = runner->config;
+  char errstr[512];
   bool exactly_once = config->processing_guarantee == CX_GUARANTEE_EXACTLY_ONCE;
   /* A restarted instance must reuse its transactional.id: init_transactions
    * then aborts what its killed predecessor left open at once, instead of
    * holding readers back until transaction.timeout.ms. Several instances on
-   * one host set kafka.transactional.id each. */
-  char host[256] = "localhost", transactional_id[512];
+   * one host set kafka.transactional.id each; several threads add -<n>. */
+  char host[256] = "localhost", transactional_id[600], client_id[300];
   gethostname(host, sizeof(host) - 1);
-  snprintf(transactional_id, sizeof(transactional_id), "%s-%s", config->application_id, host);
+  const char *base_id = cx_config_kafka_get(config, "transactional.id");
+  char default_id[512];
+  snprintf(default_id, sizeof(default_id), "%s-%s", config->application_id, host);
+  if (!base_id)
+    base_id = default_id;
+  if (config->num_stream_threads > 1)
+    snprintf(transactional_id, sizeof(transactional_id), "%s-%d", base_id, thread_index);
+  else
+    snprintf(transactional_id, sizeof(transactional_id), "%s", base_id);
+  const char *base_client = cx_config_kafka_get(config, "client.id");
+  snprintf(client_id, sizeof(client_id), "%s-%d", base_client ? base_client : "cxstream",
+           thread_index);
   const char *consumer_defaults[] = {
     "group.id", config->application_id,
     "enable.auto.commit", exactly_once ? "false" : "true",
@@ -428,6 +443,7 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
     "partition.assignment.strategy", "cooperative-sticky",
     "isolation.level", "read_committed",
     "enable.partition.eof", "false",
+    "!client.id", client_id,
     NULL,
   };
   const char *producer_defaults[] = {
@@ -436,119 +452,214 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
     "linger.ms", "5",
     "partitioner", "murmur2_random",
     "compression.type", "lz4",
-    /* exactly_once: a transactional producer; zombies are also fenced through
-     * the consumer group metadata (KIP-447). */
-    exactly_once ? "transactional.id" : NULL, transactional_id, /* at least once: ends here */
+    "!client.id", client_id,
     "transaction.timeout.ms", "60000",
     "message.timeout.ms", "50000",
+    /* exactly_once: a transactional producer; zombies are also fenced through
+     * the consumer group metadata (KIP-447). At least once: none, even when
+     * kafka.transactional.id is set (a transactional producer refuses every
+     * message sent outside a transaction). */
+    "!transactional.id", exactly_once ? transactional_id : NULL,
     NULL,
   };
-  runner.exactly_once = exactly_once;
-  if (cx_codec_new(config, &runner.codec, errstr, sizeof(errstr))) {
-    fprintf(stderr, "cxstream: %s\n", errstr);
+  runner->exactly_once = exactly_once;
+  if (!exactly_once && thread_index == 0 && cx_config_kafka_get(config, "transactional.id"))
+    cx_log(CX_LOG_WARN, "kafka.transactional.id is ignored: processing.guarantee=at_least_once "
+           "uses no transactions");
+  if (cx_codec_new(config, &runner->codec, errstr, sizeof(errstr))) {
+    cx_log(CX_LOG_ERROR, "%s", errstr);
     return 2;
   }
-  if (cx_kafka_output_open(&runner.output, config, producer_defaults, errstr, sizeof(errstr))) {
-    fprintf(stderr, "cxstream: producer: %s\n", errstr);
-    rc = 2;
-    goto done;
+  if (cx_kafka_output_open(&runner->output, config, producer_defaults, errstr, sizeof(errstr))) {
+    cx_log(CX_LOG_ERROR, "producer: %s", errstr);
+    return 2;
   }
   if (exactly_once) {
-    rd_kafka_error_t *error = rd_kafka_init_transactions(runner.output.producer, 60000);
+    rd_kafka_error_t *error = rd_kafka_init_transactions(runner->output.producer, 60000);
     if (error) {
-      fprintf(stderr, "cxstream: init_transactions: %s\n", rd_kafka_error_string(error));
+      cx_log(CX_LOG_ERROR, "init_transactions (transactional.id %s): %s", transactional_id,
+             rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
-      rc = 1;
-      goto done;
+      return 1;
     }
   }
   if (config->state_changelog &&
-      cx_changelog_open(config, runner.output.producer, &runner.changelog, errstr,
+      cx_changelog_open(config, runner->output.producer, &runner->changelog, errstr,
                         sizeof(errstr))) {
-    fprintf(stderr, "cxstream: state changelog: %s\n", errstr);
-    rc = 1;
-    goto done;
+    cx_log(CX_LOG_ERROR, "state changelog: %s", errstr);
+    return 1;
   }
-  runner.consumer = new_consumer(&runner, consumer_defaults, errstr, sizeof(errstr));
-  if (!runner.consumer) {
-    fprintf(stderr, "cxstream: consumer: %s\n", errstr);
-    rc = 2;
-    goto done;
+  runner->consumer = new_consumer(runner, consumer_defaults, errstr, sizeof(errstr));
+  if (!runner->consumer) {
+    cx_log(CX_LOG_ERROR, "consumer: %s", errstr);
+    return 2;
   }
-  rd_kafka_poll_set_consumer(runner.consumer);
-  if (subscribe(&runner))
-    goto done;
+  rd_kafka_poll_set_consumer(runner->consumer);
+  if (subscribe(runner))
+    return 1;
+  return 0;
+}
 
-  stop_requested = 0;
-  reload_requested = 0;
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  signal(SIGHUP, on_signal);
-  cx_log(CX_LOG_INFO, "consuming %s as group %s", config->input_topics, config->application_id);
-
+/* Batches until a stop signal, a fatal error (here or in another thread)
+ * or options->stop_after. */
+static void runner_loop(runner_t *runner) {
+  const cx_config_t *config = runner->config;
+  const cx_runner_options_t *options = runner->options;
+  cx_report_t *report = runner->report;
   int64_t last_message_ms = cx_clock_mono_ms();
-  while (!stop_requested && !runner.fatal) {
-    if (reload_requested) {
-      reload_requested = 0;
-      reload(&runner);
+  sig_atomic_t reload_seen = reload_generation;
+  while (!stop_requested && !runner->fatal && !atomic_load(&any_fatal)) {
+    if (reload_seen != reload_generation) {
+      reload_seen = reload_generation;
+      reload(runner);
     }
     int64_t batch_start = cx_clock_mono_ms();
-    cx_codec_set_now(runner.codec, cx_clock_wall_ms());
+    cx_codec_set_now(runner->codec, cx_clock_wall_ms());
     for (int64_t i = 0; i < config->batch_size; i++) {
-      rd_kafka_message_t *message = rd_kafka_consumer_poll(runner.consumer, i == 0 ? 100 : 0);
+      rd_kafka_message_t *message = rd_kafka_consumer_poll(runner->consumer, i == 0 ? 100 : 0);
       if (!message)
         break;
       if (message->err) {
         if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           cx_log(CX_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(message));
           char fatal[256];
-          if (rd_kafka_fatal_error(runner.consumer, fatal, sizeof(fatal))) {
+          if (rd_kafka_fatal_error(runner->consumer, fatal, sizeof(fatal))) {
             cx_log(CX_LOG_ERROR, "consumer fatal error: %s", fatal);
-            runner.fatal = 1;
+            runner->fatal = 1;
           }
         }
-      } else if (begin_transaction(&runner) == 0) {
-        handle_message(&runner, message);
+      } else if (begin_transaction(runner) == 0) {
+        handle_message(runner, message);
+        atomic_fetch_add(&messages_total, 1);
         last_message_ms = cx_clock_mono_ms();
       }
       rd_kafka_message_destroy(message);
-      if (runner.fatal || cx_clock_mono_ms() - batch_start >= config->commit_interval_ms)
+      if (runner->fatal || cx_clock_mono_ms() - batch_start >= config->commit_interval_ms)
         break;
     }
-    rd_kafka_poll(runner.output.producer, 0);
-    if (finish_batch(&runner))
+    rd_kafka_poll(runner->output.producer, 0);
+    if (finish_batch(runner))
       break;
     cx_report_progress(report, "run", options->stop_after);
-    if (options->stop_after && report->messages >= options->stop_after)
+    if (options->stop_after && atomic_load(&messages_total) >= options->stop_after)
       break;
     if (options->stop_after && options->stop_idle_ms &&
         cx_clock_mono_ms() - last_message_ms > options->stop_idle_ms) {
       cx_log(CX_LOG_WARN, "no message for %lld ms; stopping with %llu of %llu consumed",
-             (long long)options->stop_idle_ms, (unsigned long long)report->messages,
+             (long long)options->stop_idle_ms, (unsigned long long)atomic_load(&messages_total),
              (unsigned long long)options->stop_after);
       break;
     }
   }
-  rc = runner.fatal ? 1 : 0;
-  if (stop_requested)
-    cx_log(CX_LOG_INFO, "stopping: batch finished, committing and leaving the group");
+  if (runner->fatal)
+    atomic_store(&any_fatal, 1);
+}
 
-done:
-  if (runner.consumer) {
-    rd_kafka_consumer_close(runner.consumer);
-    rd_kafka_destroy(runner.consumer);
+static void runner_close(runner_t *runner) {
+  if (runner->consumer) {
+    rd_kafka_consumer_close(runner->consumer);
+    rd_kafka_destroy(runner->consumer);
   }
-  cx_kafka_output_close(&runner.output, 10000);
-  cx_changelog_destroy(runner.changelog);
-  while (runner.task_count)
-    drop_task(&runner, runner.tasks[0].topic, runner.tasks[0].partition);
-  free(runner.tasks);
-  cx_buf_free(&runner.line);
-  cx_codec_destroy(runner.codec);
-  cx_config_destroy(runner.reloaded);
+  cx_kafka_output_close(&runner->output, 10000);
+  cx_changelog_destroy(runner->changelog);
+  while (runner->task_count)
+    drop_task(runner, runner->tasks[0].topic, runner->tasks[0].partition);
+  free(runner->tasks);
+  cx_buf_free(&runner->line);
+  cx_codec_destroy(runner->codec);
+  cx_config_destroy(runner->reloaded);
+}
+
+typedef struct thread_s {
+  runner_t runner;
+  cx_report_t report;
+  pthread_t id;
+  int index;
+  int rc;
+} thread_t;
+
+static void *thread_main(void *opaque) {
+  thread_t *thread = opaque;
+  thread->rc = runner_open(&thread->runner, thread->index);
+  if (!thread->rc) {
+    runner_loop(&thread->runner);
+    thread->rc = thread->runner.fatal ? 1 : 0;
+  } else {
+    atomic_store(&any_fatal, 1);
+  }
+  runner_close(&thread->runner);
+  return NULL;
+}
+
+static void report_add(cx_report_t *total, const cx_report_t *part) {
+  total->messages += part->messages;
+  total->events += part->events;
+  total->late_events += part->late_events;
+  total->dead_letters += part->dead_letters;
+  total->filtered += part->filtered;
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    total->alerts[r] += part->alerts[r];
+  total->profiles += part->profiles;
+  total->profiles_deleted += part->profiles_deleted;
+  if (part->messages && part->started_mono_ms < total->started_mono_ms)
+    total->started_mono_ms = part->started_mono_ms;
+}
+
+int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
+                  cx_report_t *report) {
+  int thread_count = config->num_stream_threads > 1 ? (int)config->num_stream_threads : 1;
+  thread_t *threads = calloc((size_t)thread_count, sizeof(*threads));
+  if (!threads)
+    return 1;
+  cx_log_set_level((cx_log_level_t)config->log_level);
+  stop_requested = 0;
+  reload_generation = 0;
+  atomic_store(&any_fatal, 0);
+  atomic_store(&messages_total, 0);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  signal(SIGHUP, on_signal);
+  for (int t = 0; t < thread_count; t++) {
+    thread_t *thread = &threads[t];
+    thread->index = t;
+    thread->runner.config = config;
+    thread->runner.processor_config = &config->processor;
+    thread->runner.options = options;
+    /* One thread counts straight into the caller's report (its progress
+     * line included); several count apart and are added up at the end. */
+    thread->runner.report = thread_count == 1 ? report : &thread->report;
+    cx_report_start(&thread->report, false);
+  }
+  cx_log(CX_LOG_INFO, "consuming %s as group %s with %d processing thread(s), %s",
+         config->input_topics, config->application_id, thread_count,
+         config->processing_guarantee == CX_GUARANTEE_EXACTLY_ONCE ? "exactly once"
+                                                                   : "at least once");
+  int rc = 0;
+  if (thread_count == 1) {
+    thread_main(&threads[0]);
+    rc = threads[0].rc;
+  } else {
+    int started = 0;
+    for (; started < thread_count; started++)
+      if (pthread_create(&threads[started].id, NULL, thread_main, &threads[started])) {
+        cx_log(CX_LOG_ERROR, "cannot start processing thread %d", started);
+        atomic_store(&any_fatal, 1);
+        rc = 1;
+        break;
+      }
+    for (int t = 0; t < started; t++) {
+      pthread_join(threads[t].id, NULL);
+      if (threads[t].rc > rc)
+        rc = threads[t].rc;
+      report_add(report, &threads[t].report);
+    }
+  }
+  if (stop_requested && !rc)
+    cx_log(CX_LOG_INFO, "stopped: batches finished, committed, left the group");
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   signal(SIGHUP, SIG_DFL);
+  free(threads);
   return rc;
 }
 
