@@ -84,6 +84,7 @@ test: deps
 #                              crashes to build/fuzz/crashes/ (make fails then)
 #   make fuzz-build            only builds build/fuzz/fuzz_<target>
 #   make fuzz-seeds            rewrites the seed corpora from valid inputs
+#   make fuzz-coverage         line coverage the corpora reach (llvm-cov)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= codec_confluent codec_raw config state_codec jsonl
@@ -111,6 +112,35 @@ fuzz-seeds: build/fuzz/make_seeds
 
 build/fuzz/make_seeds: build/obj/tests/fuzz/make_seeds.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Line coverage of what the fuzzers reached: each target, built with
+# source-based coverage, runs once over its corpus (build/fuzz/corpus/ and
+# the seeds); llvm-cov reports the files the target is about.
+FUZZ_COV_FILES_codec := stream/codec.c stream/avro_guard.c stream/event_avro.c stream/frame.c
+FUZZ_COV_FILES_config := stream/config.c
+FUZZ_COV_FILES_state_codec := operators/state_codec.c operators/state.c
+FUZZ_COV_FILES_jsonl := stream/jsonl.c
+FUZZ_COV := -O0 -g -fprofile-instr-generate -fcoverage-mapping
+.PHONY: fuzz-coverage
+build/fuzzcov/obj/%.o: %.c | fuzz-cc
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CSTD) $(WARN) $(FUZZ_COV) -fsanitize=fuzzer-no-link $(DEPFLAGS) -DCX_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -c $< -o $@
+
+build/fuzzcov/fuzz_%: build/fuzzcov/obj/tests/fuzz/fuzz_%.o $(patsubst %.c,build/fuzzcov/obj/%.o,$(LIB_SRC))
+	$(FUZZ_CC) $(FUZZ_COV) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz-coverage: $(patsubst %,build/fuzzcov/fuzz_%,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  LLVM_PROFILE_FILE=build/fuzzcov/$$t.profraw build/fuzzcov/fuzz_$$t -runs=0 \
+	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>/dev/null >/dev/null; \
+	  llvm-profdata merge -sparse build/fuzzcov/$$t.profraw -o build/fuzzcov/$$t.profdata; \
+	  echo "== $$t"; \
+	  llvm-cov report build/fuzzcov/fuzz_$$t -instr-profile=build/fuzzcov/$$t.profdata \
+	    $$(case $$t in codec_*) echo $(FUZZ_COV_FILES_codec);; config) echo $(FUZZ_COV_FILES_config);; \
+	       state_codec) echo $(FUZZ_COV_FILES_state_codec);; jsonl) echo $(FUZZ_COV_FILES_jsonl);; esac) \
+	    | grep -v '^---'; \
+	done
 
 # Bounded memory: tests/golden/test_memory_bound.sh pushes CX_MEMORY_IDS
 # distinct customer ids (2M in make test) through replay under
