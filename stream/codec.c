@@ -1,8 +1,10 @@
 /* Message codec (see codec.h). Decoding a message: frame -> writer schema by
- * id -> guard check (lengths, counts, enums, unions, trailing bytes) -> Avro-C
- * reads into the writer schema's reused value -> its layout maps the fields
- * to a cx_event_t by name -> field ranges are checked. Nothing is allocated
- * per message once every writer schema has been seen. */
+ * id -> guard check (lengths, counts, enums, unions, trailing bytes) -> the
+ * writer schema's specialised decoder (event_avro.h) reads the bytes straight
+ * into a cx_event_t, resolved by field name (Avro-C's generic value and the
+ * layout only for maps of more attributes than the event holds) -> field
+ * ranges are checked. Nothing is allocated per message once every writer
+ * schema has been seen. */
 #include "codec.h"
 
 #include <stdio.h>
@@ -23,6 +25,7 @@ typedef struct writer_entry_s {
   avro_value_iface_t *iface;    /* generic class of schema */
   bool compatible;              /* layout is usable */
   cx_event_layout_t layout;     /* where the event's fields are in this writer schema */
+  cx_event_decoder_t *decoder;  /* bytes -> event for this writer schema; NULL when incompatible */
   avro_value_t raw;             /* reused value of the writer schema */
   char incompatible[256];       /* why it cannot be read as an InteractionEvent */
 } writer_entry_t;
@@ -51,6 +54,7 @@ struct cx_codec_s {
 };
 
 static void entry_release(writer_entry_t *entry) {
+  cx_event_decoder_destroy(entry->decoder);
   if (entry->raw.iface)
     avro_value_decref(&entry->raw);
   if (entry->iface)
@@ -79,6 +83,9 @@ static cx_err_t entry_init(cx_codec_t *codec, writer_entry_t *entry, const char 
    * the dead-letter topic with the reason. */
   entry->compatible = cx_event_layout_init(&entry->layout, entry->schema, entry->incompatible,
                                            sizeof(entry->incompatible)) == CX_OK;
+  if (entry->compatible &&
+      (err = cx_event_decoder_new(entry->schema, &entry->decoder, errstr, errstr_size)))
+    return err;
   return CX_OK;
 }
 
@@ -324,13 +331,19 @@ cx_err_t cx_codec_decode(cx_codec_t *codec, const void *buf, size_t len, cx_even
   }
   if ((err = cx_avro_guard_check(entry->guard, payload, payload_len, errstr, errstr_size)))
     return err;
-  avro_reader_memory_set_source(codec->reader, payload, (int64_t)payload_len);
-  if (avro_value_read(codec->reader, &entry->raw)) {
-    snprintf(errstr, errstr_size, "Avro decode failed: %s", avro_strerror());
-    return CX_ERR_MSG_MALFORMED;
-  }
-  if ((err = cx_event_from_avro(&entry->layout, &entry->raw, event, errstr, errstr_size)))
+  bool generic = false;
+  if ((err = cx_event_decode(entry->decoder, payload, payload_len, event, &generic, errstr,
+                             errstr_size)))
     return err;
+  if (generic) {
+    avro_reader_memory_set_source(codec->reader, payload, (int64_t)payload_len);
+    if (avro_value_read(codec->reader, &entry->raw)) {
+      snprintf(errstr, errstr_size, "Avro decode failed: %s", avro_strerror());
+      return CX_ERR_MSG_MALFORMED;
+    }
+    if ((err = cx_event_from_avro(&entry->layout, &entry->raw, event, errstr, errstr_size)))
+      return err;
+  }
   if ((err = cx_event_check_ranges(event, codec->now_ms, codec->config->max_future_ms, errstr,
                                    errstr_size)))
     return err;

@@ -28,7 +28,8 @@ void cx_codec_set_now(cx_codec_t *codec, int64_t now_ms);
 
 /* Decodes one message (format per input.format). On error the return value
  * is the dead-letter reason and errstr says what was wrong. Strings in *event
- * borrow from the codec until the next decode. */
+ * borrow from buf and from the codec: valid while buf is and until the next
+ * decode. */
 cx_err_t cx_codec_decode(cx_codec_t *codec, const void *buf, size_t len, cx_event_t *event,
                          char *errstr, size_t errstr_size);
 

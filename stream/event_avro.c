@@ -478,3 +478,344 @@ cx_err_t cx_event_check_ranges(const cx_event_t *event, int64_t now_ms, int64_t 
   }
   return CX_OK;
 }
+
+/* The specialised decoder. Each writer field is one step; a step that feeds
+ * a reader field reads its value where the layout says, a step for a field
+ * the reader does not know skips it by its writer schema. Values land in the
+ * event as they are read; the checks of cx_event_from_avro run afterwards in
+ * the same order, so both report the same first error. */
+enum {
+  STEP_SKIP, STEP_STRING, STEP_LONG, STEP_INT, STEP_FLOAT, STEP_DOUBLE, STEP_ENUM, STEP_MAP
+};
+
+typedef struct decode_step_s {
+  int8_t reader_field;  /* F_*, or -1 for a field the reader skips */
+  uint8_t kind;         /* STEP_*: the encoding of the value (after any union) */
+  int16_t null_branch;  /* union branch of null; -1 when none or not a union */
+  int16_t value_branch; /* union branch of the value; -1 when not a union */
+  avro_schema_t skip;   /* writer schema of a skipped field (borrowed) */
+} decode_step_t;
+
+struct cx_event_decoder_s {
+  cx_event_layout_t layout;  /* resolution: enum maps, which fields exist */
+  size_t step_count;         /* writer fields */
+  decode_step_t steps[];     /* in writer field order */
+};
+
+static uint8_t step_kind(avro_type_t type) {
+  switch (type) {
+  case AVRO_STRING: return STEP_STRING;
+  case AVRO_INT64: return STEP_LONG;
+  case AVRO_INT32: return STEP_INT;
+  case AVRO_FLOAT: return STEP_FLOAT;
+  case AVRO_DOUBLE: return STEP_DOUBLE;
+  case AVRO_ENUM: return STEP_ENUM;
+  case AVRO_MAP: return STEP_MAP;
+  default: return STEP_SKIP;
+  }
+}
+
+cx_err_t cx_event_decoder_new(avro_schema_t writer_schema, cx_event_decoder_t **out,
+                              char *errstr, size_t errstr_size) {
+  *out = NULL;
+  avro_schema_t record = unlink_schema(writer_schema);
+  if (!record || avro_typeof(record) != AVRO_RECORD) {
+    snprintf(errstr, errstr_size, "writer schema is not a record");
+    return CX_ERR_MSG_INCOMPATIBLE;
+  }
+  size_t count = avro_schema_record_size(record);
+  cx_event_decoder_t *decoder = calloc(1, sizeof(*decoder) + count * sizeof(decode_step_t));
+  if (!decoder)
+    return CX_ERR_NOMEM;
+  cx_err_t err = cx_event_layout_init(&decoder->layout, record, errstr, errstr_size);
+  if (err) {
+    free(decoder);
+    return err;
+  }
+  decoder->step_count = count;
+  for (size_t i = 0; i < count; i++) {
+    decode_step_t *step = &decoder->steps[i];
+    step->reader_field = -1;
+    step->null_branch = step->value_branch = -1;
+    step->skip = avro_schema_record_field_get_by_index(record, (int)i);
+  }
+  for (int f = 0; f < F__COUNT; f++) {
+    const cx_event_field_t *field = &decoder->layout.fields[f];
+    if (field->index < 0)
+      continue;
+    decode_step_t *step = &decoder->steps[field->index];
+    step->reader_field = (int8_t)f;
+    step->kind = step_kind(field->type);
+    step->null_branch = (int16_t)field->null_branch;
+    step->value_branch = (int16_t)field->value_branch;
+    step->skip = NULL;
+  }
+  *out = decoder;
+  return CX_OK;
+}
+
+void cx_event_decoder_destroy(cx_event_decoder_t *decoder) {
+  free(decoder);
+}
+
+/* Avro's zig-zag varint, at most 10 bytes. */
+static inline bool read_varint(const uint8_t **pos, const uint8_t *end, int64_t *out) {
+  const uint8_t *p = *pos;
+  uint64_t value = 0;
+  for (unsigned shift = 0; shift < 70; shift += 7) {
+    if (p >= end)
+      return false;
+    uint8_t byte = *p++;
+    value |= (uint64_t)(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) {
+      *pos = p;
+      *out = (int64_t)((value >> 1) ^ (~(value & 1) + 1));
+      return true;
+    }
+  }
+  return false;
+}
+
+static inline bool read_bytes(const uint8_t **pos, const uint8_t *end, cx_str_t *out) {
+  int64_t length;
+  if (!read_varint(pos, end, &length) || length < 0 || length > end - *pos)
+    return false;
+  out->ptr = (const char *)*pos;
+  out->len = (size_t)length;
+  *pos += length;
+  return true;
+}
+
+static inline uint64_t read_le(const uint8_t *p, int bytes) {
+  uint64_t value = 0;
+  for (int i = bytes - 1; i >= 0; i--)
+    value = value << 8 | p[i];
+  return value;
+}
+
+/* Skips one value of any writer schema (fields the reader does not read). */
+static bool skip_value(avro_schema_t schema, const uint8_t **pos, const uint8_t *end, int depth) {
+  int64_t n;
+  cx_str_t unused;
+  schema = unlink_schema(schema);
+  if (!schema || depth > 64)
+    return false;
+  switch (avro_typeof(schema)) {
+  case AVRO_NULL:
+    return true;
+  case AVRO_BOOLEAN:
+    if (end - *pos < 1)
+      return false;
+    *pos += 1;
+    return true;
+  case AVRO_INT32: case AVRO_INT64: case AVRO_ENUM:
+    return read_varint(pos, end, &n);
+  case AVRO_FLOAT: case AVRO_DOUBLE: case AVRO_FIXED: {
+    int64_t size = avro_typeof(schema) == AVRO_FLOAT ? 4 : avro_typeof(schema) == AVRO_DOUBLE
+                       ? 8 : avro_schema_fixed_size(schema);
+    if (end - *pos < size)
+      return false;
+    *pos += size;
+    return true;
+  }
+  case AVRO_STRING: case AVRO_BYTES:
+    return read_bytes(pos, end, &unused);
+  case AVRO_RECORD:
+    for (size_t i = 0; i < avro_schema_record_size(schema); i++)
+      if (!skip_value(avro_schema_record_field_get_by_index(schema, (int)i), pos, end, depth + 1))
+        return false;
+    return true;
+  case AVRO_UNION:
+    if (!read_varint(pos, end, &n) || n < 0 || (size_t)n >= avro_schema_union_size(schema))
+      return false;
+    return skip_value(avro_schema_union_branch(schema, (int)n), pos, end, depth + 1);
+  case AVRO_ARRAY: case AVRO_MAP: {
+    bool map = avro_typeof(schema) == AVRO_MAP;
+    avro_schema_t items = map ? avro_schema_map_values(schema) : avro_schema_array_items(schema);
+    for (;;) {
+      if (!read_varint(pos, end, &n))
+        return false;
+      if (n == 0)
+        return true;
+      if (n < 0) {
+        int64_t block_bytes;
+        if (n == INT64_MIN || !read_varint(pos, end, &block_bytes))
+          return false;
+        n = -n;
+      }
+      for (int64_t i = 0; i < n; i++)
+        if ((map && !read_bytes(pos, end, &unused)) || !skip_value(items, pos, end, depth + 1))
+          return false;
+    }
+  }
+  default:
+    return false;
+  }
+}
+
+/* Attributes as Avro-C's generic map keeps them: keys as C strings (up to a
+ * NUL byte), in order of first appearance, a repeated key taking the later
+ * value. Returns false when a key would not fit in the event. */
+static bool add_attribute(cx_event_t *event, cx_str_t key, cx_str_t value) {
+  const char *nul = memchr(key.ptr, '\0', key.len);
+  if (nul)
+    key.len = (size_t)(nul - key.ptr);
+  for (size_t k = 0; k < event->attribute_count; k++) {
+    cx_str_t old = event->attribute_keys[k];
+    if (old.len == key.len && !memcmp(old.ptr, key.ptr, key.len)) {
+      event->attribute_values[k] = value;
+      return true;
+    }
+  }
+  if (event->attribute_count >= CX_EVENT_MAX_ATTRIBUTES)
+    return false;
+  event->attribute_keys[event->attribute_count] = key;
+  event->attribute_values[event->attribute_count++] = value;
+  return true;
+}
+
+cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, size_t len,
+                         cx_event_t *event, bool *generic, char *errstr, size_t errstr_size) {
+  const uint8_t *pos = buf, *end = pos + len;
+  const cx_event_layout_t *layout = &decoder->layout;
+  int64_t channel = -1, type = -1, outcome = 0;
+  bool has_outcome = false;
+  *generic = false;
+  cx_event_clear(event);
+
+  for (size_t i = 0; i < decoder->step_count; i++) {
+    const decode_step_t *step = &decoder->steps[i];
+    if (step->reader_field < 0) {
+      if (!skip_value(step->skip, &pos, end, 0))
+        goto malformed;
+      continue;
+    }
+    if (step->value_branch >= 0) {
+      int64_t branch;
+      if (!read_varint(&pos, end, &branch))
+        goto malformed;
+      if (branch != step->value_branch) {
+        if (branch != step->null_branch)
+          goto malformed;
+        continue; /* null: the field stays absent */
+      }
+    }
+    int64_t number = 0;
+    cx_str_t text;
+    switch (step->kind) {
+    case STEP_STRING:
+      if (!read_bytes(&pos, end, &text))
+        goto malformed;
+      switch (step->reader_field) {
+      case F_EVENT_ID: event->event_id = text; break;
+      case F_CUSTOMER_ID: event->customer_id = text; break;
+      case F_CASE_ID: event->case_id = text; break;
+      case F_TOPIC: event->topic = text; break;
+      case F_AGENT_ID: event->agent_id = text; break;
+      default: break;
+      }
+      break;
+    case STEP_LONG: case STEP_INT:
+      if (!read_varint(&pos, end, &number))
+        goto malformed;
+      if (step->kind == STEP_INT)
+        number = (int32_t)number;
+      switch (step->reader_field) {
+      case F_OCCURRED_AT: event->occurred_at_ms = number; break;
+      case F_WAIT_MS: event->wait_ms = number; event->has_wait_ms = true; break;
+      case F_HANDLE_MS: event->handle_ms = number; event->has_handle_ms = true; break;
+      case F_SENTIMENT: event->sentiment = (float)number; event->has_sentiment = true; break;
+      case F_CSAT: event->csat = (int32_t)number; event->has_csat = true; break;
+      case F_NPS: event->nps = (int32_t)number; event->has_nps = true; break;
+      default: break;
+      }
+      break;
+    case STEP_FLOAT: case STEP_DOUBLE: {
+      int bytes = step->kind == STEP_FLOAT ? 4 : 8;
+      if (end - pos < bytes)
+        goto malformed;
+      uint64_t raw = read_le(pos, bytes);
+      pos += bytes;
+      if (step->kind == STEP_FLOAT) {
+        uint32_t raw32 = (uint32_t)raw;
+        memcpy(&event->sentiment, &raw32, sizeof(raw32));
+      } else {
+        double d;
+        memcpy(&d, &raw, sizeof(d));
+        event->sentiment = (float)d;
+      }
+      event->has_sentiment = true;
+      break;
+    }
+    case STEP_ENUM:
+      if (!read_varint(&pos, end, &number))
+        goto malformed;
+      if (step->reader_field == F_CHANNEL)
+        channel = number;
+      else if (step->reader_field == F_TYPE)
+        type = number;
+      else {
+        outcome = number;
+        has_outcome = true;
+      }
+      break;
+    case STEP_MAP:
+      for (;;) {
+        int64_t count;
+        if (!read_varint(&pos, end, &count))
+          goto malformed;
+        if (count == 0)
+          break;
+        if (count < 0) {
+          int64_t block_bytes;
+          if (count == INT64_MIN || !read_varint(&pos, end, &block_bytes))
+            goto malformed;
+          count = -count;
+        }
+        for (int64_t k = 0; k < count; k++) {
+          cx_str_t key, value;
+          if (!read_bytes(&pos, end, &key) || !read_bytes(&pos, end, &value))
+            goto malformed;
+          if (!add_attribute(event, key, value)) {
+            *generic = true;
+            return CX_OK;
+          }
+        }
+      }
+      break;
+    default:
+      goto malformed;
+    }
+  }
+
+  /* The checks of cx_event_from_avro, in its order. */
+  if (event->event_id.len == 0) {
+    snprintf(errstr, errstr_size, "event_id is empty");
+    return CX_ERR_MSG_NO_EVENT_ID;
+  }
+  if (event->customer_id.len == 0) {
+    snprintf(errstr, errstr_size, "customer_id is empty (event %.*s)",
+             (int)(event->event_id.len > 64 ? 64 : event->event_id.len), event->event_id.ptr);
+    return CX_ERR_MSG_NO_CUSTOMER;
+  }
+  if (channel < 0 || channel >= layout->channel_symbols || type < 0 ||
+      type >= layout->type_symbols) {
+    snprintf(errstr, errstr_size, "a field does not hold the type its schema declares");
+    return CX_ERR_MSG_INCOMPATIBLE;
+  }
+  event->channel = (cx_channel_t)layout->channel_of[channel];
+  event->type = (cx_event_type_t)layout->type_of[type];
+  if (has_outcome) {
+    int symbol = outcome >= 0 && outcome < layout->outcome_symbols ? layout->outcome_of[outcome] : -1;
+    if (symbol < 0) {
+      snprintf(errstr, errstr_size, "outcome symbol is not one the reader knows");
+      return CX_ERR_MSG_BAD_VALUE;
+    }
+    event->outcome = (cx_outcome_t)symbol;
+  }
+  return CX_OK;
+
+malformed:
+  snprintf(errstr, errstr_size, "Avro decode failed: the bytes do not match the writer schema");
+  return CX_ERR_MSG_MALFORMED;
+}

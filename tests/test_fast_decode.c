@@ -1,0 +1,358 @@
+/* The specialised decoder (cx_event_decode) against Avro-C's generic one
+ * (avro_value_read + cx_event_from_avro) on random records of the reader
+ * schema, of the older v0 schema and of a newer schema with reordered and
+ * extra fields: same error, and the same event field by field. Prefixes of
+ * every record must fail without reading past their end (ASan build). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../stream/event_avro.h"
+
+/* A newer producer: fields reordered, extra fields of every kind, a channel
+ * enum in another order with an unknown symbol, outcome with an unknown
+ * symbol and the null second, wait_ms an int, sentiment a double. */
+static const char *newer_schema =
+  "{\"type\":\"record\",\"name\":\"InteractionEvent\",\"namespace\":\"io.cxstream\",\"fields\":["
+  "{\"name\":\"region\",\"type\":{\"type\":\"record\",\"name\":\"Region\",\"fields\":["
+  "  {\"name\":\"code\",\"type\":\"string\"},{\"name\":\"weight\",\"type\":\"double\"},"
+  "  {\"name\":\"flags\",\"type\":{\"type\":\"array\",\"items\":[\"null\",\"int\",\"boolean\"]}}]}},"
+  "{\"name\":\"customer_id\",\"type\":\"string\"},"
+  "{\"name\":\"digest\",\"type\":{\"type\":\"fixed\",\"name\":\"Digest\",\"size\":5}},"
+  "{\"name\":\"event_id\",\"type\":\"string\"},"
+  "{\"name\":\"occurred_at\",\"type\":\"long\"},"
+  "{\"name\":\"blob\",\"type\":[\"null\",\"bytes\",\"float\"]},"
+  "{\"name\":\"channel\",\"type\":{\"type\":\"enum\",\"name\":\"Channel\","
+  "  \"symbols\":[\"VIDEO\",\"WEB\",\"PHONE\",\"CHAT\",\"STORE\"]}},"
+  "{\"name\":\"type\",\"type\":{\"type\":\"enum\",\"name\":\"EventType\","
+  "  \"symbols\":[\"CONTACT\",\"CLICK\",\"HOLOGRAM\"]}},"
+  "{\"name\":\"tags\",\"type\":{\"type\":\"map\",\"values\":{\"type\":\"array\",\"items\":\"long\"}}},"
+  "{\"name\":\"outcome\",\"type\":[{\"type\":\"enum\",\"name\":\"Outcome\","
+  "  \"symbols\":[\"ABANDONED\",\"VANISHED\",\"COMPLETED\"]},\"null\"]},"
+  "{\"name\":\"wait_ms\",\"type\":[\"null\",\"int\"]},"
+  "{\"name\":\"sentiment\",\"type\":[\"null\",\"double\"]},"
+  "{\"name\":\"attributes\",\"type\":{\"type\":\"map\",\"values\":\"string\"}},"
+  "{\"name\":\"ok\",\"type\":\"boolean\"},"
+  "{\"name\":\"agent_id\",\"type\":[\"null\",\"string\"]}]}";
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t next_random(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+static uint64_t below(uint64_t n) {
+  return n ? next_random() % n : 0;
+}
+
+/* Short strings, sometimes empty, sometimes with bytes past ASCII or a NUL. */
+static size_t random_text(char *buf, size_t size) {
+  size_t len = below(8) == 0 ? 0 : 1 + below(size > 20 ? 20 : size - 1);
+  for (size_t i = 0; i < len; i++) {
+    uint64_t r = below(40);
+    buf[i] = r == 0 ? '\0' : r == 1 ? (char)0xc3 : (char)('a' + below(6));
+  }
+  return len;
+}
+
+static void fill(avro_value_t *value, avro_schema_t schema, int depth) {
+  char text[64];
+  while (avro_typeof(schema) == AVRO_LINK)
+    schema = avro_schema_link_target(schema);
+  switch (avro_typeof(schema)) {
+  case AVRO_RECORD:
+    for (size_t i = 0; i < avro_schema_record_size(schema); i++) {
+      avro_value_t field;
+      assert_int_equal(avro_value_get_by_index(value, i, &field, NULL), 0);
+      fill(&field, avro_schema_record_field_get_by_index(schema, (int)i), depth + 1);
+    }
+    break;
+  case AVRO_UNION: {
+    avro_value_t branch;
+    int index = (int)below(avro_schema_union_size(schema));
+    assert_int_equal(avro_value_set_branch(value, index, &branch), 0);
+    fill(&branch, avro_schema_union_branch(schema, index), depth + 1);
+    break;
+  }
+  case AVRO_STRING: {
+    size_t len = random_text(text, sizeof(text));
+    text[len] = '\0';
+    assert_int_equal(avro_value_set_string_len(value, text, len + 1), 0);
+    break;
+  }
+  case AVRO_BYTES: {
+    size_t len = random_text(text, sizeof(text));
+    assert_int_equal(avro_value_set_bytes(value, text, len), 0);
+    break;
+  }
+  case AVRO_FIXED: {
+    size_t size = (size_t)avro_schema_fixed_size(schema);
+    for (size_t i = 0; i < size; i++)
+      text[i] = (char)below(256);
+    assert_int_equal(avro_value_set_fixed(value, text, size), 0);
+    break;
+  }
+  case AVRO_INT32:
+    assert_int_equal(avro_value_set_int(value, below(3) ? (int32_t)below(20) - 5
+                                                        : (int32_t)next_random()), 0);
+    break;
+  case AVRO_INT64:
+    assert_int_equal(avro_value_set_long(value, below(3) ? (int64_t)below(4000000000000ull)
+                                                         : (int64_t)next_random()), 0);
+    break;
+  case AVRO_FLOAT:
+    assert_int_equal(avro_value_set_float(value, (float)below(2001) / 1000.0f - 1.0f), 0);
+    break;
+  case AVRO_DOUBLE:
+    assert_int_equal(avro_value_set_double(value, (double)below(2001) / 1000.0 - 1.0), 0);
+    break;
+  case AVRO_BOOLEAN:
+    assert_int_equal(avro_value_set_boolean(value, (int)below(2)), 0);
+    break;
+  case AVRO_NULL:
+    assert_int_equal(avro_value_set_null(value), 0);
+    break;
+  case AVRO_ENUM:
+    assert_int_equal(avro_value_set_enum(value,
+                                         (int)below(avro_schema_enum_number_of_symbols(schema))), 0);
+    break;
+  case AVRO_ARRAY: {
+    size_t count = depth > 4 ? 0 : below(4);
+    for (size_t i = 0; i < count; i++) {
+      avro_value_t element;
+      assert_int_equal(avro_value_append(value, &element, NULL), 0);
+      fill(&element, avro_schema_array_items(schema), depth + 1);
+    }
+    break;
+  }
+  case AVRO_MAP: {
+    /* Mostly a few entries; now and then more than the event holds. */
+    size_t count = below(10) == 0 ? 28 + below(10) : below(4);
+    for (size_t i = 0; i < count; i++) {
+      char key[32];
+      snprintf(key, sizeof(key), "k%llu", (unsigned long long)below(100));
+      avro_value_t element;
+      assert_int_equal(avro_value_add(value, key, &element, NULL, NULL), 0);
+      fill(&element, avro_schema_map_values(schema), depth + 1);
+    }
+    break;
+  }
+  default:
+    fail_msg("schema type %d not generated", (int)avro_typeof(schema));
+  }
+}
+
+static void assert_str_equal(cx_str_t a, cx_str_t b) {
+  assert_int_equal(a.ptr == NULL, b.ptr == NULL);
+  assert_int_equal(a.len, b.len);
+  if (a.len)
+    assert_memory_equal(a.ptr, b.ptr, a.len);
+}
+
+static void assert_events_equal(const cx_event_t *a, const cx_event_t *b) {
+  assert_str_equal(a->event_id, b->event_id);
+  assert_str_equal(a->customer_id, b->customer_id);
+  assert_int_equal(a->occurred_at_ms, b->occurred_at_ms);
+  assert_int_equal(a->channel, b->channel);
+  assert_int_equal(a->type, b->type);
+  assert_int_equal(a->outcome, b->outcome);
+  assert_str_equal(a->case_id, b->case_id);
+  assert_str_equal(a->topic, b->topic);
+  assert_str_equal(a->agent_id, b->agent_id);
+  assert_int_equal(a->has_wait_ms, b->has_wait_ms);
+  assert_int_equal(a->has_handle_ms, b->has_handle_ms);
+  assert_int_equal(a->has_sentiment, b->has_sentiment);
+  assert_int_equal(a->has_csat, b->has_csat);
+  assert_int_equal(a->has_nps, b->has_nps);
+  assert_int_equal(a->wait_ms, b->wait_ms);
+  assert_int_equal(a->handle_ms, b->handle_ms);
+  assert_memory_equal(&a->sentiment, &b->sentiment, sizeof(a->sentiment));
+  assert_int_equal(a->csat, b->csat);
+  assert_int_equal(a->nps, b->nps);
+  assert_int_equal(a->attribute_count, b->attribute_count);
+  for (size_t k = 0; k < a->attribute_count && k < CX_EVENT_MAX_ATTRIBUTES; k++) {
+    assert_str_equal(a->attribute_keys[k], b->attribute_keys[k]);
+    assert_str_equal(a->attribute_values[k], b->attribute_values[k]);
+  }
+}
+
+/* Decodes bytes both ways and compares; returns the fast decoder's result. */
+static cx_err_t compare_decoders(avro_value_iface_t *iface, const cx_event_layout_t *layout,
+                                 const cx_event_decoder_t *decoder, const char *bytes,
+                                 size_t size, bool *generic) {
+  char errstr[256], fast_errstr[256];
+  avro_value_t raw;
+  assert_int_equal(avro_generic_value_new(iface, &raw), 0);
+  avro_reader_t reader = avro_reader_memory(bytes, (int64_t)size);
+  assert_int_equal(avro_value_read(reader, &raw), 0);
+  cx_event_t slow, fast;
+  cx_err_t slow_err = cx_event_from_avro(layout, &raw, &slow, errstr, sizeof(errstr));
+  cx_err_t fast_err = cx_event_decode(decoder, bytes, size, &fast, generic, fast_errstr,
+                                      sizeof(fast_errstr));
+  if (*generic) {
+    assert_int_equal(fast_err, CX_OK);
+    assert_true(slow_err != CX_OK || slow.attribute_count > CX_EVENT_MAX_ATTRIBUTES);
+  } else {
+    assert_int_equal(fast_err, slow_err);
+    if (slow_err == CX_OK)
+      assert_events_equal(&slow, &fast);
+    else
+      assert_string_equal(fast_errstr, errstr);
+  }
+  avro_reader_free(reader);
+  avro_value_decref(&raw);
+  return fast_err;
+}
+
+static void run_random(avro_schema_t schema, int records, bool has_attributes) {
+  char errstr[256];
+  cx_event_layout_t layout;
+  assert_int_equal(cx_event_layout_init(&layout, schema, errstr, sizeof(errstr)), CX_OK);
+  cx_event_decoder_t *decoder = NULL;
+  assert_int_equal(cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr)), CX_OK);
+  avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+  avro_value_t value;
+  assert_int_equal(avro_generic_value_new(iface, &value), 0);
+  int ok = 0, errors = 0, generic_count = 0;
+  for (int i = 0; i < records; i++) {
+    avro_value_reset(&value);
+    fill(&value, schema, 0);
+    size_t size = 0;
+    assert_int_equal(avro_value_sizeof(&value, &size), 0);
+    char *bytes = malloc(size ? size : 1);
+    avro_writer_t writer = avro_writer_memory(bytes, (int64_t)size);
+    assert_int_equal(avro_value_write(writer, &value), 0);
+    avro_writer_free(writer);
+    bool generic = false;
+    cx_err_t err = compare_decoders(iface, &layout, decoder, bytes, size, &generic);
+    generic_count += generic;
+    ok += !generic && err == CX_OK;
+    errors += !generic && err != CX_OK;
+    /* Every strict prefix is refused, read only within its length. */
+    if (i % 8 == 0) {
+      for (size_t cut = 0; cut < size; cut++) {
+        char *prefix = malloc(cut ? cut : 1);
+        memcpy(prefix, bytes, cut);
+        cx_event_t event;
+        bool prefix_generic = false;
+        cx_err_t prefix_err = cx_event_decode(decoder, prefix, cut, &event, &prefix_generic,
+                                              errstr, sizeof(errstr));
+        assert_true(prefix_err == CX_ERR_MSG_MALFORMED || prefix_generic);
+        free(prefix);
+      }
+    }
+    free(bytes);
+  }
+  /* The mix must exercise all three outcomes. */
+  assert_true(ok > records / 10);
+  assert_true(errors > 0);
+  assert_true(has_attributes ? generic_count > 0 : generic_count == 0);
+  avro_value_decref(&value);
+  avro_value_iface_decref(iface);
+  cx_event_decoder_destroy(decoder);
+}
+
+static avro_schema_t load(const char *file) {
+  char errstr[256];
+  avro_schema_t schema;
+  assert_int_equal(cx_schema_load_file(file, &schema, errstr, sizeof(errstr)), CX_OK);
+  return schema;
+}
+
+static void test_fast_decoder_equals_generic_on_random_records_of_the_reader_schema(void **unused) {
+  (void)unused;
+  avro_schema_t schema = load("schemas/interaction_event.avsc");
+  run_random(schema, 1500, true);
+  avro_schema_decref(schema);
+}
+
+static void test_fast_decoder_equals_generic_on_random_records_of_the_v0_schema(void **unused) {
+  (void)unused;
+  avro_schema_t schema = load("schemas/interaction_event_v0.avsc");
+  run_random(schema, 1000, false);
+  avro_schema_decref(schema);
+}
+
+static void test_fast_decoder_equals_generic_with_reordered_extra_fields_and_symbols(void **unused) {
+  (void)unused;
+  avro_schema_t schema;
+  assert_int_equal(avro_schema_from_json_length(newer_schema, strlen(newer_schema), &schema), 0);
+  run_random(schema, 1500, true);
+  avro_schema_decref(schema);
+}
+
+/* Avro-C's map keeps a repeated key once, where it first came, with the
+ * later value; a key is a C string, so it ends at a NUL byte. */
+static void test_fast_decoder_keeps_repeated_attribute_keys_as_avro_c_does(void **unused) {
+  (void)unused;
+  avro_schema_t schema = load("schemas/interaction_event.avsc");
+  char errstr[256];
+  cx_event_layout_t layout;
+  assert_int_equal(cx_event_layout_init(&layout, schema, errstr, sizeof(errstr)), CX_OK);
+  cx_event_decoder_t *decoder = NULL;
+  assert_int_equal(cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr)), CX_OK);
+  avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+  /* e, c, 5, PHONE, CONTACT, nine nulls, then a map of 4 in two blocks:
+   * k=1, j=2 | k=3 (block with its byte size), "j\0x"=4 | end. */
+  static const char bytes[] = {
+    2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    4, 2, 'k', 2, '1', 2, 'j', 2, '2',
+    3, 18, 2, 'k', 2, '3', 6, 'j', 0, 'x', 2, '4',
+    0,
+  };
+  bool generic = false;
+  assert_int_equal(compare_decoders(iface, &layout, decoder, bytes, sizeof(bytes), &generic),
+                   CX_OK);
+  assert_false(generic);
+  cx_event_t event;
+  assert_int_equal(cx_event_decode(decoder, bytes, sizeof(bytes), &event, &generic, errstr,
+                                   sizeof(errstr)), CX_OK);
+  assert_int_equal(event.attribute_count, 2);
+  assert_memory_equal(event.attribute_values[0].ptr, "3", 1);
+  assert_memory_equal(event.attribute_values[1].ptr, "4", 1);
+  avro_value_iface_decref(iface);
+  cx_event_decoder_destroy(decoder);
+  avro_schema_decref(schema);
+}
+
+static void test_fast_decoder_refuses_bad_union_branch_and_long_varint(void **unused) {
+  (void)unused;
+  avro_schema_t schema = load("schemas/interaction_event.avsc");
+  char errstr[256];
+  cx_event_decoder_t *decoder = NULL;
+  assert_int_equal(cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr)), CX_OK);
+  static const char bad_branch[] = {2, 'e', 2, 'c', 10, 0, 0, 4};
+  static const char long_varint[] = {2, 'e', 2, 'c', (char)0xff, (char)0xff, (char)0xff,
+                                     (char)0xff, (char)0xff, (char)0xff, (char)0xff, (char)0xff,
+                                     (char)0xff, (char)0xff, 1};
+  static const char negative_length[] = {3, 'e'};
+  cx_event_t event;
+  bool generic;
+  assert_int_equal(cx_event_decode(decoder, bad_branch, sizeof(bad_branch), &event, &generic,
+                                   errstr, sizeof(errstr)), CX_ERR_MSG_MALFORMED);
+  assert_int_equal(cx_event_decode(decoder, long_varint, sizeof(long_varint), &event, &generic,
+                                   errstr, sizeof(errstr)), CX_ERR_MSG_MALFORMED);
+  assert_int_equal(cx_event_decode(decoder, negative_length, sizeof(negative_length), &event,
+                                   &generic, errstr, sizeof(errstr)), CX_ERR_MSG_MALFORMED);
+  cx_event_decoder_destroy(decoder);
+  avro_schema_decref(schema);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_fast_decoder_equals_generic_on_random_records_of_the_reader_schema),
+    cmocka_unit_test(test_fast_decoder_equals_generic_on_random_records_of_the_v0_schema),
+    cmocka_unit_test(test_fast_decoder_equals_generic_with_reordered_extra_fields_and_symbols),
+    cmocka_unit_test(test_fast_decoder_keeps_repeated_attribute_keys_as_avro_c_does),
+    cmocka_unit_test(test_fast_decoder_refuses_bad_union_branch_and_long_varint),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
