@@ -3,6 +3,7 @@
 #   make run        build, then run the embedded demo (KAFKA=host:port for a real broker)
 #   make test       install what is missing, build, run every test (also under ASan+UBSan)
 #   make deps       idempotent install of the Debian packages and Python test packages
+#   make bench      bench/run: throughput, memory, latency, the Kafka Streams peer (not in make test)
 #   make clean
 # Objects go to build/obj (release) and build/asan/obj (sanitizers).
 
@@ -34,7 +35,7 @@ ASAN_LIB_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
 # Keep test objects between runs (they are not intermediate files to delete).
 .SECONDARY:
 
-.PHONY: all run test unit-test asan-test integration-test golden-test deps clean
+.PHONY: all run test unit-test asan-test integration-test golden-test deps clean bench
 all: build/cxstream build/cxstream-gen
 
 build/obj/%.o: %.c
@@ -165,6 +166,12 @@ fuzz: fuzz-build
 	    2>build/fuzz/$$t.log || { tail -60 build/fuzz/$$t.log; exit 1; }; \
 	  grep -E '^(#[0-9]+[[:space:]]+DONE|stat::)' build/fuzz/$$t.log | sed "s/^/  $$t: /"; \
 	done
+
+# Benchmarks (issue 6): a table on stdout and bench/results/<date>.md with PNG
+# plots; needs the local broker (deploy/kafka-local.sh start). Not part of
+# `make test`. BENCH_ARGS=--quick for a smoke run of a minute.
+bench: all
+	bench/run $(BENCH_ARGS)
 
 clean:
 	rm -rf build

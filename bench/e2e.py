@@ -1,0 +1,323 @@
+"""Kafka-side measurements for bench/run (confluent_kafka + fastavro).
+
+  drain BOOTSTRAP GROUP TOPIC PID TIMEOUT_S
+      Wait until GROUP has committed TOPIC's end offsets while process PID
+      consumes it. Rate = messages committed between the first commit and the
+      last / the wall time between them (group join and start-up excluded);
+      per core = the same messages / PID's CPU seconds (user + system) over
+      the same interval. Prints one JSON object.
+  paced BOOTSTRAP SRC_TOPIC DST_TOPIC RATE SENDS_FILE [LIMIT]
+      Copies SRC_TOPIC's first LIMIT messages by timestamp (key, value) to
+      DST_TOPIC at RATE messages per second ("max": as fast as the producer
+      goes), with CreateTime = now,
+      and writes each message's event_id and send time (epoch ms) to SENDS_FILE.
+  latency BOOTSTRAP ALERTS_TOPIC SENDS_FILE SCHEMA_DIR [WARMUP_S]
+      Latency of every alert: its broker append time (the alerts topic has
+      message.timestamp.type=LogAppendTime, so that is when the broker
+      acknowledged it) minus the send time of its trigger event; alerts whose
+      trigger was sent in the first WARMUP_S seconds (default 0) are left
+      out. Prints JSON with count, p50, p99, p99.9 (ms), and the same for all
+      alerts, warm-up included.
+  compare BOOTSTRAP CX_ALERTS PEER_ALERTS SCHEMA_DIR
+      Alerts of cxstream (Avro) and of the Kafka Streams peer
+      ("rule|trigger_event_id|event_time") as sets of
+      (customer_id, rule, trigger_event_id, event_time); prints JSON with both
+      counts and whether they are equal (and a few differences when not).
+  create BOOTSTRAP NAME:PARTITIONS[:logappend|:compact] ...
+      Creates topics (retention.ms=-1; logappend: message.timestamp.type=LogAppendTime).
+  delete BOOTSTRAP PREFIX
+      Deletes every topic and consumer group whose name starts with PREFIX.
+  ping BOOTSTRAP
+      Exits 0 when a broker answers a metadata request within 5 s.
+  restore LOG
+      Sums cxstream's "restored T [p]: N state record(s), C customer(s) in M ms"
+      lines: JSON with records, customers, ms, records_per_s.
+"""
+import io
+import json
+import os
+import re
+import struct
+import sys
+import time
+
+import fastavro
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+
+def consumer(bootstrap, group=None):
+    return Consumer({
+        "bootstrap.servers": bootstrap,
+        "group.id": group or f"cxbench-reader-{time.time_ns()}",
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+        "enable.partition.eof": False,
+    })
+
+
+def partitions(c, topic):
+    meta = c.list_topics(topic, timeout=10)
+    return sorted(meta.topics[topic].partitions)
+
+
+def end_offsets(c, topic):
+    return {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in partitions(c, topic)}
+
+
+def cpu_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / 100.0  # utime + stime, clock ticks
+    except OSError:
+        return None
+
+
+def drain(bootstrap, group, topic, pid, timeout_s):
+    c = consumer(bootstrap, group)
+    ends = end_offsets(c, topic)
+    total = sum(ends.values())
+    tps = [TopicPartition(topic, p) for p in ends]
+    first = None
+    deadline = time.time() + float(timeout_s)
+    pid = int(pid)
+    done = 0
+    while time.time() < deadline:
+        if not os.path.exists(f"/proc/{pid}"):
+            c.close()
+            print(json.dumps({"error": f"process {pid} ended with {done} of {total} committed"}))
+            return 0
+        committed = c.committed(tps, timeout=10)
+        done = sum(max(tp.offset, 0) for tp in committed)
+        now, cpu = time.time(), cpu_seconds(pid)
+        if first is None and done > 0:
+            first = (now, done, cpu)
+        if done >= total:
+            break
+        time.sleep(0.05)
+    else:
+        c.close()
+        print(json.dumps({"error": f"timeout: {done} of {total} committed"}))
+        return 0
+    c.close()
+    seconds = now - first[0]
+    events = total - first[1]
+    cpu_used = (cpu - first[2]) if cpu is not None and first[2] is not None else None
+    print(json.dumps({
+        "events": events, "seconds": seconds, "rate": events / seconds if seconds > 0 else None,
+        "cpu_seconds": cpu_used,
+        "rate_per_core": events / cpu_used if cpu_used else None,
+    }))
+    return 0
+
+
+def event_id_of(value):
+    """The first field of InteractionEvent (event_id) after the 5-byte header."""
+    pos, shift, n = 5, 0, 0
+    while True:
+        b = value[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            break
+    length = (n >> 1) ^ -(n & 1)
+    return value[pos:pos + length].decode()
+
+
+def read_all(bootstrap, topic, timestamps=False):
+    c = consumer(bootstrap)
+    ends = end_offsets(c, topic)
+    c.assign([TopicPartition(topic, p, 0) for p in ends])
+    remaining = {p: e for p, e in ends.items() if e > 0}
+    out = []
+    while remaining:
+        for m in c.consume(10000, timeout=1.0):
+            if m.error():
+                continue
+            out.append((m.key(), m.value(), m.timestamp()[1]) if timestamps else (m.key(), m.value()))
+            if m.offset() + 1 >= ends[m.partition()]:
+                remaining.pop(m.partition(), None)
+    c.close()
+    return out
+
+
+def paced(bootstrap, src, dst, rate, sends_file, limit=None):
+    messages = read_all(bootstrap, src, timestamps=True)
+    messages.sort(key=lambda m: m[2])  # stable: per key (partition) order is kept
+    messages = [(k, v) for k, v, _ in messages[:int(limit) if limit else None]]
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2, "acks": "all",
+                  "enable.idempotence": True, "partitioner": "murmur2_random",
+                  "queue.buffering.max.messages": 2000000})
+    sends = [0.0] * len(messages)
+    start = time.time()
+    unpaced = rate == "max"
+    per_s = 0 if unpaced else float(rate)
+    for i, (key, value) in enumerate(messages):
+        if not unpaced and i % 64 == 0:
+            due = start + i / per_s
+            delay = due - time.time()
+            if delay > 0:
+                time.sleep(delay)
+        while True:
+            try:
+                p.produce(dst, value, key)
+                break
+            except BufferError:
+                p.poll(0.01)
+        sends[i] = time.time() * 1000.0
+        if i % 1000 == 0:
+            p.poll(0)
+    p.flush(60)
+    elapsed = time.time() - start
+    with open(sends_file, "w") as f:
+        for (key, value), sent in zip(messages, sends):
+            f.write(f"{event_id_of(value)} {sent:.3f}\n")
+    print(json.dumps({"messages": len(messages), "seconds": elapsed,
+                      "offered_rate": len(messages) / elapsed}))
+    return 0
+
+
+def percentile(sorted_values, q):
+    if not sorted_values:
+        return None
+    k = min(len(sorted_values) - 1, max(0, int(round(q * (len(sorted_values) - 1)))))
+    return sorted_values[k]
+
+
+def alert_schema(schema_dir):
+    with open(f"{schema_dir}/alert.avsc") as f:
+        return fastavro.parse_schema(json.load(f))
+
+
+def decode_alerts(messages, schema):
+    for key, value, *rest in messages:
+        if value is None or len(value) < 5:
+            continue
+        yield fastavro.schemaless_reader(io.BytesIO(value[5:]), schema), rest
+
+
+def latency(bootstrap, alerts_topic, sends_file, schema_dir, warmup_s=0):
+    sends = {}
+    first = None
+    with open(sends_file) as f:
+        for line in f:
+            event_id, sent = line.split()
+            sends[event_id] = float(sent)
+            first = float(sent) if first is None else min(first, float(sent))
+    schema = alert_schema(schema_dir)
+    warm_from = (first or 0) + float(warmup_s) * 1000.0
+    lat, lat_all = [], []
+    for alert, rest in decode_alerts(read_all(bootstrap, alerts_topic, timestamps=True), schema):
+        sent = sends.get(alert["trigger_event_id"])
+        if sent is not None:
+            lat_all.append(rest[0] - sent)
+            if sent >= warm_from:
+                lat.append(rest[0] - sent)
+    lat.sort()
+    lat_all.sort()
+    print(json.dumps({"alerts": len(lat), "p50_ms": percentile(lat, 0.5),
+                      "p99_ms": percentile(lat, 0.99), "p999_ms": percentile(lat, 0.999),
+                      "max_ms": lat[-1] if lat else None, "warmup_s": float(warmup_s),
+                      "all_alerts": len(lat_all), "all_p50_ms": percentile(lat_all, 0.5),
+                      "all_p99_ms": percentile(lat_all, 0.99),
+                      "all_p999_ms": percentile(lat_all, 0.999)}))
+    return 0
+
+
+def compare(bootstrap, cx_topic, peer_topic, schema_dir):
+    schema = alert_schema(schema_dir)
+    rules = {"repeat_contact", "long_wait", "abandonment"}
+    cx = set()
+    for alert, _ in decode_alerts(read_all(bootstrap, cx_topic), schema):
+        if alert["rule"] in rules:
+            cx.add((alert["customer_id"], alert["rule"], alert["trigger_event_id"],
+                    alert["event_time"] if isinstance(alert["event_time"], int)
+                    else int(round(alert["event_time"].timestamp() * 1000))))
+    peer = set()
+    for key, value in read_all(bootstrap, peer_topic):
+        rule, trigger, t = value.decode().split("|")
+        peer.add((key.decode(), rule, trigger, int(t)))
+    print(json.dumps({"cxstream_alerts": len(cx), "peer_alerts": len(peer), "equal": cx == peer,
+                      "only_cxstream": sorted(cx - peer)[:5], "only_peer": sorted(peer - cx)[:5]}))
+    return 0
+
+
+def ping(bootstrap):
+    AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=5)
+    return 0
+
+
+def create(bootstrap, *specs):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    topics = []
+    for spec in specs:
+        name, parts, *kind = spec.split(":")
+        config = {"retention.ms": "-1"}
+        if kind and kind[0] == "logappend":
+            config["message.timestamp.type"] = "LogAppendTime"
+        if kind and kind[0] == "compact":
+            config["cleanup.policy"] = "compact"
+        topics.append(NewTopic(name, int(parts), 1, config=config))
+    for name, future in admin.create_topics(topics, operation_timeout=30).items():
+        future.result()
+    # A fresh topic's partitions get leaders a moment later; clients that
+    # come sooner see "Not leader for partition".
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        meta = admin.list_topics(timeout=10).topics
+        if all(t.topic in meta and len(meta[t.topic].partitions) == t.num_partitions and
+               all(p.leader >= 0 for p in meta[t.topic].partitions.values()) for t in topics):
+            return 0
+        time.sleep(0.1)
+    print("topics created but without leaders after 30 s", file=sys.stderr)
+    return 1
+
+
+def delete(bootstrap, prefix):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
+    if names:
+        for name, future in admin.delete_topics(names, operation_timeout=30).items():
+            try:
+                future.result()
+            except Exception as e:  # already gone
+                print(f"delete {name}: {e}", file=sys.stderr)
+    groups = [g.group_id for g in admin.list_consumer_groups().result(timeout=10).valid
+              if g.group_id.startswith(prefix)]
+    if groups:
+        for name, future in admin.delete_consumer_groups(groups, request_timeout=30).items():
+            try:
+                future.result()
+            except Exception as e:
+                print(f"delete group {name}: {e}", file=sys.stderr)
+    print(json.dumps({"deleted": len(names), "groups": len(groups)}))
+    return 0
+
+
+RESTORED = re.compile(r"restored .* \[\d+\]: (\d+) state record\(s\), (\d+) customer\(s\) in (\d+) ms")
+
+
+def restore(log):
+    records = customers = ms = 0
+    with open(log, errors="replace") as f:
+        for line in f:
+            m = RESTORED.search(line)
+            if m:
+                records += int(m.group(1))
+                customers += int(m.group(2))
+                ms += int(m.group(3))
+    print(json.dumps({"records": records, "customers": customers, "ms": ms,
+                      "records_per_s": records * 1000.0 / ms if ms else None}))
+    return 0
+
+
+if __name__ == "__main__":
+    commands = {"drain": drain, "paced": paced, "latency": latency, "compare": compare,
+                "restore": restore, "create": create, "ping": ping, "delete": delete}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(commands[sys.argv[1]](*sys.argv[2:]))

@@ -1,0 +1,268 @@
+"""Turns bench/run's raw JSON lines into the results table (printed and
+written to BASE.md) and PNG plots (BASE-*.png). Every figure is the median
+over runs; every ratio is computed within one run, then its median taken.
+
+  python3 bench/report.py RAW.jsonl BASE PROFILE.txt|"" "settings..."
+"""
+import json
+import os
+import statistics
+import sys
+from collections import defaultdict
+
+TARGETS = {
+    "inproc": 5_000_000,   # events/s per core, decode + state + detectors
+    "raw_ratio": 0.90,     # end to end / librdkafka raw consume
+    "peer_ratio": 20.0,    # per core, cxstream / Kafka Streams
+    "bytes_per_customer": 200,
+}
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=0, unit=""):
+    if value is None:
+        return "n/a"
+    if digits == 0:
+        return f"{value:,.0f}{unit}"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def load(path):
+    rows = defaultdict(list)
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                row = json.loads(line)
+                rows[row["section"]].append(row)
+    return rows
+
+
+def inproc(rows):
+    by_size = defaultdict(list)
+    for r in rows["inproc"]:
+        by_size[r["size"]].append(r)
+    out = []
+    for size, runs in by_size.items():
+        first = runs[0]
+        out.append({
+            "size": size, "customers": first["customers"], "active": first["active"],
+            "events": first["events"], "runs": len(runs),
+            "wall_rate": median(r["events"] / r["elapsed"] for r in runs),
+            "core_rate": median(r["events"] / (r["user"] + r["sys"]) for r in runs),
+            "user_rate": median(r["events"] / r["user"] for r in runs if r["user"] > 0),
+            "rss_mb": median(r["rss_kb"] / 1024 for r in runs),
+            "bytes_per_customer": median((r["rss_kb"] - r["rss_base_kb"]) * 1024 / r["active"]
+                                         for r in runs),
+        })
+    return out
+
+
+def e2e(rows):
+    runs = defaultdict(dict)
+    for r in rows["kcat"]:
+        runs[r["run"]]["kcat"] = r["events"] / r["elapsed"]
+        runs[r["run"]]["kcat_core"] = r["events"] / max(r["user"] + r["sys"], 1e-3)
+    for r in rows["topic_replay"]:
+        runs[r["run"]]["replay"] = r["events"] / r["elapsed"]
+    for r in rows["run"]:
+        d = r["drain"]
+        runs[r["run"]][r["guarantee"]] = d.get("rate")
+        runs[r["run"]][r["guarantee"] + "_core"] = d.get("rate_per_core")
+    for r in rows["restore"]:
+        runs[r["run"]]["restore"] = r["restore"].get("records_per_s")
+        runs[r["run"]]["restore_records"] = r["restore"].get("records")
+    ratio = lambda a, b: [x[a] / x[b] for x in runs.values() if x.get(a) and x.get(b)]
+    values = lambda k: [x.get(k) for x in runs.values()]
+    return {
+        "runs": len(runs),
+        "kcat": median(values("kcat")), "kcat_core": median(values("kcat_core")),
+        "replay": median(values("replay")),
+        "alos": median(values("at_least_once")), "alos_core": median(values("at_least_once_core")),
+        "eos": median(values("exactly_once")), "eos_core": median(values("exactly_once_core")),
+        "restore": median(values("restore")), "restore_records": median(values("restore_records")),
+        "alos_vs_kcat": median(ratio("at_least_once", "kcat")),
+        "replay_vs_kcat": median(ratio("replay", "kcat")),
+        "eos_vs_alos": median(ratio("exactly_once", "at_least_once")),
+    }
+
+
+def latency(rows):
+    by_load = defaultdict(list)
+    for r in rows["latency"]:
+        by_load[r["load"]].append(r)
+    out = []
+    for load, runs in by_load.items():
+        out.append({
+            "load": load, "runs": len(runs),
+            "offered": median(r["sent"]["offered_rate"] for r in runs),
+            "processed": median(r["drain"].get("rate") for r in runs),
+            "alerts": median(r["latency"]["alerts"] for r in runs),
+            "p50": median(r["latency"]["p50_ms"] for r in runs),
+            "p99": median(r["latency"]["p99_ms"] for r in runs),
+            "p999": median(r["latency"]["p999_ms"] for r in runs),
+            "all_p99": median(r["latency"].get("all_p99_ms") for r in runs),
+            "warmup": runs[0]["latency"].get("warmup_s"),
+        })
+    return out
+
+
+def peer(rows):
+    runs = rows["peer"]
+    if not runs:
+        return None
+    ok = lambda r: r["cxstream"].get("rate") and r["kafka_streams"].get("rate")
+    return {
+        "runs": len(runs), "events": runs[0]["events"],
+        "cx": median(r["cxstream"].get("rate") for r in runs),
+        "cx_core": median(r["cxstream"].get("rate_per_core") for r in runs),
+        "ks": median(r["kafka_streams"].get("rate") for r in runs),
+        "ks_core": median(r["kafka_streams"].get("rate_per_core") for r in runs),
+        "ratio": median(r["cxstream"]["rate"] / r["kafka_streams"]["rate"] for r in runs if ok(r)),
+        "ratio_core": median(r["cxstream"]["rate_per_core"] / r["kafka_streams"]["rate_per_core"]
+                             for r in runs if ok(r) and r["cxstream"].get("rate_per_core")
+                             and r["kafka_streams"].get("rate_per_core")),
+        "equal": all(r["compare"]["equal"] for r in runs),
+        "alerts": runs[0]["compare"]["cxstream_alerts"],
+        "peer_alerts": runs[0]["compare"]["peer_alerts"],
+    }
+
+
+def verdict(value, target, higher_is_better=True):
+    if value is None:
+        return "n/a"
+    return "met" if (value >= target if higher_is_better else value <= target) else "not met"
+
+
+def table(ip, ee, lat, pr):
+    lines = ["| measure | value | target |", "|---|---|---|"]
+    for s in ip:
+        lines.append(f"| in-process, {s['size']} customers ({s['active']:,} tracked, "
+                     f"{s['events']:,} events): events/s per core (CPU time) | "
+                     f"{fmt(s['core_rate'])} (wall {fmt(s['wall_rate'])}) | >= 5,000,000: "
+                     f"{verdict(s['core_rate'], TARGETS['inproc'])} |")
+    for s in ip:
+        lines.append(f"| memory, {s['size']} customers: resident bytes per tracked customer | "
+                     f"{fmt(s['bytes_per_customer'])} (max RSS {fmt(s['rss_mb'])} MB) | <= 200: "
+                     f"{verdict(s['bytes_per_customer'], TARGETS['bytes_per_customer'], False)} |")
+    if ee["runs"]:
+        lines += [
+            f"| end to end: raw consume, kcat -C -e to /dev/null (events/s) | {fmt(ee['kcat'])} | |",
+            f"| end to end: `cxstream run` at saturation, at_least_once (events/s; per core) | "
+            f"{fmt(ee['alos'])}; {fmt(ee['alos_core'])} | |",
+            f"| end to end: run / raw consume | {fmt(ee['alos_vs_kcat'], 2)} | >= 0.90: "
+            f"{verdict(ee['alos_vs_kcat'], TARGETS['raw_ratio'])} |",
+            f"| end to end: `cxstream replay --topic` (no group, no outputs) / raw consume | "
+            f"{fmt(ee['replay_vs_kcat'], 2)} ({fmt(ee['replay'])} events/s) | |",
+            f"| exactly_once at saturation (events/s; per core) | {fmt(ee['eos'])}; "
+            f"{fmt(ee['eos_core'])} | |",
+            f"| exactly_once / at_least_once | {fmt(ee['eos_vs_alos'], 2)} | |",
+            f"| restore from `<app>-state` (records/s; records) | {fmt(ee['restore'])}; "
+            f"{fmt(ee['restore_records'])} | |",
+        ]
+    for l in lat:
+        lines.append(f"| latency at {l['load']} events/s offered (achieved {fmt(l['offered'])}): "
+                     f"p50 / p99 / p99.9 ms, produced -> alert acknowledged | "
+                     f"{fmt(l['p50'], 1)} / {fmt(l['p99'], 1)} / {fmt(l['p999'], 1)} "
+                     f"({fmt(l['alerts'])} alerts after a {fmt(l['warmup'], 0)} s warm-up; "
+                     f"p99 with it {fmt(l['all_p99'], 1)}) | |")
+    if pr:
+        lines += [
+            f"| peer: Kafka Streams, 3 exact rules ({pr['events']:,} events): events/s; per core | "
+            f"{fmt(pr['ks'])}; {fmt(pr['ks_core'])} | |",
+            f"| peer: cxstream run, same 3 rules, same topic: events/s; per core | "
+            f"{fmt(pr['cx'])}; {fmt(pr['cx_core'])} | |",
+            f"| peer: cxstream / Kafka Streams per core (wall) | {fmt(pr['ratio_core'], 1)} "
+            f"({fmt(pr['ratio'], 1)}) | >= 20: {verdict(pr['ratio_core'], TARGETS['peer_ratio'])} |",
+            f"| peer: outputs equal (customer, rule, trigger_event_id, event_time) | "
+            f"{'yes' if pr['equal'] else 'NO'} ({pr['alerts']:,} vs {pr['peer_alerts']:,} alerts) | |",
+        ]
+    return "\n".join(lines)
+
+
+def plots(base, ip, ee, lat, pr):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    made = []
+
+    def save(fig, name):
+        path = f"{base}-{name}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        made.append(os.path.basename(path))
+
+    if ip:
+        fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+        names = [s["size"] for s in ip]
+        a.bar(names, [s["core_rate"] or 0 for s in ip], color="tab:blue")
+        a.axhline(TARGETS["inproc"], color="tab:red", linestyle="--", label="target 5M")
+        a.set_title("in-process events/s per core")
+        a.set_yscale("log")
+        a.legend()
+        b.bar(names, [s["bytes_per_customer"] or 0 for s in ip], color="tab:green")
+        b.axhline(TARGETS["bytes_per_customer"], color="tab:red", linestyle="--", label="target 200 B")
+        b.set_title("resident bytes per tracked customer")
+        b.legend()
+        save(fig, "inproc")
+    if ee["runs"] or pr:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        labels, values = [], []
+        for label, v in [("kcat raw", ee.get("kcat")), ("replay --topic", ee.get("replay")),
+                         ("run alos", ee.get("alos")), ("run eos", ee.get("eos")),
+                         ("run 3 rules", pr and pr["cx"]), ("Kafka Streams", pr and pr["ks"])]:
+            if v:
+                labels.append(label)
+                values.append(v)
+        ax.bar(labels, values, color="tab:orange")
+        ax.set_title("end to end events/s (wall, median)")
+        save(fig, "e2e")
+    if lat:
+        fig, ax = plt.subplots(figsize=(8, 4))
+        x = range(len(lat))
+        for key, label in [("p50", "p50"), ("p99", "p99"), ("p999", "p99.9")]:
+            ax.plot(list(x), [l[key] or 0 for l in lat], marker="o", label=label)
+        ax.set_xticks(list(x))
+        ax.set_xticklabels([f"{l['load']}\n({fmt(l['offered'])}/s)" for l in lat])
+        ax.set_yscale("log")
+        ax.set_ylabel("ms, produced -> alert acked")
+        ax.set_title("latency by offered load")
+        ax.legend()
+        save(fig, "latency")
+    return made
+
+
+def main(raw, base, profile, settings):
+    rows = load(raw)
+    ip, ee, lat, pr = inproc(rows), e2e(rows), latency(rows), peer(rows)
+    body = table(ip, ee, lat, pr)
+    print(body)
+    images = plots(base, ip, ee, lat, pr)
+    with open(base + ".md", "w") as f:
+        f.write(f"# cxstream benchmarks, {os.path.basename(base)}\n\n")
+        f.write(f"Written by `bench/run` ({settings}). Medians of the runs; ratios are taken "
+                "within a run, then their median. The machine has 2 cores shared with other "
+                "work (the broker, other builds and tests), so absolute figures are noisy; "
+                "the ratios from the same run are what count. Per core = events / CPU seconds "
+                "(user + system) of the process over the measured interval; end-to-end "
+                "intervals run from the group's first commit to its commit of the last "
+                "offset (join and start-up excluded).\n\n")
+        f.write(body + "\n\n")
+        for image in images:
+            f.write(f"![{image}]({image})\n")
+        if profile and os.path.exists(profile):
+            f.write("\n## CPU profile of the in-process hot path\n\n```\n")
+            with open(profile) as p:
+                f.write(p.read())
+            f.write("```\n")
+        f.write(f"\nRaw runs: `{os.path.basename(raw)}`.\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "",
+         sys.argv[4] if len(sys.argv) > 4 else "")
