@@ -312,10 +312,12 @@ void cx_metrics_restore_end(cx_metrics_shard_t *shard, const char *topic, int32_
                             uint64_t records) {
   if (!shard)
     return;
-  char number[16];
-  snprintf(number, sizeof(number), "%d", (int)partition);
-  cx_metrics_add(cx_metrics_series2(shard, CX_METRIC_RESTORE_RECORDS, topic, number), records);
-  cx_metrics_add(cx_metrics_series0(shard, CX_METRIC_RESTORES), 1);
+  if (topic) {
+    char number[16];
+    snprintf(number, sizeof(number), "%d", (int)partition);
+    cx_metrics_add(cx_metrics_series2(shard, CX_METRIC_RESTORE_RECORDS, topic, number), records);
+    cx_metrics_add(cx_metrics_series0(shard, CX_METRIC_RESTORES), 1);
+  }
   int64_t now = atomic_fetch_sub(&shard->restoring, 1) - 1;
   if (now < 0) {
     atomic_store(&shard->restoring, 0);
@@ -775,25 +777,34 @@ int cx_metrics_ready(cx_metrics_t *metrics, char *why, size_t why_size) {
     snprintf(why, why_size, "stopping");
     return 0;
   }
-  int ready = 1, live = 0;
+  int live = 0, waiting = 0;
+  int64_t restoring = 0;
   pthread_mutex_lock(&metrics->lock);
-  for (cx_metrics_shard_t *shard = metrics->shards; shard && ready; shard = shard->next) {
+  for (cx_metrics_shard_t *shard = metrics->shards; shard; shard = shard->next) {
     if (atomic_load(&shard->retired) || !shard->next)
       continue; /* the last in the list is the registry's own shard */
     live++;
-    int64_t restoring = atomic_load(&shard->restoring);
-    if (!atomic_load(&shard->assigned_once)) {
-      snprintf(why, why_size, "waiting for the first partition assignment");
-      ready = 0;
-    } else if (restoring > 0) {
-      snprintf(why, why_size, "restoring state of %lld partition(s)", (long long)restoring);
-      ready = 0;
-    }
+    if (!atomic_load(&shard->assigned_once))
+      waiting++;
+    int64_t shard_restoring = atomic_load(&shard->restoring);
+    if (shard_restoring > 0)
+      restoring += shard_restoring;
   }
   pthread_mutex_unlock(&metrics->lock);
-  if (ready && !live) {
-    snprintf(why, why_size, "no processing thread has started");
-    ready = 0;
+  /* A restore is the more telling reason: name it first. */
+  if (restoring > 0) {
+    snprintf(why, why_size, "restoring state (%lld restore(s) open)%s", (long long)restoring,
+             waiting ? "; a processing thread waits for its first partition assignment" : "");
+    return 0;
   }
-  return ready;
+  if (waiting) {
+    snprintf(why, why_size, "waiting for the first partition assignment (%d of %d processing "
+             "thread(s))", waiting, live);
+    return 0;
+  }
+  if (!live) {
+    snprintf(why, why_size, "no processing thread has started");
+    return 0;
+  }
+  return 1;
 }

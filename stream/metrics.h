@@ -130,7 +130,10 @@ void cx_metrics_heartbeat(cx_metrics_shard_t *shard);
 /* The thread's consumer got its assignment (possibly empty): until every
  * live shard has had one, /readyz says not ready. count: partitions now held. */
 void cx_metrics_partitions_assigned(cx_metrics_shard_t *shard, const char *type, int64_t count);
-/* A partition's state restore starts / ends (records read, customers then in it). */
+/* A restore starts / ends: while any has begun and not ended, /readyz says
+ * not ready. restore_end with a topic counts that partition's records read
+ * and one restore; with NULL it only ends (to hold readiness back over a
+ * whole assignment: begin, then each partition's begin/end, then end). */
 void cx_metrics_restore_begin(cx_metrics_shard_t *shard);
 void cx_metrics_restore_end(cx_metrics_shard_t *shard, const char *topic, int32_t partition,
                             uint64_t records);

@@ -33,12 +33,15 @@
 #include "jsonl.h"
 #include "kafka.h"
 #include "log.h"
+#include "metrics.h"
 
 typedef struct task_s {
   char *topic;                 /* owned */
   int32_t partition;           /* input partition */
   cx_processor_t *processor;   /* its operators and state */
   int64_t next_offset;         /* offset after the last message of the open batch; -1 = none */
+  cx_metric_series_t *events[CX_CHANNEL__COUNT + 1]; /* per channel, then undecodable; lazily */
+  cx_metric_series_t *late;    /* late events of this partition; lazily */
 } task_t;
 
 typedef struct runner_s {
@@ -58,6 +61,9 @@ typedef struct runner_s {
   bool exactly_once;           /* processing.guarantee=exactly_once */
   bool in_transaction;         /* a transaction is open */
   cx_config_t *reloaded;       /* owned: the config of the last good reload, or NULL */
+  cx_metrics_shard_t *metrics; /* this thread's metrics, or NULL (metrics.h) */
+  cx_metric_series_t *alerts[CX_RULE__COUNT][CX_SEVERITY_CRITICAL + 1]; /* lazily */
+  int64_t batch_messages;      /* messages taken in the open batch */
 } runner_t;
 
 static int finish_batch(runner_t *runner);
@@ -117,6 +123,8 @@ static int add_task(runner_t *runner, const char *topic, int32_t partition) {
   task->partition = partition;
   task->processor = cx_processor_new(runner->processor_config);
   task->next_offset = -1;
+  memset(task->events, 0, sizeof(task->events));
+  task->late = NULL;
   if (!task->topic || !task->processor) {
     free(task->topic);
     cx_processor_destroy(task->processor);
@@ -129,11 +137,13 @@ static int add_task(runner_t *runner, const char *topic, int32_t partition) {
     uint64_t records = 0;
     int64_t started = cx_clock_mono_ms();
     cx_processor_track_changes(task->processor);
+    cx_metrics_restore_begin(runner->metrics);
     if (cx_changelog_restore(runner->changelog, partition, task->processor, &records, errstr,
                              sizeof(errstr))) {
       cx_log(CX_LOG_ERROR, "restoring %s [%d]: %s", topic, (int)partition, errstr);
       return -1;
     }
+    cx_metrics_restore_end(runner->metrics, topic, partition, records);
     cx_log(CX_LOG_INFO, "restored %s [%d]: %llu state record(s), %zu customer(s) in %lld ms",
            topic, (int)partition, (unsigned long long)records,
            cx_processor_customer_count(task->processor),
@@ -159,6 +169,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   rd_kafka_resp_err_t assign_err = RD_KAFKA_RESP_ERR_NO_ERROR;
 
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    /* Not ready until every partition of the assignment is restored. */
+    cx_metrics_restore_begin(runner->metrics);
     for (int i = 0; i < partitions->cnt; i++) {
       if (add_task(runner, partitions->elems[i].topic, partitions->elems[i].partition)) {
         cx_log(CX_LOG_ERROR, "out of memory creating the task of %s [%d]",
@@ -167,6 +179,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
       }
     }
     cx_log(CX_LOG_INFO, "assigned %d partition(s), now %zu", partitions->cnt, runner->task_count);
+    cx_metrics_partitions_assigned(runner->metrics, "assign", (int64_t)runner->task_count);
+    cx_metrics_restore_end(runner->metrics, NULL, 0, 0);
     if (cooperative)
       error = rd_kafka_incremental_assign(rk, partitions);
     else
@@ -179,6 +193,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     for (int i = 0; i < partitions->cnt; i++)
       drop_task(runner, partitions->elems[i].topic, partitions->elems[i].partition);
     cx_log(CX_LOG_INFO, "revoked %d partition(s), now %zu", partitions->cnt, runner->task_count);
+    cx_metrics_partitions_assigned(runner->metrics, "revoke", (int64_t)runner->task_count);
     if (cooperative)
       error = rd_kafka_incremental_unassign(rk, partitions);
     else
@@ -196,6 +211,14 @@ static void on_alert(const cx_alert_t *alert, void *opaque) {
   runner_t *runner = opaque;
   char errstr[256];
   runner->report->alerts[alert->rule_index]++;
+  if (runner->metrics && alert->severity <= CX_SEVERITY_CRITICAL) {
+    cx_metric_series_t **series = &runner->alerts[alert->rule_index][alert->severity];
+    if (!*series)
+      *series = cx_metrics_series2(runner->metrics, CX_METRIC_ALERTS,
+                                   cx_rule_name((cx_rule_t)alert->rule_index),
+                                   cx_severity_name(alert->severity));
+    cx_metrics_add(*series, 1);
+  }
   if (cx_kafka_output_alert(&runner->output, runner->codec, runner->config->alerts_topic, alert,
                             cx_clock_wall_ms(), errstr, sizeof(errstr))) {
     cx_log(CX_LOG_ERROR, "cannot encode alert %s: %s", alert->alert_id, errstr);
@@ -218,13 +241,37 @@ static void on_profile(const cx_profile_t *profile, void *opaque) {
   runner_t *runner = opaque;
   char errstr[256];
   runner->report->profiles++;
-  if (profile->deleted)
+  cx_metrics_add(cx_metrics_series0(runner->metrics, CX_METRIC_PROFILES), 1);
+  if (profile->deleted) {
     runner->report->profiles_deleted++;
+    cx_metrics_add(cx_metrics_series0(runner->metrics, CX_METRIC_PROFILE_TOMBSTONES), 1);
+  }
   if (cx_kafka_output_profile(&runner->output, runner->codec, runner->config->profiles_topic,
                               profile, cx_clock_wall_ms(), errstr, sizeof(errstr))) {
     cx_log(CX_LOG_ERROR, "cannot encode a profile: %s", errstr);
     runner->fatal = 1;
   }
+}
+
+/* Counts a consumed message once in cxstream_events_total (channel, or
+ * 'undecodable' at index CX_CHANNEL__COUNT) and its end-to-end latency. */
+static void count_message(runner_t *runner, task_t *task, const rd_kafka_message_t *message,
+                          int channel) {
+  if (!runner->metrics)
+    return;
+  if (!task->events[channel]) {
+    char partition[16];
+    snprintf(partition, sizeof(partition), "%d", (int)task->partition);
+    task->events[channel] = cx_metrics_series3(
+        runner->metrics, CX_METRIC_EVENTS, task->topic, partition,
+        channel < CX_CHANNEL__COUNT ? cx_channel_name((cx_channel_t)channel) : "undecodable");
+  }
+  cx_metrics_add(task->events[channel], 1);
+  rd_kafka_timestamp_type_t type;
+  int64_t timestamp = rd_kafka_message_timestamp(message, &type);
+  if (timestamp > 0)
+    cx_metrics_observe(cx_metrics_series0(runner->metrics, CX_METRIC_EVENT_LATENCY),
+                       (double)(cx_clock_wall_ms() - timestamp) / 1000.0);
 }
 
 static void handle_message(runner_t *runner, const rd_kafka_message_t *message) {
@@ -244,16 +291,27 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
                                  sizeof(errstr));
   if (err) {
     runner->report->dead_letters++;
+    count_message(runner, task, message, CX_CHANNEL__COUNT);
+    cx_metrics_add(cx_metrics_series1(runner->metrics, CX_METRIC_DEAD_LETTERS, cx_err2code(err)), 1);
     cx_log(CX_LOG_WARN, "dead letter %s [%d] offset %lld: %s: %s", topic, (int)message->partition,
            (long long)message->offset, cx_err2code(err), errstr);
     cx_kafka_output_aside(&runner->output, message, runner->config->dlq_topic, cx_err2code(err),
                           errstr, cx_clock_wall_ms());
     return;
   }
+  count_message(runner, task, message,
+                (int)event.channel < CX_CHANNEL__COUNT ? (int)event.channel : CX_CHANNEL_OTHER);
   cx_outputs_t outputs = {on_alert, on_profile, runner};
   cx_process_result_t result = cx_processor_process(task->processor, &event, &outputs);
   if (result == CX_PROCESS_LATE) {
     runner->report->late_events++;
+    if (runner->metrics && !task->late) {
+      char partition[16];
+      snprintf(partition, sizeof(partition), "%d", (int)task->partition);
+      task->late = cx_metrics_series2(runner->metrics, CX_METRIC_LATE_EVENTS, task->topic,
+                                      partition);
+    }
+    cx_metrics_add(task->late, 1);
     snprintf(errstr, sizeof(errstr), "occurred_at %lld is older than the watermark %lld",
              (long long)event.occurred_at_ms, (long long)cx_processor_watermark(task->processor));
     cx_kafka_output_aside(&runner->output, message, runner->config->late_topic, "late_event",
@@ -283,6 +341,7 @@ static int transaction_failed(runner_t *runner, const char *what, rd_kafka_error
   rd_kafka_error_destroy(error);
   runner->in_transaction = false;
   runner->fatal = 1;
+  cx_metrics_add(cx_metrics_series1(runner->metrics, CX_METRIC_TRANSACTIONS, "failed"), 1);
   return -1;
 }
 
@@ -315,10 +374,32 @@ static int commit_transaction(runner_t *runner, rd_kafka_topic_partition_list_t 
   if (error)
     return transaction_failed(runner, "commit_transaction", error);
   runner->in_transaction = false;
+  cx_metrics_add(cx_metrics_series1(runner->metrics, CX_METRIC_TRANSACTIONS, "committed"), 1);
   return 0;
 }
 
+static int finish_batch_inner(runner_t *runner);
+
+/* finish_batch with its metrics: commit latency, state size. */
 static int finish_batch(runner_t *runner) {
+  int64_t started = cx_clock_mono_ms();
+  int rc = finish_batch_inner(runner);
+  if (runner->metrics && runner->batch_messages) {
+    cx_metrics_observe(cx_metrics_series0(runner->metrics, CX_METRIC_COMMIT_LATENCY),
+                       (double)(cx_clock_mono_ms() - started) / 1000.0);
+    size_t customers = 0, bytes = 0;
+    for (size_t i = 0; i < runner->task_count; i++) {
+      customers += cx_processor_customer_count(runner->tasks[i].processor);
+      bytes += cx_processor_state_bytes(runner->tasks[i].processor);
+    }
+    cx_metrics_set(cx_metrics_series0(runner->metrics, CX_METRIC_STATE_CUSTOMERS),
+                   (int64_t)customers);
+    cx_metrics_set(cx_metrics_series0(runner->metrics, CX_METRIC_STATE_BYTES), (int64_t)bytes);
+  }
+  return rc;
+}
+
+static int finish_batch_inner(runner_t *runner) {
   /* The state the batch left goes out with its outputs, before its offsets. */
   for (size_t i = 0; runner->changelog && i < runner->task_count && !runner->fatal; i++) {
     char errstr[256];
@@ -342,6 +423,8 @@ static int finish_batch(runner_t *runner) {
     runner->output.produced = 0;
   }
   if (runner->output.delivery_failures) {
+    cx_metrics_add(cx_metrics_series0(runner->metrics, CX_METRIC_DELIVERY_FAILURES),
+                   runner->output.delivery_failures);
     cx_log(CX_LOG_ERROR, "%llu output(s) could not be delivered (first: %s); offsets are not "
            "committed, so a restart processes these messages again",
            (unsigned long long)runner->output.delivery_failures, runner->output.delivery_error);
@@ -372,6 +455,15 @@ static int finish_batch(runner_t *runner) {
   return 0;
 }
 
+/* librdkafka statistics (statistics.interval.ms), served by the consumer's
+ * poll on this thread: consumer lag per partition. */
+static int on_stats(rd_kafka_t *rk, char *json, size_t json_len, void *opaque) {
+  (void)rk;
+  runner_t *runner = opaque;
+  cx_metrics_consumer_stats(runner->metrics, json, json_len);
+  return 0;
+}
+
 static rd_kafka_t *new_consumer(runner_t *runner, const char *const *defaults, char *errstr,
                                 size_t errstr_size) {
   rd_kafka_conf_t *conf = cx_kafka_conf_new(runner->config, defaults, errstr, errstr_size);
@@ -379,6 +471,8 @@ static rd_kafka_t *new_consumer(runner_t *runner, const char *const *defaults, c
     return NULL;
   rd_kafka_conf_set_opaque(conf, runner);
   rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+  if (runner->metrics)
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
   if (!rk)
     rd_kafka_conf_destroy(conf);
@@ -444,6 +538,8 @@ static int runner_open(runner_t *runner, int thread_index) {
     "isolation.level", "read_committed",
     "enable.partition.eof", "false",
     "!client.id", client_id,
+    /* Consumer lag for cxstream_consumer_lag (kafka.statistics.interval.ms overrides). */
+    "statistics.interval.ms", runner->metrics ? "5000" : "0",
     NULL,
   };
   const char *producer_defaults[] = {
@@ -514,6 +610,8 @@ static void runner_loop(runner_t *runner) {
       reload(runner);
     }
     int64_t batch_start = cx_clock_mono_ms();
+    cx_metrics_heartbeat(runner->metrics);
+    runner->batch_messages = 0;
     cx_codec_set_now(runner->codec, cx_clock_wall_ms());
     for (int64_t i = 0; i < config->batch_size; i++) {
       rd_kafka_message_t *message = rd_kafka_consumer_poll(runner->consumer, i == 0 ? 100 : 0);
@@ -530,6 +628,7 @@ static void runner_loop(runner_t *runner) {
         }
       } else if (begin_transaction(runner) == 0) {
         handle_message(runner, message);
+        runner->batch_messages++;
         atomic_fetch_add(&messages_total, 1);
         last_message_ms = cx_clock_mono_ms();
       }
@@ -540,6 +639,9 @@ static void runner_loop(runner_t *runner) {
     rd_kafka_poll(runner->output.producer, 0);
     if (finish_batch(runner))
       break;
+    if (runner->batch_messages)
+      cx_metrics_observe(cx_metrics_series0(runner->metrics, CX_METRIC_PROCESSING_LATENCY),
+                         (double)(cx_clock_mono_ms() - batch_start) / 1000.0);
     cx_report_progress(report, "run", options->stop_after);
     if (options->stop_after && atomic_load(&messages_total) >= options->stop_after)
       break;
@@ -553,6 +655,8 @@ static void runner_loop(runner_t *runner) {
   }
   if (runner->fatal)
     atomic_store(&any_fatal, 1);
+  if (stop_requested)
+    cx_metrics_set_stopping(cx_metrics_global());
 }
 
 static void runner_close(runner_t *runner) {
@@ -580,6 +684,8 @@ typedef struct thread_s {
 
 static void *thread_main(void *opaque) {
   thread_t *thread = opaque;
+  /* This thread is its shard's only writer (callbacks run in its polls). */
+  thread->runner.metrics = cx_metrics_shard_new(cx_metrics_global());
   thread->rc = runner_open(&thread->runner, thread->index);
   if (!thread->rc) {
     runner_loop(&thread->runner);
@@ -588,6 +694,7 @@ static void *thread_main(void *opaque) {
     atomic_store(&any_fatal, 1);
   }
   runner_close(&thread->runner);
+  cx_metrics_shard_retire(thread->runner.metrics);
   return NULL;
 }
 

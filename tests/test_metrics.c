@@ -149,7 +149,7 @@ static void test_metrics_ready_after_assignment_and_not_while_restoring(void **u
   cx_metrics_restore_begin(a);
   cx_metrics_restore_begin(a);
   assert_int_equal(cx_metrics_ready(metrics, why, sizeof(why)), 0);
-  assert_non_null(strstr(why, "restoring state of 2 partition(s)"));
+  assert_non_null(strstr(why, "restoring state (2 restore(s) open)"));
   cx_metrics_restore_end(a, "in", 0, 100);
   assert_int_equal(cx_metrics_ready(metrics, why, sizeof(why)), 0);
   cx_metrics_restore_end(a, "in", 1, 20);

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# /metrics, /healthz and /readyz of `cxstream run` against the real broker,
+# with two processing threads: every consumed message is counted exactly once
+# in cxstream_events_total (per partition it equals the partition's end
+# offset), dead letters by reason and late events are what was sent, alerts
+# and profiles equal what is on their topics, and state, lag and latency are
+# there. A restart restores the state: /readyz is 503 while it restores
+# ("restoring state") and 200 after.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+source tests/integration/lib.sh
+prefix="it-metrics-$$-$(date +%s)"
+run_pid=""
+deploy/kafka-local.sh create-topic "$prefix.interactions:3" "$prefix.alerts:1" "$prefix.dlq:1" \
+  "$prefix.late:1" "$prefix.profiles:1:compact" >/dev/null
+
+build/cxstream-gen --customers 30000 --days 2 --seed 41 --start 2026-01-05 -o "$work/a.avro" 2>/dev/null
+cat > "$work/run.conf" <<CONF
+application.id=$prefix
+input.topics=$prefix.interactions
+output.alerts.topic=$prefix.alerts
+output.dlq.topic=$prefix.dlq
+output.late.topic=$prefix.late
+output.profiles.topic=$prefix.profiles
+profiles.consent.default=true
+num.stream.threads=2
+metrics.listen=127.0.0.1:0
+kafka.bootstrap.servers=$BOOTSTRAP
+kafka.statistics.interval.ms=500
+kafka.session.timeout.ms=6000
+CONF
+"$CXSTREAM" produce --input-file "$work/a.avro" --topic "$prefix.interactions" \
+  -X kafka.bootstrap.servers="$BOOTSTRAP" 2>/dev/null
+python3 tests/integration/run_check.py seed-bad "$BOOTSTRAP" "$prefix.interactions" schemas
+
+# The port comes from the log line of the endpoint (metrics.listen port 0).
+port_of() {
+  local log=$1 port=""
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*serving \/metrics, \/healthz and \/readyz on .* (port \([0-9]*\)).*/\1/p' "$log" | head -1)
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { cat "$log"; echo "no endpoint port in the log"; exit 1; }
+  echo "$port"
+}
+
+"$CXSTREAM" run -c "$work/run.conf" 2> "$work/run1.log" &
+run_pid=$!
+port=$(port_of "$work/run1.log")
+python3 tests/integration/run_check.py wait "$BOOTSTRAP" "$prefix" "$prefix.interactions" 180 \
+  || { tail -20 "$work/run1.log"; exit 1; }
+sleep 1.5   # a statistics interval or two, for the lag
+curl -sf "http://127.0.0.1:$port/metrics" > "$work/metrics1.txt"
+healthz=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")
+readyz=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
+kill -TERM "$run_pid"; wait "$run_pid"; run_pid=""
+[ "$healthz" = 200 ] && [ "$readyz" = 200 ] || { echo "healthz $healthz, readyz $readyz while consuming"; exit 1; }
+
+alerts=$(kcat -b "$BOOTSTRAP" -C -t "$prefix.alerts" -e -q -f '%k\n' | grep -c . || true)
+profiles=$(kcat -b "$BOOTSTRAP" -C -t "$prefix.profiles" -e -q -f '%k\n' | grep -c . || true)
+python3 - "$work/metrics1.txt" "$BOOTSTRAP" "$prefix.interactions" "$alerts" "$profiles" <<'PY'
+import re, sys
+from confluent_kafka import Consumer, TopicPartition
+path, bootstrap, topic, alerts, profiles = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+series = {}
+for line in open(path):
+    if line.startswith("#") or not line.strip():
+        continue
+    m = re.match(r'^([a-z_]+)(\{(.*)\})? (\S+)$', line.strip())
+    assert m, line
+    labels = dict(re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
+    series.setdefault(m.group(1), []).append((labels, float(m.group(4))))
+def total(name, **match):
+    return sum(v for l, v in series.get(name, []) if all(l.get(k) == w for k, w in match.items()))
+c = Consumer({"bootstrap.servers": bootstrap, "group.id": "metrics-check"})
+md = c.list_topics(topic, timeout=10)
+ends = {p: c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in md.topics[topic].partitions}
+c.close()
+problems = []
+for p, end in ends.items():
+    counted = total("cxstream_events_total", topic=topic, partition=str(p))
+    if counted != end:
+        problems.append(f"partition {p}: {counted} counted, end offset {end}")
+# run_check.py seed-bad: six hostile messages and one late event.
+want = {"bad_magic_byte": 1, "malformed_avro": 2, "unknown_schema_id": 1, "missing_customer_id": 1, "bad_timestamp": 1}
+for reason, n in want.items():
+    if total("cxstream_dead_letters_total", reason=reason) != n:
+        problems.append(f"dead letters {reason}: {total('cxstream_dead_letters_total', reason=reason)}, want {n}")
+if total("cxstream_events_total", channel="undecodable") != 6:
+    problems.append("undecodable events: %s, want 6" % total("cxstream_events_total", channel="undecodable"))
+if total("cxstream_late_events_total") != 1:
+    problems.append(f"late events: {total('cxstream_late_events_total')}, want 1")
+if total("cxstream_alerts_total") != alerts or alerts == 0:
+    problems.append(f"alerts: {total('cxstream_alerts_total')} counted, {alerts} on the topic")
+if total("cxstream_profiles_total") != profiles or profiles == 0:
+    problems.append(f"profiles: {total('cxstream_profiles_total')} counted, {profiles} on the topic")
+if total("cxstream_state_customers") <= 0 or total("cxstream_state_bytes") <= 0:
+    problems.append("no state gauges")
+lags = [(l, v) for l, v in series.get("cxstream_consumer_lag", []) if l.get("topic") == topic]
+if sorted(int(l["partition"]) for l, _ in lags) != sorted(ends) or any(v != 0 for _, v in lags):
+    problems.append(f"consumer lag after everything was committed: {lags}")
+for h in ("cxstream_event_latency_seconds_count", "cxstream_commit_latency_seconds_count",
+          "cxstream_processing_latency_seconds_count"):
+    if total(h) <= 0:
+        problems.append(f"{h} is 0")
+if total("cxstream_rebalances_total", type="assign") < 2:
+    problems.append("fewer assignments than threads")
+if total("cxstream_partitions_assigned") != len(ends):
+    problems.append(f"partitions assigned: {total('cxstream_partitions_assigned')}")
+if problems:
+    sys.exit("\n".join(problems))
+print(f"metrics: {sum(ends.values())} messages counted once over {len(ends)} partitions, "
+      f"{alerts} alerts, {profiles} profiles, 6 dead letters, 1 late")
+PY
+
+# Restart: poll /readyz from the start; it must say "restoring state" before "ok".
+"$CXSTREAM" run -c "$work/run.conf" 2> "$work/run2.log" &
+run_pid=$!
+port=$(port_of "$work/run2.log")
+python3 - "$port" "$work/run2.log" <<'PY'
+import sys, time, urllib.request, urllib.error
+port, log = sys.argv[1], sys.argv[2]
+seen = []
+deadline = time.time() + 60
+while time.time() < deadline:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+            state = (r.status, r.read().decode().strip())
+    except urllib.error.HTTPError as e:
+        state = (e.code, e.read().decode().strip())
+    if not seen or seen[-1] != state:
+        seen.append(state)
+    if state[0] == 200:
+        break
+    time.sleep(0.002)
+print("readyz:", seen); print([l[:200] for l in open(log) if "restored" in l])
+restoring = [i for i, s in enumerate(seen) if s[0] == 503 and "restoring state" in s[1]]
+assert restoring, f"/readyz never said it was restoring: {seen}"
+assert seen[-1][0] == 200 and restoring[-1] < len(seen) - 1, f"/readyz not ready after the restore: {seen}"
+assert "restored" in open(log).read(), "nothing was restored"
+PY
+restored=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^cxstream_restore_records_total/ {s += $2} END {print s + 0}')
+kill -TERM "$run_pid"; wait "$run_pid"; run_pid=""
+[ "$restored" -gt 0 ] || { echo "cxstream_restore_records_total is $restored"; exit 1; }
+echo "metrics match what was sent; /readyz 503 while restoring $restored state records, 200 after"
