@@ -250,19 +250,19 @@ static int build_config(const common_t *common, cx_config_t **config) {
  * listen is logged and the job runs without it: metrics never stop
  * processing (a failing readiness probe and a scrape error say it loudly). */
 static cx_metrics_t *start_metrics(const cx_config_t *config, cx_http_t **http) {
+  *http = NULL;
+  if (!config->metrics_listen[0])
+    return NULL; /* no endpoint, no registry: recording costs one test per call */
   cx_metrics_t *metrics = cx_metrics_new(config->liveness_timeout_ms);
   char errstr[512];
-  *http = NULL;
   if (!metrics)
     return NULL;
   cx_metrics_set_global(metrics);
-  if (config->metrics_listen[0]) {
-    if (cx_http_start(metrics, config->metrics_listen, http, errstr, sizeof(errstr)))
-      cx_log(CX_LOG_ERROR, "%s; running without /metrics, /healthz and /readyz", errstr);
-    else
-      cx_log(CX_LOG_INFO, "serving /metrics, /healthz and /readyz on %s (port %d)",
-             config->metrics_listen, cx_http_port(*http));
-  }
+  if (cx_http_start(metrics, config->metrics_listen, http, errstr, sizeof(errstr)))
+    cx_log(CX_LOG_ERROR, "%s; running without /metrics, /healthz and /readyz", errstr);
+  else
+    cx_log(CX_LOG_INFO, "serving /metrics, /healthz and /readyz on %s (port %d)",
+           config->metrics_listen, cx_http_port(*http));
   return metrics;
 }
 
