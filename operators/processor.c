@@ -37,6 +37,9 @@ struct cx_processor_s {
   bool tracking;                 /* keep the lists below */
   uint64_t *dirty;               /* changed customers: record index << 32 | generation */
   size_t dirty_count, dirty_capacity; /* used, allocated */
+  int64_t next_offset;           /* input offset after the last event processed (0 = none) */
+  int64_t restored_offset;       /* offsets below this were applied before a restore */
+  cx_partition_progress_t progress_taken; /* last progress handed to the changelog */
   char *removed;                 /* keys of evicted customers, each NUL-terminated */
   size_t removed_len, removed_capacity; /* bytes used, allocated */
 };
@@ -71,6 +74,7 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
   }
   derive_horizons(processor);
   processor->last_sweep_watermark = CX_WATERMARK_NONE;
+  processor->progress_taken = (cx_partition_progress_t){CX_WATERMARK_NONE, 0};
   if (config->max_customers > 0)
     cx_state_set_max_customers(processor->state, (size_t)config->max_customers,
                                on_limit_evicted, processor);
@@ -300,17 +304,48 @@ static void fire_timers(cx_processor_t *processor, const cx_outputs_t *outputs) 
   }
 }
 
+/* An event applied before the restart: its event time counts again (the
+ * restored progress may predate it), nothing else does. */
+static cx_process_result_t skip_duplicate(cx_processor_t *processor, int64_t t,
+                                          const cx_outputs_t *outputs) {
+  processor->stats.duplicates++;
+  (void)cx_watermark_observe(&processor->watermark, t);
+  fire_timers(processor, outputs);
+  if (processor->nomem) {
+    processor->nomem = 0;
+    return CX_PROCESS_NOMEM;
+  }
+  return CX_PROCESS_DUPLICATE;
+}
+
 cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_event_t *event,
                                          const cx_outputs_t *outputs) {
+  return cx_processor_process_at(processor, event, -1, outputs);
+}
+
+cx_process_result_t cx_processor_process_at(cx_processor_t *processor, const cx_event_t *event,
+                                            int64_t offset, const cx_outputs_t *outputs) {
   int64_t t = event->occurred_at_ms;
+  uint64_t hash = cx_state_hash(event->customer_id);
+  cx_customer_t *customer = NULL;
+  if (offset >= 0) {
+    processor->next_offset = offset + 1;
+    if (offset < processor->restored_offset)
+      return skip_duplicate(processor, t, outputs);
+    customer = cx_state_find(processor->state, event->customer_id, hash);
+    if (customer && offset < customer->next_offset)
+      return skip_duplicate(processor, t, outputs);
+  }
   if (cx_watermark_observe(&processor->watermark, t)) {
     processor->stats.late_events++;
     return CX_PROCESS_LATE;
   }
-  uint64_t hash = cx_state_hash(event->customer_id);
-  cx_customer_t *customer = cx_state_upsert(processor->state, event->customer_id, hash);
+  if (!customer)
+    customer = cx_state_upsert(processor->state, event->customer_id, hash);
   if (!customer)
     return CX_PROCESS_NOMEM;
+  if (offset >= 0)
+    customer->next_offset = offset + 1;
   if (customer->first_event_ms == INT64_MIN)
     customer->first_event_ms = t;
   mark_dirty(processor, customer);
@@ -388,6 +423,30 @@ int cx_processor_restore(cx_processor_t *processor, const uint8_t *record, size_
     return -1;
   }
   return 0;
+}
+
+bool cx_processor_take_progress(cx_processor_t *processor, cx_partition_progress_t *progress) {
+  cx_partition_progress_t now = {processor->watermark.max_seen_ms, processor->next_offset};
+  if (now.max_event_ms == processor->progress_taken.max_event_ms &&
+      now.next_offset == processor->progress_taken.next_offset)
+    return false;
+  processor->progress_taken = now;
+  *progress = now;
+  return true;
+}
+
+void cx_processor_restore_progress(cx_processor_t *processor,
+                                   const cx_partition_progress_t *progress) {
+  if (progress->max_event_ms != CX_WATERMARK_NONE &&
+      (processor->watermark.max_seen_ms == CX_WATERMARK_NONE ||
+       progress->max_event_ms > processor->watermark.max_seen_ms))
+    processor->watermark.max_seen_ms = progress->max_event_ms;
+  if (progress->next_offset > processor->restored_offset)
+    processor->restored_offset = progress->next_offset;
+  if (progress->next_offset > processor->next_offset)
+    processor->next_offset = progress->next_offset;
+  processor->progress_taken = (cx_partition_progress_t){processor->watermark.max_seen_ms,
+                                                        processor->next_offset};
 }
 
 void cx_processor_track_changes(cx_processor_t *processor) {

@@ -33,7 +33,16 @@ typedef enum {
   CX_PROCESS_OK,     /* applied to state, detectors ran */
   CX_PROCESS_LATE,   /* older than the watermark: not applied, route it aside */
   CX_PROCESS_NOMEM,  /* out of memory: not applied */
+  CX_PROCESS_DUPLICATE, /* applied before a restart already (see cx_processor_process_at) */
 } cx_process_result_t;
+
+/* How far a partition's input has been applied, kept on the changelog beside
+ * its customers so that a restore resumes the event time and recognises
+ * events it has applied already. */
+typedef struct cx_partition_progress_s {
+  int64_t max_event_ms;  /* largest on-time event time (the watermark's basis) */
+  int64_t next_offset;   /* input offset after the last event processed; 0 = none */
+} cx_partition_progress_t;
 
 typedef struct cx_processor_stats_s {
   uint64_t events;                     /* events applied */
@@ -44,6 +53,7 @@ typedef struct cx_processor_stats_s {
   uint64_t timers_fired;               /* timers that came due */
   uint64_t evicted_customers;          /* customers evicted as idle */
   uint64_t limit_evicted_customers;    /* active customers evicted at state.max.customers */
+  uint64_t duplicates;                 /* events applied before a restart, not again */
 } cx_processor_stats_t;
 
 typedef struct cx_processor_s cx_processor_t;
@@ -54,6 +64,22 @@ void cx_processor_destroy(cx_processor_t *processor);
 
 /* Processes one event (validated by the caller), then the timers its
  * watermark made due. */
+/* cx_processor_process for an event read at input offset `offset` (>= 0; -1
+ * = no offset, as cx_processor_process). After a restore, an event whose
+ * offset is below the restored partition progress, or below its customer's
+ * next_offset, was applied before the restart (at least once resumes from
+ * an older committed offset than the changelog holds): it is not applied
+ * again, only advances event time and fires what that makes due, and the
+ * result is CX_PROCESS_DUPLICATE. */
+cx_process_result_t cx_processor_process_at(cx_processor_t *processor, const cx_event_t *event,
+                                            int64_t offset, const cx_outputs_t *outputs);
+/* The partition's progress, when it changed since the last call (returns
+ * true) — the changelog writes it after the customers of a batch. */
+bool cx_processor_take_progress(cx_processor_t *processor, cx_partition_progress_t *progress);
+/* A restored progress: event time resumes from it; offsets below it are
+ * duplicates. */
+void cx_processor_restore_progress(cx_processor_t *processor,
+                                   const cx_partition_progress_t *progress);
 cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_event_t *event,
                                          const cx_outputs_t *outputs);
 

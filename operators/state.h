@@ -61,6 +61,8 @@ typedef struct cx_customer_s {
   int64_t first_event_ms;        /* first event time kept in state */
   int64_t last_event_ms;         /* largest event time seen for this customer */
   uint64_t event_count;          /* events applied since first_event_ms */
+  int64_t next_offset;           /* input offset after its last applied event (0 = unknown):
+                                    a replayed event below it was applied already */
   int64_t quiet_until_ms[CX_RULE__COUNT]; /* per rule: cooldown end (INT64_MIN = none) */
   uint8_t alerted_band[CX_RULE__COUNT];   /* per rule: band of its last alert */
   float contribution[CX_RULE__COUNT];     /* per rule: score points, decayed to scores_at_ms */

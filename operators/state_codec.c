@@ -43,6 +43,8 @@
  *
  *   0 customer     key_len varint | key bytes | last_event_ms time (base 0)
  *                  | first_event_ms time | event_count varint | consent varint
+ *                  | [next_offset varint] (input offset after the customer's
+ *                  last event; added in version 1 later, absent when 0)
  *   1 scores       scores_at_ms time | last_frustration_alert_ms time
  *                  | rule_count varint | rule_count x
  *                    ( rule varint (CX_RULE_MAP index, increasing)
@@ -286,6 +288,8 @@ static void write_customer(writer_t *w, const cx_customer_t *c) {
   put_time(w, c->first_event_ms, c->last_event_ms);
   put_varint(w, c->event_count);
   put_zigzag(w, c->consent);
+  if (c->next_offset > 0) /* left out at its default, like any last field */
+    put_varint(w, (uint64_t)c->next_offset);
 }
 
 static bool rule_is_default(const cx_customer_t *c, int rule) {
@@ -702,6 +706,11 @@ static bool read_customer(reader_t *r, cx_customer_t *c) {
   FIELD(get_varint(r, "event_count", &c->event_count));
   FIELD(get_zigzag_in(r, "consent", CX_CONSENT_UNKNOWN, CX_CONSENT_WITHDRAWN, &consent));
   c->consent = (int8_t)consent;
+  if (remaining(r)) { /* records written before next_offset existed end here */
+    uint64_t next_offset;
+    FIELD(get_bounded(r, "next_offset", INT64_MAX, &next_offset));
+    c->next_offset = (int64_t)next_offset;
+  }
   return true;
 }
 

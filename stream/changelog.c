@@ -108,13 +108,43 @@ const char *cx_changelog_topic(const cx_changelog_t *changelog) {
   return changelog->topic;
 }
 
+static int restore_progress(cx_processor_t *processor, const rd_kafka_message_t *message,
+                            char *why, size_t why_size);
+
+static bool retriable(rd_kafka_resp_err_t err) {
+  switch (err) {
+  case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+  case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+  case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+  case RD_KAFKA_RESP_ERR_FENCED_LEADER_EPOCH:
+  case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+  case RD_KAFKA_RESP_ERR__TRANSPORT:
+  case RD_KAFKA_RESP_ERR__TIMED_OUT:
+  case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+  case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+  case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    return true;
+  default:
+    return false;
+  }
+}
+
 cx_err_t cx_changelog_restore(cx_changelog_t *changelog, int32_t partition,
                               cx_processor_t *processor, uint64_t *records, char *errstr,
                               size_t errstr_size) {
   int64_t low = 0, high = 0;
   *records = 0;
-  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      changelog->consumer, changelog->topic, partition, &low, &high, 10000);
+  /* A changelog just created, or a partition whose leader moves, answers
+   * with a retriable error for a while: wait for it (up to 60 s). */
+  rd_kafka_resp_err_t err;
+  int64_t give_up = cx_clock_mono_ms() + 60000;
+  while ((err = rd_kafka_query_watermark_offsets(changelog->consumer, changelog->topic, partition,
+                                                 &low, &high, 10000)) &&
+         retriable(err) && cx_clock_mono_ms() < give_up) {
+    cx_log(CX_LOG_INFO, "%s [%d]: %s; retrying", changelog->topic, (int)partition,
+           rd_kafka_err2str(err));
+    usleep(500 * 1000);
+  }
   if (err) {
     snprintf(errstr, errstr_size, "%s [%d]: %s", changelog->topic, (int)partition,
              rd_kafka_err2str(err));
@@ -153,7 +183,11 @@ cx_err_t cx_changelog_restore(cx_changelog_t *changelog, int32_t partition,
     next = message->offset + 1;
     cx_str_t key = {message->key, message->key_len};
     char why[256];
-    if (!message->payload) {
+    if (!message->key_len && message->payload) {
+      if (restore_progress(processor, message, why, sizeof(why)))
+        cx_log(CX_LOG_WARN, "%s [%d] offset %lld: progress record skipped: %s",
+               changelog->topic, (int)partition, (long long)message->offset, why);
+    } else if (!message->payload) {
       cx_processor_forget(processor, key);
       (*records)++;
     } else if (cx_processor_restore(processor, message->payload, message->len, why,
@@ -168,6 +202,38 @@ cx_err_t cx_changelog_restore(cx_changelog_t *changelog, int32_t partition,
   }
   rd_kafka_assign(changelog->consumer, NULL);
   return result;
+}
+
+/* The partition's progress record: the empty key (no customer has an empty
+ * id; such events are dead letters) and "cxp" | version 1 | max_event_ms le64
+ * | next_offset le64. It is sent after the batch's customer records to the
+ * same partition, so when it is on the changelog, they are too. */
+#define PROGRESS_MAGIC "cxp\1"
+#define PROGRESS_LEN (4 + 8 + 8)
+
+static void put_le64(uint8_t *at, int64_t value) {
+  for (int i = 0; i < 8; i++)
+    at[i] = (uint8_t)((uint64_t)value >> (8 * i));
+}
+
+static int64_t get_le64(const uint8_t *at) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; i++)
+    value |= (uint64_t)at[i] << (8 * i);
+  return (int64_t)value;
+}
+
+static int restore_progress(cx_processor_t *processor, const rd_kafka_message_t *message,
+                            char *why, size_t why_size) {
+  const uint8_t *value = message->payload;
+  if (message->len != PROGRESS_LEN || memcmp(value, PROGRESS_MAGIC, 4)) {
+    snprintf(why, why_size, "a progress record of %zu bytes that this build does not know",
+             message->len);
+    return -1;
+  }
+  cx_partition_progress_t progress = {get_le64(value + 4), get_le64(value + 12)};
+  cx_processor_restore_progress(processor, &progress);
+  return 0;
 }
 
 static int write_removed(cx_str_t key, void *opaque) {
@@ -197,6 +263,15 @@ cx_err_t cx_changelog_write(cx_changelog_t *changelog, cx_kafka_output_t *output
   if (cx_processor_take_changes(processor, write_removed, write_changed, &ctx)) {
     snprintf(errstr, errstr_size, "out of memory encoding state records");
     return CX_ERR_NOMEM;
+  }
+  cx_partition_progress_t progress;
+  if (cx_processor_take_progress(processor, &progress)) {
+    uint8_t value[PROGRESS_LEN];
+    memcpy(value, PROGRESS_MAGIC, 4);
+    put_le64(value + 4, progress.max_event_ms);
+    put_le64(value + 12, progress.next_offset);
+    cx_kafka_output_send_to(output, changelog->topic, partition, "", 0, value, sizeof(value), 0,
+                            NULL);
   }
   return CX_OK;
 }

@@ -48,7 +48,7 @@ static const prop_t properties[] = {
   {"processing.batch.size", T_INT, 1, 1000000, "10000", F(batch_size), NULL,
    "Messages taken per batch before outputs are flushed and offsets stored"},
   {"num.stream.threads", T_INT, 1, 64, "1", F(num_stream_threads), NULL,
-   "Processing threads; replay --out uses them (same bytes for any count), run uses one"},
+   "Processing threads: run starts that many group members; replay --out spreads partitions over them"},
   {"commit.interval.ms", T_DURATION, 1, DAY_MS, "100", F(commit_interval_ms), NULL,
    "Longest time a batch is held open before its outputs are flushed"},
   {"schema.dir", T_STRING, 0, 0, "schemas", F(schema_dir), NULL,

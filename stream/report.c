@@ -53,6 +53,9 @@ void cx_report_summary(cx_report_t *report, const char *what, FILE *out) {
           (unsigned long long)report->late_events, (unsigned long long)report->dead_letters);
   if (report->filtered)
     fprintf(out, ", %llu outside --from/--to", (unsigned long long)report->filtered);
+  if (report->duplicates)
+    fprintf(out, ", %llu applied before the restart (skipped)",
+            (unsigned long long)report->duplicates);
   fprintf(out, "\n%s: %llu alerts", what, (unsigned long long)cx_report_alert_total(report));
   const char *separator = " (";
   for (int r = 0; r < CX_RULE__COUNT; r++) {

@@ -14,6 +14,7 @@ typedef struct cx_report_s {
   uint64_t late_events;              /* refused as late */
   uint64_t dead_letters;             /* could not be decoded or validated */
   uint64_t filtered;                 /* outside --from/--to */
+  uint64_t duplicates;               /* applied before a restart already, not again */
   uint64_t alerts[CX_RULE__COUNT];   /* per rule */
   uint64_t profiles;                 /* profiles emitted (tombstones included) */
   uint64_t profiles_deleted;         /* of those, tombstones (consent withdrawn) */

@@ -60,6 +60,7 @@ typedef struct runner_s {
   cx_changelog_t *changelog;   /* state.changelog: state records, or NULL */
   bool exactly_once;           /* processing.guarantee=exactly_once */
   bool in_transaction;         /* a transaction is open */
+  bool joined;                 /* the consumer has had a rebalance callback */
   cx_config_t *reloaded;       /* owned: the config of the last good reload, or NULL */
   cx_metrics_shard_t *metrics; /* this thread's metrics, or NULL (metrics.h) */
   cx_metric_series_t *alerts[CX_RULE__COUNT][CX_SEVERITY_CRITICAL + 1]; /* lazily */
@@ -164,6 +165,7 @@ static void drop_task(runner_t *runner, const char *topic, int32_t partition) {
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *partitions, void *opaque) {
   runner_t *runner = opaque;
+  runner->joined = true;
   bool cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
   rd_kafka_error_t *error = NULL;
   rd_kafka_resp_err_t assign_err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -173,7 +175,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     cx_metrics_restore_begin(runner->metrics);
     for (int i = 0; i < partitions->cnt; i++) {
       if (add_task(runner, partitions->elems[i].topic, partitions->elems[i].partition)) {
-        cx_log(CX_LOG_ERROR, "out of memory creating the task of %s [%d]",
+        cx_log(CX_LOG_ERROR, "cannot take over %s [%d] (out of memory, or its state could not "
+               "be restored: see above); stopping, so that a restart takes it over again",
                partitions->elems[i].topic, partitions->elems[i].partition);
         runner->fatal = 1;
       }
@@ -302,7 +305,8 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
   count_message(runner, task, message,
                 (int)event.channel < CX_CHANNEL__COUNT ? (int)event.channel : CX_CHANNEL_OTHER);
   cx_outputs_t outputs = {on_alert, on_profile, runner};
-  cx_process_result_t result = cx_processor_process(task->processor, &event, &outputs);
+  cx_process_result_t result = cx_processor_process_at(task->processor, &event, message->offset,
+                                                       &outputs);
   if (result == CX_PROCESS_LATE) {
     runner->report->late_events++;
     if (runner->metrics && !task->late) {
@@ -316,6 +320,8 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
              (long long)event.occurred_at_ms, (long long)cx_processor_watermark(task->processor));
     cx_kafka_output_aside(&runner->output, message, runner->config->late_topic, "late_event",
                           errstr, cx_clock_wall_ms());
+  } else if (result == CX_PROCESS_DUPLICATE) {
+    runner->report->duplicates++;
   } else if (result == CX_PROCESS_NOMEM) {
     cx_log(CX_LOG_ERROR, "out of memory processing %s [%d] offset %lld", topic,
            (int)message->partition, (long long)message->offset);
@@ -399,8 +405,8 @@ static int finish_batch(runner_t *runner) {
   return rc;
 }
 
-static int finish_batch_inner(runner_t *runner) {
-  /* The state the batch left goes out with its outputs, before its offsets. */
+/* Sends what the batch's partitions changed to the changelog. */
+static void write_changelog(runner_t *runner) {
   for (size_t i = 0; runner->changelog && i < runner->task_count && !runner->fatal; i++) {
     char errstr[256];
     if (cx_changelog_write(runner->changelog, &runner->output, runner->tasks[i].partition,
@@ -409,18 +415,42 @@ static int finish_batch_inner(runner_t *runner) {
       runner->fatal = 1;
     }
   }
-  if (runner->output.produced) {
-    while (rd_kafka_outq_len(runner->output.producer) > 0 && !runner->fatal) {
-      rd_kafka_resp_err_t err = rd_kafka_flush(runner->output.producer, 1000);
-      if (err == RD_KAFKA_RESP_ERR__TIMED_OUT && stop_requested > 1)
-        break;
-      char fatal[256];
-      if (rd_kafka_fatal_error(runner->output.producer, fatal, sizeof(fatal))) {
-        cx_log(CX_LOG_ERROR, "producer fatal error: %s", fatal);
-        runner->fatal = 1;
-      }
+}
+
+/* Waits until everything produced is acknowledged (or failed). */
+static void flush_outputs(runner_t *runner) {
+  if (!runner->output.produced)
+    return;
+  while (rd_kafka_outq_len(runner->output.producer) > 0 && !runner->fatal) {
+    rd_kafka_resp_err_t err = rd_kafka_flush(runner->output.producer, 1000);
+    if (err == RD_KAFKA_RESP_ERR__TIMED_OUT && stop_requested > 1)
+      break;
+    char fatal[256];
+    if (rd_kafka_fatal_error(runner->output.producer, fatal, sizeof(fatal))) {
+      cx_log(CX_LOG_ERROR, "producer fatal error: %s", fatal);
+      runner->fatal = 1;
     }
-    runner->output.produced = 0;
+  }
+  runner->output.produced = 0;
+}
+
+/* exactly_once: outputs, state records and offsets commit in one
+ * transaction. at_least_once: the outputs are acknowledged first, then the
+ * state records (so a record on the changelog means its customer's outputs
+ * are safe), then the offsets are stored. A crash in between makes the
+ * changelog run ahead of the committed offsets; the restored customers and
+ * partition progress recognise the events applied already
+ * (cx_processor_process_at), so they are not applied twice. */
+static int finish_batch_inner(runner_t *runner) {
+  if (runner->exactly_once) {
+    write_changelog(runner);
+    flush_outputs(runner);
+  } else {
+    flush_outputs(runner);
+    if (!runner->output.delivery_failures) {
+      write_changelog(runner);
+      flush_outputs(runner);
+    }
   }
   if (runner->output.delivery_failures) {
     cx_metrics_add(cx_metrics_series0(runner->metrics, CX_METRIC_DELIVERY_FAILURES),
@@ -661,8 +691,22 @@ static void runner_loop(runner_t *runner) {
 
 static void runner_close(runner_t *runner) {
   if (runner->consumer) {
+    /* librdkafka 2.0.2 aborts when it destroys a cooperative-sticky member
+     * that never completed a join (librdkafka #4312, fixed in 2.3.0): a
+     * member stopped that early finishes joining first (a few seconds at
+     * most), then leaves as usual. */
+    for (int64_t give_up = cx_clock_mono_ms() + 20000;
+         !runner->joined && cx_clock_mono_ms() < give_up;) {
+      rd_kafka_message_t *message = rd_kafka_consumer_poll(runner->consumer, 100);
+      if (message)
+        rd_kafka_message_destroy(message); /* not processed: the next owner reads it */
+    }
     rd_kafka_consumer_close(runner->consumer);
-    rd_kafka_destroy(runner->consumer);
+    if (runner->joined)
+      rd_kafka_destroy(runner->consumer);
+    else
+      cx_log(CX_LOG_WARN, "the consumer never joined its group; not destroyed (librdkafka "
+             "#4312), the process exits without it");
   }
   cx_kafka_output_close(&runner->output, 10000);
   cx_changelog_destroy(runner->changelog);
@@ -704,6 +748,7 @@ static void report_add(cx_report_t *total, const cx_report_t *part) {
   total->late_events += part->late_events;
   total->dead_letters += part->dead_letters;
   total->filtered += part->filtered;
+  total->duplicates += part->duplicates;
   for (int r = 0; r < CX_RULE__COUNT; r++)
     total->alerts[r] += part->alerts[r];
   total->profiles += part->profiles;

@@ -10,6 +10,7 @@
 
 #include "../operators/processor.h"
 #include "../operators/state.h"
+#include "../operators/state_codec.h"
 #include "test_helpers.h"
 
 typedef struct captured_s {
@@ -297,6 +298,119 @@ static void test_changes_list_each_changed_customer_once_and_evicted_keys_first(
   cx_processor_destroy(p);
 }
 
+/* Saved state: the changed customers' records, as the changelog keeps them. */
+typedef struct saved_s {
+  cx_state_codec_buf_t records[8];
+  int count;
+} saved_t;
+
+static int save_removed(cx_str_t key, void *opaque) {
+  (void)key;
+  (void)opaque;
+  return 0;
+}
+
+static int save_changed(const cx_customer_t *customer, void *opaque) {
+  saved_t *saved = opaque;
+  assert_true(saved->count < 8);
+  return cx_state_codec_encode(customer, &saved->records[saved->count++]);
+}
+
+static void restore_saved(cx_processor_t *p, saved_t *saved) {
+  char errstr[256];
+  for (int i = 0; i < saved->count; i++) {
+    assert_int_equal(cx_processor_restore(p, saved->records[i].bytes, saved->records[i].len,
+                                          errstr, sizeof(errstr)), 0);
+    cx_state_codec_buf_free(&saved->records[i]);
+  }
+  saved->count = 0;
+}
+
+static cx_process_result_t process_at(cx_processor_t *p, cx_event_t e, int64_t offset,
+                                      captured_t *c) {
+  cx_outputs_t outputs = {capture, NULL, c};
+  return cx_processor_process_at(p, &e, offset, &outputs);
+}
+
+/* At least once after a crash: the changelog holds state (and progress)
+ * past the committed offset, so the events from there come again. Those the
+ * restored state has applied are recognised, by the partition's progress
+ * and by each customer's own offset, and not applied twice: the alert comes
+ * on the third contact, as without the crash, not on a replayed one. */
+static void test_replayed_events_after_restore_are_not_applied_twice(void **unused) {
+  (void)unused;
+  captured_t before = {0}, after = {0};
+  cx_processor_t *p = only(CX_RULE_REPEAT_CONTACT);
+  cx_processor_track_changes(p);
+  cx_partition_progress_t progress;
+  assert_false(cx_processor_take_progress(p, &progress)); /* nothing yet */
+  cx_event_t c1a = test_contact("C1", "a", 0, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1);
+  cx_event_t c2 = test_contact("C2", "x", MIN_MS, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1);
+  cx_event_t c1b = test_contact("C1", "b", 2 * MIN_MS, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1);
+  cx_event_t c1c = test_contact("C1", "c", 3 * MIN_MS, CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1);
+  assert_int_equal(process_at(p, c1a, 10, &before), CX_PROCESS_OK);
+  /* batch 1 ends: its records and progress (offset 11) reach the changelog */
+  saved_t saved = {0};
+  assert_int_equal(cx_processor_take_changes(p, save_removed, save_changed, &saved), 0);
+  assert_true(cx_processor_take_progress(p, &progress));
+  assert_int_equal(progress.next_offset, 11);
+  assert_int_equal(progress.max_event_ms, 0);
+  assert_false(cx_processor_take_progress(p, &progress)); /* unchanged */
+  assert_int_equal(process_at(p, c2, 11, &before), CX_PROCESS_OK);
+  assert_int_equal(process_at(p, c1b, 12, &before), CX_PROCESS_OK);
+  /* batch 2: only C1's record made it before the crash (not C2's, not the progress) */
+  saved_t batch2 = {0};
+  assert_int_equal(cx_processor_take_changes(p, save_removed, save_changed, &batch2), 0);
+  assert_int_equal(batch2.count, 2);
+  cx_processor_destroy(p);
+
+  cx_processor_t *q = only(CX_RULE_REPEAT_CONTACT);
+  restore_saved(q, &saved);
+  cx_processor_restore_progress(q, &progress);
+  for (int i = 0; i < batch2.count; i++) {
+    cx_customer_t decoded;
+    char errstr[256];
+    assert_int_equal(cx_state_codec_decode(batch2.records[i].bytes, batch2.records[i].len,
+                                           &decoded, errstr, sizeof(errstr)), 0);
+    bool is_c1 = decoded.key_len == 2 && !memcmp(cx_customer_key(&decoded).ptr, "C1", 2);
+    cx_customer_release(&decoded);
+    if (is_c1)
+      assert_int_equal(cx_processor_restore(q, batch2.records[i].bytes, batch2.records[i].len,
+                                            errstr, sizeof(errstr)), 0);
+    cx_state_codec_buf_free(&batch2.records[i]);
+  }
+  /* resumed from the committed offset 10 */
+  assert_int_equal(process_at(q, c1a, 10, &after), CX_PROCESS_DUPLICATE); /* progress */
+  assert_int_equal(process_at(q, c2, 11, &after), CX_PROCESS_OK);         /* C2 was lost */
+  assert_int_equal(process_at(q, c1b, 12, &after), CX_PROCESS_DUPLICATE); /* C1's offset */
+  assert_int_equal(after.count, 0);
+  assert_int_equal(process_at(q, c1c, 13, &after), CX_PROCESS_OK);
+  assert_int_equal(after.count, 1);
+  assert_string_equal(after.triggers[0], "c");
+  assert_int_equal(cx_processor_stats(q)->duplicates, 2);
+  assert_int_equal(cx_processor_find(q, cx_str("C1"))->event_count, 3);
+  cx_processor_destroy(q);
+}
+
+/* The restored progress brings the watermark back: an event the partition
+ * had already left behind is late after a restore too. */
+static void test_restored_progress_keeps_the_watermark(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = only(CX_RULE_REPEAT_CONTACT);
+  cx_partition_progress_t progress = {10 * H_MS, 500};
+  cx_processor_restore_progress(p, &progress);
+  int64_t lateness = 60 * 1000;
+  assert_int_equal(cx_processor_watermark(p), 10 * H_MS - lateness);
+  assert_int_equal(process_at(p, test_contact("C9", "old", 10 * H_MS - lateness - 1,
+                                              CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1), 500, &c),
+                   CX_PROCESS_LATE);
+  assert_int_equal(process_at(p, test_contact("C9", "new", 10 * H_MS, CX_CHANNEL_PHONE,
+                                              CX_OUTCOME_NONE, -1), 501, &c),
+                   CX_PROCESS_OK);
+  cx_processor_destroy(p);
+}
+
 static cx_processor_t *bounded(cx_rule_t rule, int64_t max_customers) {
   cx_processor_config_t config;
   cx_processor_config_default(&config);
@@ -368,6 +482,8 @@ static void test_reconfigure_keeps_max_customers(void **unused) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_repeat_contact_fires_on_third_contact_within_window),
+    cmocka_unit_test(test_replayed_events_after_restore_are_not_applied_twice),
+    cmocka_unit_test(test_restored_progress_keeps_the_watermark),
     cmocka_unit_test(test_repeat_contact_excludes_contact_exactly_24h_before),
     cmocka_unit_test(test_repeat_contact_ignores_unassisted_channels),
     cmocka_unit_test(test_cooldown_quiet_until_exactly_24h_after_alert),

@@ -589,6 +589,41 @@ static void test_format_version_1_is_pinned(void **unused) {
   cx_state_destroy(state);
 }
 
+/* next_offset is the customer section's last field: written only when set
+ * (so records without it are byte-identical to those before it existed),
+ * and read back. */
+static void test_next_offset_is_an_optional_last_customer_field(void **unused) {
+  (void)unused;
+  cx_state_t *state = cx_state_new();
+  cx_str_t key = cx_str("C1");
+  cx_customer_t *c = cx_state_upsert(state, key, cx_state_hash(key));
+  c->last_event_ms = 1000;
+  c->first_event_ms = 1000;
+  c->event_count = 1;
+  cx_state_codec_buf_t without = {0}, with = {0};
+  encode(c, &without);
+  c->next_offset = 300;
+  encode(c, &with);
+  /* customer section: one length byte more, and the varint 300 = ac 02 at its end */
+  assert_int_equal(with.len, without.len + 2);
+  assert_int_equal(without.bytes[2] + 2, with.bytes[2]);
+  size_t end = 3 + with.bytes[2];
+  assert_int_equal(with.bytes[end - 2], 0xac);
+  assert_int_equal(with.bytes[end - 1], 0x02);
+  cx_customer_t decoded;
+  char errstr[256];
+  assert_int_equal(cx_state_codec_decode(with.bytes, with.len, &decoded, errstr, sizeof(errstr)), 0);
+  assert_int_equal(decoded.next_offset, 300);
+  cx_customer_release(&decoded);
+  assert_int_equal(cx_state_codec_decode(without.bytes, without.len, &decoded, errstr,
+                                         sizeof(errstr)), 0);
+  assert_int_equal(decoded.next_offset, 0);
+  cx_customer_release(&decoded);
+  cx_state_codec_buf_free(&without);
+  cx_state_codec_buf_free(&with);
+  cx_state_destroy(state);
+}
+
 static void test_every_truncation_fails_cleanly(void **unused) {
   (void)unused;
   world_t world;
@@ -1024,6 +1059,7 @@ int main(void) {
       cmocka_unit_test(test_encode_appends_to_the_buffer),
       cmocka_unit_test(test_roundtrip_keeps_extreme_values),
       cmocka_unit_test(test_format_version_1_is_pinned),
+    cmocka_unit_test(test_next_offset_is_an_optional_last_customer_field),
       cmocka_unit_test(test_every_truncation_fails_cleanly),
       cmocka_unit_test(test_single_byte_mutations_never_crash),
       cmocka_unit_test(test_unknown_version_is_refused_with_clear_message),
