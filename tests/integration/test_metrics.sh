@@ -56,6 +56,9 @@ curl -sf "http://127.0.0.1:$port/metrics" > "$work/metrics1.txt"
 healthz=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")
 readyz=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 kill -TERM "$run_pid"; wait "$run_pid"; run_pid=""
+for family in $(awk '/^# TYPE/ {print $3}' "$work/metrics1.txt"); do
+  grep -qF "| \`$family\` |" README.md || { echo "README does not document $family"; exit 1; }
+done
 [ "$healthz" = 200 ] && [ "$readyz" = 200 ] || { echo "healthz $healthz, readyz $readyz while consuming"; exit 1; }
 
 alerts=$(kcat -b "$BOOTSTRAP" -C -t "$prefix.alerts" -e -q -f '%k\n' | grep -c . || true)
