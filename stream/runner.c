@@ -145,10 +145,11 @@ static int add_task(runner_t *runner, const char *topic, int32_t partition) {
       return -1;
     }
     cx_metrics_restore_end(runner->metrics, topic, partition, records);
-    cx_log(CX_LOG_INFO, "restored %s [%d]: %llu state record(s), %zu customer(s) in %lld ms",
-           topic, (int)partition, (unsigned long long)records,
-           cx_processor_customer_count(task->processor),
-           (long long)(cx_clock_mono_ms() - started));
+    int64_t took_ms = cx_clock_mono_ms() - started;
+    size_t customers = cx_processor_customer_count(task->processor);
+    cx_log(CX_LOG_INFO, "restored %s [%d]: %llu state record(s), %zu customer(s) in %lld ms "
+           "(%.0f customers/s)", topic, (int)partition, (unsigned long long)records, customers,
+           (long long)took_ms, took_ms > 0 ? 1000.0 * (double)customers / (double)took_ms : 0.0);
   }
   return 0;
 }

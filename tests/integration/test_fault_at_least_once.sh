@@ -7,4 +7,4 @@ cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 source tests/integration/fault_lib.sh
 cx_fault_setup fault-alo at_least_once
-cx_fault_drive --guarantee at_least_once --instances 3 --kills "${CX_FAULT_KILLS:-20}"
+cx_fault_drive --guarantee at_least_once --instances 3 --kills "${CX_FAULT_KILLS:-20}" ${CX_FAULT_DRIVER_ARGS:-}

@@ -11,4 +11,4 @@ trap 'cx_cleanup; deploy/kafka-local.sh stop >/dev/null 2>&1 || true; rm -rf "$K
 source tests/integration/fault_lib.sh
 cx_fault_setup fault-broker exactly_once
 cx_fault_drive --guarantee exactly_once --instances 3 --broker-restart \
-  --kills "${CX_FAULT_KILLS:-20}"
+  --kills "${CX_FAULT_KILLS:-20}" ${CX_FAULT_DRIVER_ARGS:-}

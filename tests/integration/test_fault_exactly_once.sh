@@ -9,4 +9,4 @@ source tests/integration/lib.sh
 source tests/integration/fault_lib.sh
 cx_fault_setup fault-eos exactly_once
 cx_fault_drive --guarantee exactly_once --instances 3 --threads-of-first 2 \
-  --kills "${CX_FAULT_KILLS:-20}"
+  --kills "${CX_FAULT_KILLS:-20}" ${CX_FAULT_DRIVER_ARGS:-}

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 source tests/integration/fault_lib.sh
 cx_fault_setup fault-scale exactly_once
-cx_fault_drive --guarantee exactly_once --scale --kills 0
+cx_fault_drive --guarantee exactly_once --scale --kills 0 ${CX_FAULT_DRIVER_ARGS:-}
