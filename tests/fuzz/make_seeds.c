@@ -165,12 +165,14 @@ int main(void) {
     /* raw current: selector byte 0, then the body without the header */
     buf.data[4] = 0;
     write_seed("codec_raw", name, buf.data + 4, buf.len - 4);
+    write_seed("event_decode", name, buf.data + 4, buf.len - 4);
     size_t len = encode_v0(v0, &e, v0_bytes + 5, sizeof(v0_bytes) - 5);
     memcpy(v0_bytes, "\0\0\0\0\4", 5); /* magic 0, schema id 4 */
     snprintf(name, sizeof(name), "v0-%d", i);
     write_seed("codec_confluent", name, v0_bytes, len + 5);
     v0_bytes[4] = 1; /* raw v0: selector byte 1 */
     write_seed("codec_raw", name, v0_bytes + 4, len + 1);
+    write_seed("event_decode", name, v0_bytes + 4, len + 1);
   }
   const char *customers[] = {"C0", "C1", "C2", "a-customer-id-longer-than-24"};
   cx_state_codec_buf_t record = {0};
