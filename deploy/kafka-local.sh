@@ -38,6 +38,12 @@ KAFKA_SASL="${KAFKA_SASL:-0}"
 KAFKA_SASL_USER="${KAFKA_SASL_USER:-cxstream}"
 KAFKA_SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-cxstream-secret}"
 KAFKA_PLAIN_PORT="${KAFKA_PLAIN_PORT:-$((KAFKA_PORT + 2))}"
+# With KAFKA_SASL=1 and KAFKA_TLS_KEYSTORE (a PKCS12 file holding the broker's
+# key and certificate, password KAFKA_TLS_PASSWORD), a SASL_SSL listener on
+# $KAFKA_TLS_PORT as well.
+KAFKA_TLS_KEYSTORE="${KAFKA_TLS_KEYSTORE:-}"
+KAFKA_TLS_PASSWORD="${KAFKA_TLS_PASSWORD:-}"
+KAFKA_TLS_PORT="${KAFKA_TLS_PORT:-$((KAFKA_PORT + 3))}"
 if [[ "$KAFKA_SASL" == 1 ]]; then
     SASL_BOOTSTRAP="$BOOTSTRAP"
     BOOTSTRAP="127.0.0.1:$KAFKA_PLAIN_PORT"
@@ -95,6 +101,9 @@ Environment:
                     for KAFKA_SASL_USER (cxstream) / KAFKA_SASL_PASSWORD (cxstream-secret);
                     PLAINTEXT for the broker and topic commands on KAFKA_PLAIN_PORT
                     (default KAFKA_PORT+2). Use with KAFKA_PORT and KAFKA_INSTANCE_DIR.
+  KAFKA_TLS_KEYSTORE with KAFKA_SASL=1: a PKCS12 key store (password
+                    KAFKA_TLS_PASSWORD) for a SASL_SSL listener on KAFKA_TLS_PORT
+                    (default KAFKA_PORT+3)
   KAFKA_ADMIN=jvm   topic commands use Kafka's TopicCommand instead of the
                     faster Python confluent_kafka admin client
 
@@ -189,17 +198,34 @@ install_kafka() {
 # The listener lines of server.properties (plain, or SASL with KAFKA_SASL=1).
 listener_configs() {
     if [[ "$KAFKA_SASL" == 1 ]]; then
+        local tls_listener="" tls_map="" name
+        if [[ -n "$KAFKA_TLS_KEYSTORE" ]]; then
+            tls_listener=",SASL_SSL://127.0.0.1:$KAFKA_TLS_PORT"
+            tls_map=",SASL_SSL:SASL_SSL"
+        fi
         cat <<EOF
-listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,PLAINTEXT://127.0.0.1:$KAFKA_PLAIN_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,PLAINTEXT://127.0.0.1:$KAFKA_PLAIN_PORT
+listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,PLAINTEXT://127.0.0.1:$KAFKA_PLAIN_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT$tls_listener
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,PLAINTEXT://127.0.0.1:$KAFKA_PLAIN_PORT$tls_listener
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT$tls_map
 sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
-listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$KAFKA_SASL_PASSWORD";
 EOF
+        for name in sasl_plaintext $([[ -n "$KAFKA_TLS_KEYSTORE" ]] && echo sasl_ssl); do
+            cat <<EOF
+listener.name.$name.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.$name.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.$name.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER="$KAFKA_SASL_PASSWORD";
+EOF
+        done
+        if [[ -n "$KAFKA_TLS_KEYSTORE" ]]; then
+            cat <<EOF
+listener.name.sasl_ssl.ssl.keystore.type=PKCS12
+listener.name.sasl_ssl.ssl.keystore.location=$KAFKA_TLS_KEYSTORE
+listener.name.sasl_ssl.ssl.keystore.password=$KAFKA_TLS_PASSWORD
+listener.name.sasl_ssl.ssl.key.password=$KAFKA_TLS_PASSWORD
+EOF
+        fi
     else
         cat <<EOF
 listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
@@ -367,7 +393,8 @@ cmd_start() {
         return 0
     fi
     rm -f "$PID_FILE"
-    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" $([[ "$KAFKA_SASL" == 1 ]] && echo "$KAFKA_PLAIN_PORT"); do
+    for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" $([[ "$KAFKA_SASL" == 1 ]] && echo "$KAFKA_PLAIN_PORT") \
+             $([[ "$KAFKA_SASL" == 1 && -n "$KAFKA_TLS_KEYSTORE" ]] && echo "$KAFKA_TLS_PORT"); do
         port_open "$p" && die "port 127.0.0.1:$p is already in use by another process"
     done
     t0=$SECONDS
@@ -427,6 +454,7 @@ cmd_start() {
     say "Kafka ${libs##*/libs-} running on $BOOTSTRAP (pid $pid, up in $((SECONDS - t0))s)"
     if [[ "$KAFKA_SASL" == 1 ]]; then
         say "SASL_PLAINTEXT on $SASL_BOOTSTRAP (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN) for user $KAFKA_SASL_USER"
+        [[ -z "$KAFKA_TLS_KEYSTORE" ]] || say "SASL_SSL on 127.0.0.1:$KAFKA_TLS_PORT (key store $KAFKA_TLS_KEYSTORE)"
     fi
     say "logs: $SERVER_LOG (JVM output: $STDOUT_LOG)"
 }

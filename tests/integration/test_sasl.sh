@@ -6,10 +6,12 @@
 #   run     (consumer, producer, changelog topic
 #            creation and, after a restart, the
 #            restore consumer)                  SCRAM-SHA-256, password from ${ENV}
-#   replay --topic (its own consumer)            PLAIN
+#   replay --topic (its own consumer)            PLAIN over TLS (SASL_SSL), the
+#                                                broker's certificate signed by
+#                                                a CA generated for the test
 # The run's alerts must equal the replay's. With a wrong password a client
-# fails with a clear authentication error, and no password ever appears in
-# a log or in `config dump`. The broker is Kafka 3.9 by default: librdkafka
+# fails with a clear authentication error, with another CA a clear TLS
+# error, and no password ever appears in a log or in `config dump`. The broker is Kafka 3.9 by default: librdkafka
 # before 2.6.1 (Debian's is 2.0.2) cannot log in with SCRAM to Kafka 4.x
 # brokers (librdkafka #4895); CX_SASL_KAFKA_VERSION picks another version.
 set -euo pipefail
@@ -18,15 +20,29 @@ cd "$(dirname "$0")/../.."
 source tests/integration/lib.sh
 prefix="it-sasl-$$-$(date +%s)"
 sasl_dir="$work/kafka-sasl"
-# A free port with two free neighbours (controller +1, plaintext +2).
+# A free port with three free neighbours (controller +1, plaintext +2, TLS +3).
 for _ in $(seq 50); do
   sasl_port=$((19200 + RANDOM % 600))
-  ss -ltn | grep -qE ":($sasl_port|$((sasl_port + 1))|$((sasl_port + 2))) " || break
+  ss -ltn | grep -qE ":($sasl_port|$((sasl_port + 1))|$((sasl_port + 2))|$((sasl_port + 3))) " || break
 done
 plain="127.0.0.1:$((sasl_port + 2))"
 sasl="127.0.0.1:$sasl_port"
+tls="127.0.0.1:$((sasl_port + 3))"
 run_pid=""
+
+# A test CA, the broker's certificate for 127.0.0.1 signed by it (PKCS12 for
+# the broker), and another CA that must not be trusted.
+mkdir -p "$work/tls"
+(cd "$work/tls"
+ openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj "/CN=cxstream test CA"
+ openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=127.0.0.1"
+ printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > san.ext
+ openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out broker.pem -days 1 -extfile san.ext
+ openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -out broker.p12 -passout pass:keystore-pw-7
+ openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other-ca.pem -days 1 -subj "/CN=other CA"
+) >/dev/null 2>&1
 sasl_env=(env KAFKA_SASL=1 KAFKA_PORT="$sasl_port" KAFKA_INSTANCE_DIR="$sasl_dir"
+          KAFKA_TLS_KEYSTORE="$work/tls/broker.p12" KAFKA_TLS_PASSWORD=keystore-pw-7
           KAFKA_VERSION="${CX_SASL_KAFKA_VERSION:-3.9.1}" KAFKA_HEAP_OPTS="-Xms128m -Xmx512m")
 sasl_cleanup() {
   if [ -n "$run_pid" ]; then kill -9 "$run_pid" 2>/dev/null || true; fi
@@ -37,10 +53,14 @@ trap sasl_cleanup EXIT
 "${sasl_env[@]}" deploy/kafka-local.sh start
 
 export CX_TEST_SASL_PASSWORD=cxstream-secret
-common() {  # mechanism -> the kafka.* lines of a config file
+common() {  # mechanism [tls] -> the kafka.* lines of a config file
+  if [ "${2:-}" = tls ]; then
+    printf 'kafka.bootstrap.servers=%s\nkafka.security.protocol=SASL_SSL\n' "$tls"
+    printf 'kafka.ssl.ca.location=%s\n' "$work/tls/ca.pem"
+  else
+    printf 'kafka.bootstrap.servers=%s\nkafka.security.protocol=SASL_PLAINTEXT\n' "$sasl"
+  fi
   cat <<CONF
-kafka.bootstrap.servers=$sasl
-kafka.security.protocol=SASL_PLAINTEXT
 kafka.sasl.mechanism=$1
 kafka.sasl.username=cxstream
 kafka.sasl.password=\${CX_TEST_SASL_PASSWORD}
@@ -61,7 +81,7 @@ CONF
   common SCRAM-SHA-256
 } > "$work/run.conf"
 common SCRAM-SHA-512 > "$work/produce.conf"
-{ echo "application.id=$prefix-replay"; common PLAIN; } > "$work/replay.conf"
+{ echo "application.id=$prefix-replay"; common PLAIN tls; } > "$work/replay.conf"
 
 # Outputs exist beforehand (created over the plaintext admin port); the
 # input topic and the changelog are created by cxstream over SASL.
@@ -94,7 +114,7 @@ grep -q "restored .* [1-9][0-9]* state record" "$work/run2.log" \
 
 "$CXSTREAM" replay -c "$work/replay.conf" --topic "$prefix.interactions" \
   --out "$work/replay.jsonl" 2> "$work/replay.log" \
-  || { tail -5 "$work/replay.log"; echo "replay over PLAIN failed"; exit 1; }
+  || { tail -5 "$work/replay.log"; echo "replay over PLAIN and TLS failed"; exit 1; }
 replayed=$(grep -c '"type":"alert"' "$work/replay.jsonl" || true)
 written=$(kcat -b "$plain" -C -t "$prefix.alerts" -e -q -f '%k\n' | grep -c . || true)
 [ "$replayed" -gt 0 ] && [ "$replayed" = "$written" ] \
@@ -108,6 +128,13 @@ grep -q "Kafka authentication failed" "$work/wrong.log" \
   && grep -q "invalid credentials with SASL mechanism SCRAM-SHA-512" "$work/wrong.log" \
   || { tail -5 "$work/wrong.log"; echo "no clear authentication error"; exit 1; }
 
+# Another CA: the broker's certificate is refused, clearly.
+timeout 90 "$CXSTREAM" produce -c "$work/replay.conf" -X kafka.ssl.ca.location="$work/tls/other-ca.pem" \
+  --input-file "$work/a.avro" --topic "$prefix.other" --partitions 1 2> "$work/wrong-ca.log" \
+  && { echo "produce trusting another CA succeeded"; exit 1; }
+grep -q "certificate verify failed" "$work/wrong-ca.log" \
+  || { tail -5 "$work/wrong-ca.log"; echo "no clear TLS error"; exit 1; }
+
 "$CXSTREAM" config dump -c "$work/run.conf" > "$work/dump.txt"
 grep -q "^kafka.sasl.password=\*\*\*\*\*\*\*\*$" "$work/dump.txt" || { echo "dump does not mask"; exit 1; }
 for secret in cxstream-secret wrong-password-9; do
@@ -115,4 +142,4 @@ for secret in cxstream-secret wrong-password-9; do
     echo "the password $secret appears in the files above"; exit 1
   fi
 done
-echo "SASL: produce (SCRAM-SHA-512), run + restore (SCRAM-SHA-256), replay (PLAIN): $written alerts both ways; wrong password refused clearly; no secret in logs or dump"
+echo "SASL: produce (SCRAM-SHA-512), run + restore (SCRAM-SHA-256), replay (PLAIN over TLS, test CA): $written alerts both ways; wrong password and wrong CA refused clearly; no secret in logs or dump"
