@@ -9,8 +9,8 @@
 #   replay --topic (its own consumer)            PLAIN over TLS (SASL_SSL), the
 #                                                broker's certificate signed by
 #                                                a CA generated for the test
-# The run's alerts must equal the replay's. With a wrong password a client
-# fails with a clear authentication error, with another CA a clear TLS
+# The run's alerts must equal the replay's. With a wrong password produce
+# and run fail (exit 1) with a clear authentication error, with another CA a clear TLS
 # error, and no password ever appears in a log or in `config dump`. The broker is Kafka 3.9 by default: librdkafka
 # before 2.6.1 (Debian's is 2.0.2) cannot log in with SCRAM to Kafka 4.x
 # brokers (librdkafka #4895); CX_SASL_KAFKA_VERSION picks another version.
@@ -127,6 +127,27 @@ CX_TEST_SASL_PASSWORD=wrong-password-9 timeout 90 "$CXSTREAM" produce -c "$work/
 grep -q "Kafka authentication failed" "$work/wrong.log" \
   && grep -q "invalid credentials with SASL mechanism SCRAM-SHA-512" "$work/wrong.log" \
   || { tail -5 "$work/wrong.log"; echo "no clear authentication error"; exit 1; }
+
+# run with a wrong password: not ready while it tries, then exit 1 with the
+# error once and what to check (the changelog's metadata cannot be read).
+CX_TEST_SASL_PASSWORD=wrong-password-9 timeout 90 "$CXSTREAM" run -c "$work/run.conf" \
+  -X application.id="$prefix-wrong" 2> "$work/wrong-run.log" &
+run_pid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/.*serving \/metrics, \/healthz and \/readyz on .* (port \([0-9]*\)).*/\1/p' "$work/wrong-run.log")
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+readyz=$(curl -s "http://127.0.0.1:$port/readyz" || true)
+rc=0; wait "$run_pid" || rc=$?; run_pid=""
+[ "$rc" = 1 ] || { tail -5 "$work/wrong-run.log"; echo "run with a wrong password exited $rc, expected 1"; exit 1; }
+grep -q "Kafka authentication failed.*check kafka.security.protocol" "$work/wrong-run.log" \
+  || { tail -5 "$work/wrong-run.log"; echo "run: no clear authentication error"; exit 1; }
+[ "$(grep -c "Kafka authentication failed" "$work/wrong-run.log")" = 1 ] \
+  || { echo "run: the authentication error was not logged once"; exit 1; }
+case "$readyz" in "not ok: waiting for the first partition assignment"*) ;;
+  *) echo "run with a wrong password: /readyz said '$readyz'"; exit 1 ;; esac
 
 # Another CA: the broker's certificate is refused, clearly.
 timeout 90 "$CXSTREAM" produce -c "$work/replay.conf" -X kafka.ssl.ca.location="$work/tls/other-ca.pem" \
