@@ -758,7 +758,10 @@ int cx_metrics_healthy(cx_metrics_t *metrics, char *why, size_t why_size) {
   pthread_mutex_lock(&metrics->lock);
   for (cx_metrics_shard_t *shard = metrics->shards; shard; shard = shard->next, index++) {
     int64_t beat = atomic_load_explicit(&shard->heartbeat_mono_ms, memory_order_relaxed);
-    if (atomic_load(&shard->retired) || !beat || metrics->liveness_timeout_ms <= 0)
+    /* A restore runs inside one poll and may take longer than the timeout
+     * for a large state; readiness covers it, liveness must not kill it. */
+    if (atomic_load(&shard->retired) || !beat || metrics->liveness_timeout_ms <= 0 ||
+        atomic_load(&shard->restoring) > 0)
       continue;
     if (now - beat > metrics->liveness_timeout_ms) {
       snprintf(why, why_size, "a processing thread has not completed a loop for %lld ms "

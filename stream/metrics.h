@@ -125,7 +125,8 @@ void cx_metrics_observe(cx_metric_series_t *series, double seconds);
 /* --- What the jobs record (each a lookup plus an update; cache series for
  * the per-event ones where it matters). --- */
 
-/* One loop iteration of a processing thread: /healthz watches these. */
+/* One loop iteration of a processing thread: /healthz watches these (a
+ * shard in a restore is exempt). */
 void cx_metrics_heartbeat(cx_metrics_shard_t *shard);
 /* The thread's consumer got its assignment (possibly empty): until every
  * live shard has had one, /readyz says not ready. count: partitions now held. */
