@@ -681,7 +681,10 @@ cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, siz
   int64_t channel = -1, type = -1, outcome = 0;
   bool has_outcome = false;
   *generic = false;
-  cx_event_clear(event);
+  /* Every field but the attribute arrays, which are read only up to
+   * attribute_count: clearing their 1 KB per event was 2% of the hot path. */
+  memset(event, 0, offsetof(cx_event_t, attribute_keys));
+  event->outcome = CX_OUTCOME_NONE;
 
   for (size_t i = 0; i < decoder->step_count; i++) {
     const decode_step_t *step = &decoder->steps[i];
