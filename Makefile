@@ -21,10 +21,10 @@ SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-# Everything but the two programs' main files is one library, linked into the
+# Everything but the programs' main files is one library, linked into the
 # programs and into every unit test.
 LIB_SRC  := $(wildcard operators/*.c) $(filter-out stream/main.c,$(wildcard stream/*.c)) \
-            $(filter-out bench/gen.c,$(wildcard bench/*.c))
+            $(filter-out bench/gen.c bench/hotpath.c,$(wildcard bench/*.c))
 TEST_SRC := $(wildcard tests/test_*.c)
 TESTS    := $(patsubst tests/%.c,build/%,$(TEST_SRC))
 ASAN_TESTS := $(patsubst tests/%.c,build/asan/%,$(TEST_SRC))
@@ -36,7 +36,7 @@ ASAN_LIB_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
 .SECONDARY:
 
 .PHONY: all run test unit-test asan-test integration-test golden-test deps clean bench
-all: build/cxstream build/cxstream-gen
+all: build/cxstream build/cxstream-gen build/cxstream-hotpath
 
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -50,6 +50,10 @@ build/cxstream: build/obj/stream/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(JEMALLOC)
 
 build/cxstream-gen: build/obj/bench/gen.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(JEMALLOC)
+
+# The in-process hot path (decode + operators, no I/O) for bench/run.
+build/cxstream-hotpath: build/obj/bench/hotpath.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(JEMALLOC)
 
 build/test_%: build/obj/tests/test_%.o $(LIB_OBJ)

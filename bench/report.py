@@ -62,6 +62,20 @@ def inproc(rows):
     return out
 
 
+def hotpath(rows):
+    by_size = defaultdict(list)
+    for r in rows["hotpath"]:
+        if r["hotpath"].get("events"):
+            by_size[r["size"]].append(r["hotpath"])
+    return [{
+        "size": size, "events": runs[0]["events"], "runs": len(runs),
+        "generic": median(r["generic_decode_per_core"] for r in runs),
+        "codec": median(r["codec_decode_per_core"] for r in runs),
+        "hot": median(r["hotpath_per_core"] for r in runs),
+        "hot_wall": median(r["hotpath_wall"] for r in runs),
+    } for size, runs in by_size.items()]
+
+
 def e2e(rows):
     runs = defaultdict(dict)
     for r in rows["kcat"]:
@@ -138,13 +152,21 @@ def verdict(value, target, higher_is_better=True):
     return "met" if (value >= target if higher_is_better else value <= target) else "not met"
 
 
-def table(ip, ee, lat, pr):
+def table(ip, hp, ee, lat, pr):
     lines = ["| measure | value | target |", "|---|---|---|"]
     for s in ip:
-        lines.append(f"| in-process, {s['size']} customers ({s['active']:,} tracked, "
+        lines.append(f"| in-process, file replay, {s['size']} customers ({s['active']:,} tracked, "
                      f"{s['events']:,} events): events/s per core (CPU time) | "
                      f"{fmt(s['core_rate'])} (wall {fmt(s['wall_rate'])}) | >= 5,000,000: "
                      f"{verdict(s['core_rate'], TARGETS['inproc'])} |")
+    for h in hp:
+        lines.append(f"| in-process hot path, {h['size']} customers: messages in memory -> "
+                     f"codec decode -> operators -> null sink, events/s per core | "
+                     f"{fmt(h['hot'])} | >= 5,000,000: {verdict(h['hot'], TARGETS['inproc'])} |")
+    for h in hp:
+        lines.append(f"| decode only, {h['size']}: Avro-C generic / codec (guard + specialised "
+                     f"decoder), records/s per core | {fmt(h['generic'])} / {fmt(h['codec'])} "
+                     f"({fmt(h['codec'] / h['generic'] if h['generic'] else None, 1)}x) | |")
     for s in ip:
         lines.append(f"| memory, {s['size']} customers: resident bytes per tracked customer | "
                      f"{fmt(s['bytes_per_customer'])} (max RSS {fmt(s['rss_mb'])} MB) | <= 200: "
@@ -184,7 +206,7 @@ def table(ip, ee, lat, pr):
     return "\n".join(lines)
 
 
-def plots(base, ip, ee, lat, pr):
+def plots(base, ip, hp, ee, lat, pr):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -200,7 +222,15 @@ def plots(base, ip, ee, lat, pr):
     if ip:
         fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
         names = [s["size"] for s in ip]
-        a.bar(names, [s["core_rate"] or 0 for s in ip], color="tab:blue")
+        width = 0.4
+        xs = list(range(len(names)))
+        a.bar([x - width / 2 for x in xs], [s["core_rate"] or 0 for s in ip], width,
+              color="tab:blue", label="file replay")
+        hot = {h["size"]: h["hot"] for h in hp}
+        a.bar([x + width / 2 for x in xs], [hot.get(n) or 0 for n in names], width,
+              color="tab:cyan", label="hot path (in memory)")
+        a.set_xticks(xs)
+        a.set_xticklabels(names)
         a.axhline(TARGETS["inproc"], color="tab:red", linestyle="--", label="target 5M")
         a.set_title("in-process events/s per core")
         a.set_yscale("log")
@@ -239,10 +269,10 @@ def plots(base, ip, ee, lat, pr):
 
 def main(raw, base, profile, settings):
     rows = load(raw)
-    ip, ee, lat, pr = inproc(rows), e2e(rows), latency(rows), peer(rows)
-    body = table(ip, ee, lat, pr)
+    ip, hp, ee, lat, pr = inproc(rows), hotpath(rows), e2e(rows), latency(rows), peer(rows)
+    body = table(ip, hp, ee, lat, pr)
     print(body)
-    images = plots(base, ip, ee, lat, pr)
+    images = plots(base, ip, hp, ee, lat, pr)
     with open(base + ".md", "w") as f:
         f.write(f"# cxstream benchmarks, {os.path.basename(base)}\n\n")
         f.write(f"Written by `bench/run` ({settings}). Medians of the runs; ratios are taken "
