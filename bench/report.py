@@ -291,6 +291,10 @@ def main(raw, base, profile, settings):
                 f.write(p.read())
             f.write("```\n")
         f.write(f"\nRaw runs: `{os.path.basename(raw)}`.\n")
+        # Notes written by hand about these results (what changed, what next).
+        if os.path.exists(base + "-notes.md"):
+            with open(base + "-notes.md") as notes:
+                f.write("\n" + notes.read())
 
 
 if __name__ == "__main__":
