@@ -93,6 +93,8 @@ test: deps
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= codec_confluent codec_raw event_decode config state_codec jsonl
+# Also there, not in the default list until replay's OCF reader is guarded
+# (it fails within seconds, see tests/fuzz/findings/): make fuzz FUZZ_TARGETS=ocf
 FUZZ_FLAGS   ?=
 FUZZ_SAN     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
@@ -142,7 +144,7 @@ fuzz-coverage: $(patsubst %,build/fuzzcov/fuzz_%,$(FUZZ_TARGETS))
 	  llvm-profdata merge -sparse build/fuzzcov/$$t.profraw -o build/fuzzcov/$$t.profdata; \
 	  echo "== $$t"; \
 	  llvm-cov report build/fuzzcov/fuzz_$$t -instr-profile=build/fuzzcov/$$t.profdata \
-	    $$(case $$t in codec_*|event_decode) echo $(FUZZ_COV_FILES_codec);; config) echo $(FUZZ_COV_FILES_config);; \
+	    $$(case $$t in ocf) echo stream/ocf.c;; codec_*|event_decode) echo $(FUZZ_COV_FILES_codec);; config) echo $(FUZZ_COV_FILES_config);; \
 	       state_codec) echo $(FUZZ_COV_FILES_state_codec);; jsonl) echo $(FUZZ_COV_FILES_jsonl);; esac) \
 	    | grep -v '^---'; \
 	done
