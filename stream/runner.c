@@ -336,17 +336,94 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
 /* exactly_once: any error of a transactional call ends the process; the next
  * one restores state from the changelog and resumes from the last committed
  * transaction's offsets, so nothing of an unfinished transaction counts. */
-static int transaction_failed(runner_t *runner, const char *what, rd_kafka_error_t *error) {
-  cx_log(CX_LOG_ERROR, "%s: %s%s; stopping so that a restart resumes from the last committed "
-         "transaction", what, rd_kafka_error_string(error),
-         rd_kafka_error_is_fatal(error) ? " (fatal: fenced or misconfigured)" : "");
-  if (rd_kafka_error_txn_requires_abort(error)) {
-    rd_kafka_error_t *abort_error = rd_kafka_abort_transaction(runner->output.producer, 30000);
-    if (abort_error)
-      rd_kafka_error_destroy(abort_error);
+/* After an aborted transaction the state of every partition of this thread
+ * is ahead of its committed offsets: each is dropped and restored from the
+ * changelog (read_committed: the aborted records are not there), and the
+ * consumer goes back to the committed offsets. Partitions the group took
+ * away meanwhile come back through the rebalance callback instead. */
+static int rebuild_tasks(runner_t *runner) {
+  if (!runner->task_count)
+    return 0;
+  rd_kafka_topic_partition_list_t *parts =
+      rd_kafka_topic_partition_list_new((int)runner->task_count);
+  for (size_t i = 0; i < runner->task_count; i++)
+    rd_kafka_topic_partition_list_add(parts, runner->tasks[i].topic, runner->tasks[i].partition);
+  rd_kafka_resp_err_t err = rd_kafka_committed(runner->consumer, parts, 30000);
+  if (err) {
+    cx_log(CX_LOG_ERROR, "rebuilding after an aborted transaction: committed offsets: %s",
+           rd_kafka_err2str(err));
+    rd_kafka_topic_partition_list_destroy(parts);
+    return -1;
   }
-  rd_kafka_error_destroy(error);
+  for (int i = 0; i < parts->cnt; i++) {
+    rd_kafka_topic_partition_t *part = &parts->elems[i];
+    if (part->offset < 0)
+      part->offset = RD_KAFKA_OFFSET_BEGINNING; /* nothing committed: auto.offset.reset */
+    drop_task(runner, part->topic, part->partition);
+    if (add_task(runner, part->topic, part->partition)) {
+      rd_kafka_topic_partition_list_destroy(parts);
+      return -1;
+    }
+  }
+  rd_kafka_error_t *error = rd_kafka_seek_partitions(runner->consumer, parts, 30000);
+  if (error) {
+    cx_log(CX_LOG_ERROR, "rebuilding after an aborted transaction: seek: %s",
+           rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    rd_kafka_topic_partition_list_destroy(parts);
+    return -1;
+  }
+  for (int i = 0; i < parts->cnt; i++)
+    if (parts->elems[i].err)
+      cx_log(CX_LOG_INFO, "rebuilding: %s [%d] not sought back (%s); the rebalance takes it",
+             parts->elems[i].topic, (int)parts->elems[i].partition,
+             rd_kafka_err2str(parts->elems[i].err));
+  cx_log(CX_LOG_INFO, "rebuilt %d partition(s) from the changelog; consuming again from the "
+         "committed offsets", parts->cnt);
+  rd_kafka_topic_partition_list_destroy(parts);
+  return 0;
+}
+
+/* exactly_once: an abortable transaction error (the group moved on, a
+ * request failed) aborts the transaction and rebuilds this thread's
+ * partitions in place (rebuild_tasks). A fatal one (this producer was
+ * fenced by a newer instance, or is misconfigured), or a failed abort or
+ * rebuild, ends the process: the next one restores state from the
+ * changelog and resumes from the last committed transaction's offsets, so
+ * nothing of an unfinished transaction counts. */
+static int transaction_failed(runner_t *runner, const char *what, rd_kafka_error_t *error) {
   runner->in_transaction = false;
+  if (rd_kafka_error_txn_requires_abort(error) && !rd_kafka_error_is_fatal(error)) {
+    cx_log(CX_LOG_WARN, "%s: %s; aborting the transaction and rebuilding its partitions",
+           what, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    cx_metrics_add(cx_metrics_series1(runner->metrics, CX_METRIC_TRANSACTIONS, "aborted"), 1);
+    rd_kafka_error_t *abort_error = rd_kafka_abort_transaction(runner->output.producer, 30000);
+    if (!abort_error) {
+      /* The aborted batch's outputs are gone with it: serve their purge
+       * reports now, so they do not count as delivery failures. */
+      rd_kafka_flush(runner->output.producer, 10000);
+      runner->output.delivery_failures = 0;
+      runner->output.produced = 0;
+      if (!rebuild_tasks(runner))
+        return 0;
+    } else {
+      cx_log(CX_LOG_ERROR, "abort_transaction: %s", rd_kafka_error_string(abort_error));
+      rd_kafka_error_destroy(abort_error);
+    }
+    cx_log(CX_LOG_ERROR, "stopping so that a restart resumes from the last committed "
+           "transaction");
+  } else {
+    cx_log(CX_LOG_ERROR, "%s: %s%s; stopping so that a restart resumes from the last "
+           "committed transaction", what, rd_kafka_error_string(error),
+           rd_kafka_error_is_fatal(error) ? " (fatal: fenced or misconfigured)" : "");
+    if (rd_kafka_error_txn_requires_abort(error)) {
+      rd_kafka_error_t *abort_error = rd_kafka_abort_transaction(runner->output.producer, 30000);
+      if (abort_error)
+        rd_kafka_error_destroy(abort_error);
+    }
+    rd_kafka_error_destroy(error);
+  }
   runner->fatal = 1;
   cx_metrics_add(cx_metrics_series1(runner->metrics, CX_METRIC_TRANSACTIONS, "failed"), 1);
   return -1;
@@ -356,8 +433,10 @@ static int begin_transaction(runner_t *runner) {
   if (!runner->exactly_once || runner->in_transaction)
     return 0;
   rd_kafka_error_t *error = rd_kafka_begin_transaction(runner->output.producer);
-  if (error)
-    return transaction_failed(runner, "begin_transaction", error);
+  if (error) {
+    transaction_failed(runner, "begin_transaction", error);
+    return -1; /* this message comes again after the rebuild, or the process stops */
+  }
   runner->in_transaction = true;
   return 0;
 }
