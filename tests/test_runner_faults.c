@@ -1,7 +1,9 @@
 /* Faults that librdkafka's mock cluster can inject and a real broker cannot be
  * made to, thrown at the production loop cx_runner_run() (stream/runner.c):
  * a producer fenced mid-run, retriable errors on every request a transaction
- * and a group join make, a produce error that is not retriable. Each case
+ * and a group join make, an abortable transaction error (the runner rebuilds
+ * in place), a produce error that is not retriable under at_least_once.
+ * Each case
  * generates the same 1,603 events (300 customers, 2 days, seed 11) into 3
  * partitions of its own mock cluster (one broker: every leader and
  * coordinator, so the faults go on that broker's error stacks and the test
@@ -22,25 +24,26 @@
  *   group's committed offsets never move under exactly_once. This file wraps
  *   send_offsets_to_transaction / commit_transaction / abort_transaction and
  *   keeps the offsets of the transactions whose commit succeeded (the
- *   "ledger": what a broker would hold). A restarted exactly-once run starts
- *   from the earliest offset instead, and the changelog's progress records
- *   make it skip what was applied.
+ *   "ledger": what a broker would hold); it also counts changelog restores
+ *   (rd_kafka_query_watermark_offsets on the "-state" topic). A restarted
+ *   or rebuilt exactly-once run starts from the earliest offset instead, and
+ *   the changelog's progress records make it skip what was applied.
  * - Aborts and read_committed: the mock writes no transaction markers and
- *   hides nothing, so the outputs of a failed transaction stay visible (the
- *   fenced case says why it must still come out exact). For the same reason
- *   a case with an abortable (not fatal) transaction error would test the
- *   mock rather than the runner, and there is none.
+ *   hides nothing, so the outputs and state records of a failed or aborted
+ *   transaction stay visible (the fenced and abortable cases say why they
+ *   must still come out exact).
  * - A group's first join waits 3 s, and a join after a member left waits
  *   session.timeout.ms - 1 s (set to 4 s here; 45 s by default), so each
- *   run costs 3 to 5 s: about 35 s in all, also under ASan and valgrind. */
+ *   run costs 3 to 5 s (10 s with the refused JoinGroup): about 45 s in
+ *   all, also under ASan and valgrind (the time is spent waiting). */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <dlfcn.h>
 #include <cmocka.h>
 
@@ -115,6 +118,19 @@ const rd_kafka_topic_result_t **rd_kafka_CreateTopics_result_topics(
   return REAL(rd_kafka_CreateTopics_result_topics)(result, cntp);
 }
 
+/* Restores of a changelog partition: cx_changelog_restore() asks for its
+ * watermarks first (nothing else queries a "-state" topic here). */
+static int state_restores;
+
+rd_kafka_resp_err_t rd_kafka_query_watermark_offsets(rd_kafka_t *rk, const char *topic,
+                                                     int32_t partition, int64_t *low,
+                                                     int64_t *high, int timeout_ms) {
+  size_t length = strlen(topic);
+  if (length > 6 && !strcmp(topic + length - 6, "-state"))
+    state_restores++;
+  return REAL(rd_kafka_query_watermark_offsets)(rk, topic, partition, low, high, timeout_ms);
+}
+
 /* The ledger: input offsets of committed transactions (one processing
  * thread, so no lock). */
 typedef struct ledger_s {
@@ -123,6 +139,7 @@ typedef struct ledger_s {
   int64_t committed[PARTITIONS];    /* of the last committed transaction that had any */
   int commits;                      /* commit_transaction calls that succeeded */
   int failures;                     /* send_offsets or commit calls that failed */
+  const int64_t *stop_at;           /* raise SIGTERM once committed equals these, or NULL */
 } ledger_t;
 
 static ledger_t ledger;
@@ -132,6 +149,7 @@ static void ledger_reset(const char *topic) {
   for (int p = 0; p < PARTITIONS; p++)
     ledger.pending[p] = ledger.committed[p] = -1;
   ledger.commits = ledger.failures = 0;
+  ledger.stop_at = NULL;
 }
 
 rd_kafka_error_t *rd_kafka_send_offsets_to_transaction(
@@ -158,9 +176,15 @@ rd_kafka_error_t *rd_kafka_commit_transaction(rd_kafka_t *rk, int timeout_ms) {
     ledger.failures++;
   } else {
     ledger.commits++;
-    for (int p = 0; p < PARTITIONS; p++)
+    bool at_end = ledger.stop_at != NULL;
+    for (int p = 0; p < PARTITIONS; p++) {
       if (ledger.pending[p] >= 0)
         ledger.committed[p] = ledger.pending[p];
+      at_end = at_end && ledger.committed[p] == ledger.stop_at[p];
+    }
+    /* The runner's own handler: it finishes the batch and leaves the group. */
+    if (at_end)
+      raise(SIGTERM);
   }
   for (int p = 0; p < PARTITIONS; p++)
     ledger.pending[p] = -1;
@@ -213,6 +237,7 @@ static void mock_start(mock_t *mock, const char *name) {
     assert_int_equal(rd_kafka_mock_topic_create(mock->cluster, topics[i], partitions[i], 1), 0);
   ledger_reset(mock->input);
   create_topics_calls = 0;
+  state_restores = 0;
 }
 
 static void mock_stop(mock_t *mock) {
@@ -503,6 +528,7 @@ static void test_reference_run_without_faults(void **unused) {
   assert_int_equal(run(config, mock.produced, &report), 0);
   assert_int_equal(report.messages, mock.produced);
   assert_int_equal(create_topics_calls, 1); /* the stand-in really stood in */
+  assert_int_equal(state_restores, PARTITIONS);
   assert_offsets_at_end(&mock, ledger.committed, "committed transaction");
   reference = read_alert_ids(&mock);
   fprintf(stderr, "reference: %llu events, %zu alerts (%zu distinct), %d transactions, %lld ms\n",
@@ -655,6 +681,49 @@ static void test_at_least_once_undeliverable_output_stops_before_committing(void
   mock_stop(&mock);
 }
 
+/* exactly_once, an abortable error (ILLEGAL_GENERATION on TxnOffsetCommit:
+ * the group moved on) aborts the transaction and the runner rebuilds its
+ * partitions in place: state from the changelog, input from the committed
+ * offsets. The run goes on (exit 0) and the alerts are exactly the
+ * reference. On the mock the rebuild finds no committed offsets (they are
+ * not stored) and reads the input again from the start, while the restored
+ * progress (the aborted transaction's included: the mock hides nothing)
+ * skips what was applied, and the aborted transaction's alerts stay
+ * visible; on a broker they are hidden and the rebuild redoes that batch
+ * alone. Either way an event applied twice or skipped wrongly shows. The
+ * input is read more than once, so stop_after cannot end this run: the
+ * ledger raises SIGTERM once the end offsets are committed. */
+static void test_abortable_error_under_exactly_once_rebuilds_in_place(void **unused) {
+  (void)unused;
+  assert_true(reference.count > 0);
+  mock_t mock;
+  mock_start(&mock, "abortable");
+  cx_config_t *config = mock_config(&mock, "exactly_once");
+  produce_events(&mock, config);
+  const rd_kafka_resp_err_t txn_offsets[] = {0, 0, 0, 0, 0, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION};
+  push_errors(&mock, API_TXN_OFFSET_COMMIT, 6, txn_offsets);
+  ledger.stop_at = mock.end;
+  cx_report_t report;
+  int rc = run(config, 4 * mock.produced, &report); /* stops on SIGTERM, or idle at worst */
+  fprintf(stderr, "abortable: rc %d, consumed %llu (%llu applied before), %d transactions, %d "
+          "failed, %lld ms\n", rc, (unsigned long long)report.messages,
+          (unsigned long long)report.duplicates, ledger.commits, ledger.failures,
+          (long long)run_ms);
+  assert_int_equal(rc, 0);
+  assert_errors_consumed(&mock, API_TXN_OFFSET_COMMIT);
+  assert_int_equal(ledger.failures, 1);
+  assert_true(report.messages > mock.produced); /* went back after the abort */
+  /* On the mock, a rebuild that kept the state (ahead of the offsets) would
+   * give the same alerts; on a broker it would lose the aborted ones. */
+  assert_int_equal(state_restores, 2 * PARTITIONS);
+  assert_offsets_at_end(&mock, ledger.committed, "committed transaction");
+  ids_t alerts = read_alert_ids(&mock);
+  assert_same_multiset(&reference, &alerts);
+  free(alerts.id);
+  cx_config_destroy(config);
+  mock_stop(&mock);
+}
+
 static int teardown(void **unused) {
   (void)unused;
   free(reference.id);
@@ -668,6 +737,7 @@ int main(void) {
     cmocka_unit_test(test_fenced_producer_stops_and_a_restart_completes_exactly),
     cmocka_unit_test(test_retriable_errors_under_exactly_once_change_nothing),
     cmocka_unit_test(test_at_least_once_undeliverable_output_stops_before_committing),
+    cmocka_unit_test(test_abortable_error_under_exactly_once_rebuilds_in_place),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }
