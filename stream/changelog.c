@@ -33,7 +33,7 @@ static int partition_count(rd_kafka_t *rk, const char *topic, char *errstr, size
   if (err) {
     snprintf(errstr, errstr_size, "metadata of %s: %s", topic, rd_kafka_err2str(err));
   } else if (metadata->topic_cnt != 1 || metadata->topics[0].err) {
-    snprintf(errstr, errstr_size, "input topic %s: %s", topic,
+    snprintf(errstr, errstr_size, "topic %s: %s", topic,
              metadata->topic_cnt ? rd_kafka_err2str(metadata->topics[0].err) : "not found");
   } else {
     count = metadata->topics[0].partition_cnt;
@@ -69,6 +69,31 @@ cx_err_t cx_changelog_open(const cx_config_t *config, rd_kafka_t *producer,
   const char *names[] = {changelog->topic};
   cx_err_t err = cx_kafka_create_topics_with(producer, names, 1, partitions, compact, errstr,
                                              errstr_size);
+  /* It may exist already, created by an administrator for an application
+   * that may not create topics (CreateTopics then answers with an
+   * authorization error before it looks for the topic): what counts is
+   * that it is there with the input's partition count. */
+  char why[512];
+  int existing = partition_count(producer, changelog->topic, why, sizeof(why));
+  /* A topic just created takes a moment to show in the metadata. */
+  for (int tries = 0; existing < 1 && !err && tries < 50; tries++) {
+    usleep(200 * 1000);
+    existing = partition_count(producer, changelog->topic, why, sizeof(why));
+  }
+  if (err && existing >= 1) {
+    cx_log(CX_LOG_INFO, "state changelog %s exists (%s); using it", changelog->topic, errstr);
+    err = CX_OK;
+  }
+  if (!err && existing != partitions) {
+    if (existing < 1)
+      snprintf(errstr, errstr_size, "%s", why);
+    else
+      snprintf(errstr, errstr_size, "state changelog %s has %d partitions, but %s has %d: "
+               "partition p of the changelog must hold the state of input partition p; "
+               "recreate it with %d partitions (or use another application.id)",
+               changelog->topic, existing, config->input_topics, partitions, partitions);
+    err = CX_ERR_CONFIG;
+  }
   if (!err) {
     char group[512];
     snprintf(group, sizeof(group), "%s-restore-%ld", config->application_id, (long)getpid());

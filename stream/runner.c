@@ -61,6 +61,7 @@ typedef struct runner_s {
   bool exactly_once;           /* processing.guarantee=exactly_once */
   bool in_transaction;         /* a transaction is open */
   bool joined;                 /* the consumer has had a rebalance callback */
+  int aborts_in_a_row;         /* transactions aborted since the last commit */
   cx_config_t *reloaded;       /* owned: the config of the last good reload, or NULL */
   cx_metrics_shard_t *metrics; /* this thread's metrics, or NULL (metrics.h) */
   cx_metric_series_t *alerts[CX_RULE__COUNT][CX_SEVERITY_CRITICAL + 1]; /* lazily */
@@ -192,7 +193,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
   } else {
     /* exactly_once: what was processed so far commits with its offsets
      * before the partitions go, or the next owner would redo it. */
-    if (runner->exactly_once && runner->in_transaction && finish_batch(runner))
+    if (runner->exactly_once && runner->in_transaction && !runner->fatal && finish_batch(runner))
       cx_log(CX_LOG_ERROR, "could not commit the open transaction on revoke");
     for (int i = 0; i < partitions->cnt; i++)
       drop_task(runner, partitions->elems[i].topic, partitions->elems[i].partition);
@@ -391,9 +392,21 @@ static int rebuild_tasks(runner_t *runner) {
  * rebuild, ends the process: the next one restores state from the
  * changelog and resumes from the last committed transaction's offsets, so
  * nothing of an unfinished transaction counts. */
+#define MAX_ABORTS_IN_A_ROW 5
+
 static int transaction_failed(runner_t *runner, const char *what, rd_kafka_error_t *error) {
   runner->in_transaction = false;
-  if (rd_kafka_error_txn_requires_abort(error) && !rd_kafka_error_is_fatal(error)) {
+  if (rd_kafka_error_txn_requires_abort(error) && !rd_kafka_error_is_fatal(error) &&
+      ++runner->aborts_in_a_row > MAX_ABORTS_IN_A_ROW) {
+    /* An error that comes back every time (e.g. an authorization the
+     * group lacks) is not rebuilt around forever. */
+    cx_log(CX_LOG_ERROR, "%s: %s; %d transactions aborted in a row without a commit: stopping",
+           what, rd_kafka_error_string(error), MAX_ABORTS_IN_A_ROW);
+    rd_kafka_error_t *abort_error = rd_kafka_abort_transaction(runner->output.producer, 30000);
+    if (abort_error)
+      rd_kafka_error_destroy(abort_error);
+    rd_kafka_error_destroy(error);
+  } else if (rd_kafka_error_txn_requires_abort(error) && !rd_kafka_error_is_fatal(error)) {
     cx_log(CX_LOG_WARN, "%s: %s; aborting the transaction and rebuilding its partitions",
            what, rd_kafka_error_string(error));
     rd_kafka_error_destroy(error);
@@ -460,6 +473,7 @@ static int commit_transaction(runner_t *runner, rd_kafka_topic_partition_list_t 
   if (error)
     return transaction_failed(runner, "commit_transaction", error);
   runner->in_transaction = false;
+  runner->aborts_in_a_row = 0;
   cx_metrics_add(cx_metrics_series1(runner->metrics, CX_METRIC_TRANSACTIONS, "committed"), 1);
   return 0;
 }
@@ -540,8 +554,19 @@ static int finish_batch_inner(runner_t *runner) {
            (unsigned long long)runner->output.delivery_failures, runner->output.delivery_error);
     runner->fatal = 1;
   }
-  if (runner->fatal)
+  if (runner->fatal) {
+    /* Stopping: an open transaction is aborted now rather than left for
+     * transaction.timeout.ms, holding read_committed readers back. */
+    if (runner->in_transaction) {
+      rd_kafka_error_t *error = rd_kafka_abort_transaction(runner->output.producer, 30000);
+      if (error) {
+        cx_log(CX_LOG_WARN, "abort_transaction: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+      }
+      runner->in_transaction = false;
+    }
     return -1;
+  }
   rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(4);
   for (size_t i = 0; i < runner->task_count; i++) {
     task_t *task = &runner->tasks[i];

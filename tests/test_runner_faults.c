@@ -139,6 +139,7 @@ typedef struct ledger_s {
   int64_t committed[PARTITIONS];    /* of the last committed transaction that had any */
   int commits;                      /* commit_transaction calls that succeeded */
   int failures;                     /* send_offsets or commit calls that failed */
+  int aborts;                       /* abort_transaction calls */
   const int64_t *stop_at;           /* raise SIGTERM once committed equals these, or NULL */
 } ledger_t;
 
@@ -148,7 +149,7 @@ static void ledger_reset(const char *topic) {
   ledger.topic = topic;
   for (int p = 0; p < PARTITIONS; p++)
     ledger.pending[p] = ledger.committed[p] = -1;
-  ledger.commits = ledger.failures = 0;
+  ledger.commits = ledger.failures = ledger.aborts = 0;
   ledger.stop_at = NULL;
 }
 
@@ -192,6 +193,7 @@ rd_kafka_error_t *rd_kafka_commit_transaction(rd_kafka_t *rk, int timeout_ms) {
 }
 
 rd_kafka_error_t *rd_kafka_abort_transaction(rd_kafka_t *rk, int timeout_ms) {
+  ledger.aborts++;
   for (int p = 0; p < PARTITIONS; p++)
     ledger.pending[p] = -1;
   return REAL(rd_kafka_abort_transaction)(rk, timeout_ms);
@@ -724,6 +726,67 @@ static void test_abortable_error_under_exactly_once_rebuilds_in_place(void **unu
   mock_stop(&mock);
 }
 
+/* exactly_once, an abortable error that comes back every time (the group
+ * lacks an authorization, say): the runner does not rebuild around it
+ * forever; after MAX_ABORTS_IN_A_ROW (5) aborts without a commit between it
+ * stops with 1, its transaction aborted, the committed offsets short of the
+ * end. (Before: it rebuilt and re-read for as long as the error lasted.) */
+static void test_abortable_error_every_time_stops_after_five_aborts(void **unused) {
+  (void)unused;
+  assert_true(reference.count > 0);
+  mock_t mock;
+  mock_start(&mock, "abortable-again");
+  cx_config_t *config = mock_config(&mock, "exactly_once");
+  produce_events(&mock, config);
+  rd_kafka_resp_err_t txn_offsets[9] = {0};
+  for (int i = 3; i < 9; i++)
+    txn_offsets[i] = RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION;
+  push_errors(&mock, API_TXN_OFFSET_COMMIT, 9, txn_offsets);
+  ledger.stop_at = mock.end;
+  cx_report_t report;
+  int rc = run(config, 10 * mock.produced, &report);
+  fprintf(stderr, "abortable-again: rc %d, consumed %llu, %d transactions, %d failed, %d aborts, "
+          "%lld ms\n", rc, (unsigned long long)report.messages, ledger.commits, ledger.failures,
+          ledger.aborts, (long long)run_ms);
+  assert_int_equal(rc, 1);
+  assert_errors_consumed(&mock, API_TXN_OFFSET_COMMIT);
+  assert_int_equal(ledger.commits, 3);
+  assert_int_equal(ledger.failures, 6);
+  assert_int_equal(ledger.aborts, 6);
+  assert_true(offset_sum(ledger.committed) < offset_sum(mock.end));
+  cx_config_destroy(config);
+  mock_stop(&mock);
+}
+
+/* exactly_once, an output refused for good (TOPIC_AUTHORIZATION_FAILED on
+ * Produce) inside a transaction: the run stops with 1 and aborts that
+ * transaction at once, instead of leaving it open (read_committed readers
+ * would wait for transaction.timeout.ms) and trying to commit it again when
+ * its partitions are revoked on the way out. */
+static void test_undeliverable_output_under_exactly_once_aborts_and_stops(void **unused) {
+  (void)unused;
+  assert_true(reference.count > 0);
+  mock_t mock;
+  mock_start(&mock, "undeliverable-eos");
+  cx_config_t *config = mock_config(&mock, "exactly_once");
+  produce_events(&mock, config);
+  rd_kafka_resp_err_t produce[13] = {0};
+  produce[12] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+  push_errors(&mock, API_PRODUCE, 13, produce);
+  cx_report_t report;
+  int rc = run(config, mock.produced, &report);
+  fprintf(stderr, "undeliverable-eos: rc %d, consumed %llu, %d transactions, %d failed, %d "
+          "aborts, %lld ms\n", rc, (unsigned long long)report.messages, ledger.commits,
+          ledger.failures, ledger.aborts, (long long)run_ms);
+  assert_int_equal(rc, 1);
+  assert_errors_consumed(&mock, API_PRODUCE);
+  assert_int_equal(ledger.aborts, 1);
+  assert_int_equal(ledger.failures, 0); /* no commit attempt of the failed transaction */
+  assert_true(offset_sum(ledger.committed) < offset_sum(mock.end));
+  cx_config_destroy(config);
+  mock_stop(&mock);
+}
+
 static int teardown(void **unused) {
   (void)unused;
   free(reference.id);
@@ -738,6 +801,8 @@ int main(void) {
     cmocka_unit_test(test_retriable_errors_under_exactly_once_change_nothing),
     cmocka_unit_test(test_at_least_once_undeliverable_output_stops_before_committing),
     cmocka_unit_test(test_abortable_error_under_exactly_once_rebuilds_in_place),
+    cmocka_unit_test(test_abortable_error_every_time_stops_after_five_aborts),
+    cmocka_unit_test(test_undeliverable_output_under_exactly_once_aborts_and_stops),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }
