@@ -196,7 +196,7 @@ def main():
     parser.add_argument("--schema-dir", default=f"{REPO}/schemas")
     parser.add_argument("--instances", type=int, default=3)
     parser.add_argument("--kills", type=int, default=20)
-    parser.add_argument("--kill-gap", type=float, nargs=2, default=[0.5, 2.0],
+    parser.add_argument("--kill-gap", type=float, nargs=2, default=[0.3, 1.2],
                         help="seconds between kills: uniform in [A, B]")
     parser.add_argument("--scale", action="store_true",
                         help="1 instance, then 3 from 20%% of the input, then 1 from 60%%")
