@@ -42,7 +42,10 @@ static const command_help_t commands[] = {
    "operators per assigned partition and write alerts to output.alerts.topic,\n"
    "profiles to output.profiles.topic, bad messages to output.dlq.topic and late\n"
    "events to output.late.topic (processing.guarantee: at_least_once or\n"
-   "exactly_once). Serves /metrics, /healthz and /readyz on metrics.listen.\n"
+   "exactly_once). Each assigned partition's state is first restored from the\n"
+   "changelog <application.id>-state (state.changelog). num.stream.threads=N runs\n"
+   "N group members in this process. Serves /metrics, /healthz and /readyz on\n"
+   "metrics.listen.\n"
    "SIGTERM/SIGINT finish the batch, commit and leave the group; SIGHUP reloads\n"
    "rules.*, scores.*, actions.* and profiles.* from FILE and -X. Needs -c FILE\n"
    "or at least -X kafka.bootstrap.servers=HOST:PORT."},
