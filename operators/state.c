@@ -9,7 +9,9 @@
 #include <xxhash.h>
 
 struct cx_state_s {
-  uint32_t *slots;            /* open-addressing table: record index + 1, 0 = empty */
+  uint64_t *slots;            /* open-addressing table: the key hash's high 32 bits (a tag
+                                 that spares most probes a look at the record) | record
+                                 index + 1 in the low 32; 0 = empty */
   size_t slot_mask;           /* table size - 1 (power of two) */
   cx_customer_t *records;     /* dense array of records */
   size_t record_count;        /* records handed out, including free ones */
@@ -26,6 +28,14 @@ struct cx_state_s {
 };
 
 #define INITIAL_SLOTS 1024
+
+static inline uint32_t slot_entry(uint64_t slot) {
+  return (uint32_t)slot;
+}
+
+static inline uint64_t slot_make(uint32_t entry, uint64_t key_hash) {
+  return (key_hash & 0xffffffff00000000ULL) | entry;
+}
 
 cx_state_t *cx_state_new(void) {
   cx_state_t *state = calloc(1, sizeof(*state));
@@ -129,32 +139,36 @@ static bool key_equals(const cx_customer_t *customer, cx_str_t key, uint64_t key
 /* Slot holding the key, or the empty slot where it would go. */
 static size_t probe(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   size_t slot = (size_t)key_hash & state->slot_mask;
+  uint64_t tag = key_hash & 0xffffffff00000000ULL;
   for (;;) {
-    uint32_t entry = state->slots[slot];
-    if (entry == 0 || key_equals(&state->records[entry - 1], key, key_hash))
+    uint64_t value = state->slots[slot];
+    uint32_t entry = slot_entry(value);
+    if (entry == 0 ||
+        ((value & 0xffffffff00000000ULL) == tag &&
+         key_equals(&state->records[entry - 1], key, key_hash)))
       return slot;
     slot = (slot + 1) & state->slot_mask;
   }
 }
 
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
-  uint32_t entry = state->slots[probe(state, key, key_hash)];
+  uint32_t entry = slot_entry(state->slots[probe(state, key, key_hash)]);
   return entry ? &state->records[entry - 1] : NULL;
 }
 
 static int grow_table(cx_state_t *state) {
   size_t new_size = (state->slot_mask + 1) * 2;
-  uint32_t *slots = calloc(new_size, sizeof(*slots));
+  uint64_t *slots = calloc(new_size, sizeof(*slots));
   if (!slots)
     return -1;
   for (size_t i = 0; i <= state->slot_mask; i++) {
-    uint32_t entry = state->slots[i];
+    uint32_t entry = slot_entry(state->slots[i]);
     if (!entry)
       continue;
     size_t slot = (size_t)state->records[entry - 1].key_hash & (new_size - 1);
     while (slots[slot])
       slot = (slot + 1) & (new_size - 1);
-    slots[slot] = entry;
+    slots[slot] = state->slots[i];
   }
   free(state->slots);
   state->slots = slots;
@@ -191,7 +205,7 @@ static void evict_least_recent(cx_state_t *state) {
   cx_customer_t *customer = &state->records[state->lru_head - 1];
   uint32_t entry = state->lru_head;
   size_t slot = probe(state, cx_customer_key(customer), customer->key_hash);
-  assert(state->slots[slot] == entry);
+  assert(slot_entry(state->slots[slot]) == entry);
   if (state->evicted)
     state->evicted(customer, state->evicted_opaque);
   customer_release(state, customer);
@@ -204,8 +218,8 @@ static void evict_least_recent(cx_state_t *state) {
 cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   size_t slot = probe(state, key, key_hash);
   if (state->slots[slot]) {
-    cx_customer_t *found = &state->records[state->slots[slot] - 1];
-    if (state->max_customers && state->lru_tail != state->slots[slot]) {
+    cx_customer_t *found = &state->records[slot_entry(state->slots[slot]) - 1];
+    if (state->max_customers && state->lru_tail != slot_entry(state->slots[slot])) {
       lru_unlink(state, found);
       lru_push_tail(state, found);
     }
@@ -248,7 +262,7 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   customer->last_frustration_alert_ms = INT64_MIN;
   for (int i = 0; i < CX_RULE__COUNT; i++)
     customer->quiet_until_ms[i] = INT64_MIN;
-  state->slots[slot] = (uint32_t)index + 1;
+  state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
   state->customer_count++;
   if (state->max_customers)
     lru_push_tail(state, customer);
@@ -318,7 +332,8 @@ static void remove_slot(cx_state_t *state, size_t slot) {
   size_t hole = slot;
   size_t next = (hole + 1) & state->slot_mask;
   while (state->slots[next]) {
-    size_t home = (size_t)state->records[state->slots[next] - 1].key_hash & state->slot_mask;
+    size_t home =
+        (size_t)state->records[slot_entry(state->slots[next]) - 1].key_hash & state->slot_mask;
     /* Move the entry back if the hole lies between its home and its slot. */
     if (((next - home) & state->slot_mask) >= ((next - hole) & state->slot_mask)) {
       state->slots[hole] = state->slots[next];
@@ -334,7 +349,7 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
                            void *opaque) {
   size_t removed = 0;
   for (size_t slot = 0; slot <= state->slot_mask;) {
-    uint32_t entry = state->slots[slot];
+    uint32_t entry = slot_entry(state->slots[slot]);
     if (!entry || state->records[entry - 1].last_event_ms >= idle_before_ms) {
       slot++;
       continue;
@@ -358,7 +373,7 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
   size_t slot = probe(state, key, decoded->key_hash);
   cx_customer_t *customer;
   if (state->slots[slot]) {
-    customer = &state->records[state->slots[slot] - 1];
+    customer = &state->records[slot_entry(state->slots[slot]) - 1];
     customer_release(state, customer); /* keeps the generation */
   } else {
     if (state->max_customers && state->customer_count >= state->max_customers) {
@@ -374,7 +389,7 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
     if (index < 0)
       return NULL;
     customer = &state->records[index];
-    state->slots[slot] = (uint32_t)index + 1;
+    state->slots[slot] = slot_make((uint32_t)index + 1, decoded->key_hash);
     state->customer_count++;
   }
   uint32_t generation = customer->generation + 1;
@@ -420,7 +435,7 @@ size_t cx_state_customer_count(const cx_state_t *state) {
 }
 
 size_t cx_state_bytes(const cx_state_t *state) {
-  size_t bytes = sizeof(*state) + (state->slot_mask + 1) * sizeof(uint32_t) +
+  size_t bytes = sizeof(*state) + (state->slot_mask + 1) * sizeof(uint64_t) +
                  state->record_capacity * sizeof(cx_customer_t) +
                  state->record_capacity * sizeof(uint32_t) + state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
@@ -453,7 +468,7 @@ const char *cx_customer_preferred_channel(const cx_customer_t *customer) {
 
 void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   size_t slot = probe(state, key, key_hash);
-  uint32_t entry = state->slots[slot];
+  uint32_t entry = slot_entry(state->slots[slot]);
   if (!entry)
     return;
   customer_release(state, &state->records[entry - 1]);
