@@ -1,8 +1,10 @@
 /* libFuzzer target, differential: the specialised decoder (cx_event_decode)
  * against Avro-C's generic path (avro_value_read + cx_event_from_avro), which
  * event_avro.h says it equals for every input. The first byte picks the
- * writer schema (even: current interaction_event.avsc, odd: v0, resolved);
- * the rest is a record body. Bytes the guard refuses are skipped (both
+ * writer schema (modulo 3: the current interaction_event.avsc, v0, or
+ * tests/fuzz/interaction_event_newer.avsc, a later writer with reordered
+ * fields, unknown fields of every kind and other enum symbols); the rest is a
+ * record body. Bytes the guard refuses are skipped (both
  * decoders run after the guard); for the others both must succeed or both
  * fail, with equal events. Inputs the fast decoder hands to the generic path
  * (more attributes than the event holds) are only checked not to crash. */
@@ -29,11 +31,13 @@ typedef struct writer_s {
   avro_value_t value;            /* reused generic value */
 } writer_t;
 
-static writer_t writers[2];
+#define WRITER_COUNT 3
+
+static writer_t writers[WRITER_COUNT];
 static avro_reader_t reader;
 
 static void writers_destroy(void) {
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < WRITER_COUNT; i++) {
     avro_value_decref(&writers[i].value);
     avro_value_iface_decref(writers[i].iface);
     cx_event_decoder_destroy(writers[i].decoder);
@@ -45,9 +49,10 @@ static void writers_destroy(void) {
 
 static void writers_init(void) {
   const char *dir = getenv("CX_FUZZ_SCHEMA_DIR");
-  const char *files[2] = {"interaction_event.avsc", "interaction_event_v0.avsc"};
+  const char *files[WRITER_COUNT] = {"interaction_event.avsc", "interaction_event_v0.avsc",
+                                     "../tests/fuzz/interaction_event_newer.avsc"};
   char path[4096], errstr[512];
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < WRITER_COUNT; i++) {
     writer_t *w = &writers[i];
     snprintf(path, sizeof(path), "%s/%s", dir ? dir : "schemas", files[i]);
     if (cx_schema_load_file(path, &w->schema, errstr, sizeof(errstr)) ||
@@ -99,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     writers_init();
   if (size < 1)
     return 0;
-  writer_t *w = &writers[data[0] & 1];
+  writer_t *w = &writers[data[0] % WRITER_COUNT];
   const uint8_t *body = data + 1;
   size_t len = size - 1;
   char errstr[512];
