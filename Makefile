@@ -92,9 +92,7 @@ test: deps
 #   make fuzz-coverage         line coverage the corpora reach (llvm-cov)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= codec_confluent codec_raw event_decode config state_codec jsonl
-# Also there, not in the default list until replay's OCF reader is guarded
-# (it fails within seconds, see tests/fuzz/findings/): make fuzz FUZZ_TARGETS=ocf
+FUZZ_TARGETS ?= codec_confluent codec_raw event_decode config state_codec jsonl ocf
 FUZZ_FLAGS   ?=
 FUZZ_SAN     := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))

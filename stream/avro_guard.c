@@ -549,6 +549,33 @@ static const uint8_t *check_nested(reader_t *r, const op_t *op, const uint8_t *p
   return p;
 }
 
+cx_err_t cx_avro_guard_check_prefix(const cx_avro_guard_t *guard, const void *buf, size_t len,
+                                    size_t *used, char *errstr, size_t errstr_size) {
+  static const uint8_t empty[1];
+  reader_t r = {.errstr = errstr, .errstr_size = errstr_size};
+  *used = 0;
+  if (!guard || (!buf && len)) {
+    fail(&r, CX_ERR_INVALID_ARG, "avro guard: %s is NULL", guard ? "the buffer" : "the guard");
+    return r.err;
+  }
+  r.start = buf ? buf : empty;
+  r.end = r.start + len;
+  r.ops = guard->ops;
+  r.elements_left = guard->limits.max_elements;
+  r.max_elements = guard->limits.max_elements;
+  r.max_depth = guard->limits.max_depth;
+  const uint8_t *p = check_value(&r, &guard->ops[0], r.start, 1);
+  if (!p)
+    return r.err;
+  *used = (size_t)(p - r.start);
+  if (*used > guard->limits.max_message_bytes) {
+    fail(&r, CX_ERR_MSG_TOO_LARGE, "datum of %zu bytes exceeds the limit of %zu bytes", *used,
+         guard->limits.max_message_bytes);
+    return r.err;
+  }
+  return CX_OK;
+}
+
 cx_err_t cx_avro_guard_check(const cx_avro_guard_t *guard, const void *buf, size_t len,
                              char *errstr, size_t errstr_size) {
   static const uint8_t empty[1];

@@ -51,4 +51,10 @@ void cx_avro_guard_destroy(cx_avro_guard_t *guard);
 cx_err_t cx_avro_guard_check(const cx_avro_guard_t *guard, const void *buf, size_t len,
                              char *errstr, size_t errstr_size);
 
+/* As cx_avro_guard_check for one datum at the start of buf[0..len), which
+ * may be followed by more (records in an OCF block): *used gets its length.
+ * No CX_ERR_MSG_TRAILING; max_message_bytes applies to the datum. */
+cx_err_t cx_avro_guard_check_prefix(const cx_avro_guard_t *guard, const void *buf, size_t len,
+                                    size_t *used, char *errstr, size_t errstr_size);
+
 #endif

@@ -1,6 +1,7 @@
 /* OCF reading and writing through Avro-C's file API and value API (never the
  * datum API). One value is reused for every record; reading maps the file's
- * writer schema to the event's fields once (cx_event_layout_t). */
+ * writer schema to the event's fields once (cx_event_layout_t). A file is
+ * checked by cx_ocf_check (ocf_check.c) before Avro-C reads it. */
 #include "ocf.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "event_avro.h"
+#include "ocf_check.h"
 
 struct cx_ocf_writer_s {
   avro_file_writer_t file;     /* Avro-C OCF writer */
@@ -88,14 +90,13 @@ cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
     free(reader);
     return err;
   }
-  FILE *probe = fopen(path, "rb");
-  if (!probe) {
-    snprintf(errstr, errstr_size, "cannot open %s: %s", path, strerror(errno));
+  /* Avro-C trusts the file's declared sizes: they are checked first. */
+  err = cx_ocf_check(path, errstr, errstr_size);
+  if (err) {
     avro_schema_decref(reader->reader_schema);
     free(reader);
-    return CX_ERR_IO;
+    return err;
   }
-  fclose(probe);
   if (avro_file_reader(path, &reader->file)) {
     snprintf(errstr, errstr_size, "cannot open %s as an Avro object container file: %s",
              path, avro_strerror());
