@@ -578,31 +578,21 @@ cx_err_t cx_avro_guard_check_prefix(const cx_avro_guard_t *guard, const void *bu
 
 cx_err_t cx_avro_guard_check(const cx_avro_guard_t *guard, const void *buf, size_t len,
                              char *errstr, size_t errstr_size) {
-  static const uint8_t empty[1];
-  reader_t r = {.errstr = errstr, .errstr_size = errstr_size};
-  if (!guard || (!buf && len)) {
-    fail(&r, CX_ERR_INVALID_ARG, "avro guard: %s is NULL", guard ? "the buffer" : "the guard");
-    return r.err;
+  if (guard && len > guard->limits.max_message_bytes) {
+    if (errstr && errstr_size)
+      snprintf(errstr, errstr_size, "message of %zu bytes exceeds the limit of %zu bytes", len,
+               guard->limits.max_message_bytes);
+    return CX_ERR_MSG_TOO_LARGE;
   }
-  if (len > guard->limits.max_message_bytes) {
-    fail(&r, CX_ERR_MSG_TOO_LARGE, "message of %zu bytes exceeds the limit of %zu bytes",
-         len, guard->limits.max_message_bytes);
-    return r.err;
-  }
-  r.start = buf ? buf : empty;
-  r.end = r.start + len;
-  r.ops = guard->ops;
-  r.elements_left = guard->limits.max_elements;
-  r.max_elements = guard->limits.max_elements;
-  r.max_depth = guard->limits.max_depth;
-
-  const uint8_t *p = check_value(&r, &guard->ops[0], r.start, 1);
-  if (!p)
-    return r.err;
-  if (p != r.end) {
-    fail(&r, CX_ERR_MSG_TRAILING, "%zu bytes left over at byte %zu after the datum ends",
-         bytes_left(&r, p), offset_of(&r, p));
-    return r.err;
+  size_t used;
+  cx_err_t err = cx_avro_guard_check_prefix(guard, buf, len, &used, errstr, errstr_size);
+  if (err)
+    return err;
+  if (used != len) {
+    if (errstr && errstr_size)
+      snprintf(errstr, errstr_size, "%zu bytes left over at byte %zu after the datum ends",
+               len - used, used);
+    return CX_ERR_MSG_TRAILING;
   }
   return CX_OK;
 }
