@@ -164,6 +164,7 @@ fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build/fuzz/corpus/$$t; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  env $$(if [ $$t = ocf ]; then echo LSAN_OPTIONS=suppressions=tests/fuzz/lsan-ocf.supp:print_suppressions=0; fi) \
 	  build/fuzz/fuzz_$$t build/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	    -artifact_prefix=build/fuzz/crashes/$$t- $(FUZZ_FLAGS) \
