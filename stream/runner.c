@@ -393,20 +393,13 @@ static int rebuild_tasks(runner_t *runner) {
  * changelog and resumes from the last committed transaction's offsets, so
  * nothing of an unfinished transaction counts. */
 #define MAX_ABORTS_IN_A_ROW 5
+#define CX_STR_(x) #x
+#define CX_STR(x) CX_STR_(x)
 
 static int transaction_failed(runner_t *runner, const char *what, rd_kafka_error_t *error) {
   runner->in_transaction = false;
-  if (rd_kafka_error_txn_requires_abort(error) && !rd_kafka_error_is_fatal(error) &&
-      ++runner->aborts_in_a_row > MAX_ABORTS_IN_A_ROW) {
-    /* An error that comes back every time (e.g. an authorization the
-     * group lacks) is not rebuilt around forever. */
-    cx_log(CX_LOG_ERROR, "%s: %s; %d transactions aborted in a row without a commit: stopping",
-           what, rd_kafka_error_string(error), MAX_ABORTS_IN_A_ROW);
-    rd_kafka_error_t *abort_error = rd_kafka_abort_transaction(runner->output.producer, 30000);
-    if (abort_error)
-      rd_kafka_error_destroy(abort_error);
-    rd_kafka_error_destroy(error);
-  } else if (rd_kafka_error_txn_requires_abort(error) && !rd_kafka_error_is_fatal(error)) {
+  bool abortable = rd_kafka_error_txn_requires_abort(error) && !rd_kafka_error_is_fatal(error);
+  if (abortable && ++runner->aborts_in_a_row <= MAX_ABORTS_IN_A_ROW) {
     cx_log(CX_LOG_WARN, "%s: %s; aborting the transaction and rebuilding its partitions",
            what, rd_kafka_error_string(error));
     rd_kafka_error_destroy(error);
@@ -427,9 +420,12 @@ static int transaction_failed(runner_t *runner, const char *what, rd_kafka_error
     cx_log(CX_LOG_ERROR, "stopping so that a restart resumes from the last committed "
            "transaction");
   } else {
+    /* Fatal (fenced or misconfigured), or abortable every time (e.g. an
+     * authorization the group lacks): not rebuilt around forever. */
     cx_log(CX_LOG_ERROR, "%s: %s%s; stopping so that a restart resumes from the last "
            "committed transaction", what, rd_kafka_error_string(error),
-           rd_kafka_error_is_fatal(error) ? " (fatal: fenced or misconfigured)" : "");
+           abortable ? " (" CX_STR(MAX_ABORTS_IN_A_ROW) " transactions aborted in a row)"
+           : rd_kafka_error_is_fatal(error) ? " (fatal: fenced or misconfigured)" : "");
     if (rd_kafka_error_txn_requires_abort(error)) {
       rd_kafka_error_t *abort_error = rd_kafka_abort_transaction(runner->output.producer, 30000);
       if (abort_error)

@@ -19,19 +19,7 @@ cx_fault_setup() {
     --seed "$CX_FAULT_SEED" -o "$work/events.avro"
   "$CXSTREAM" produce --input-file "$work/events.avro" --topic "$prefix.interactions" \
     -X kafka.bootstrap.servers="$BOOTSTRAP"
-  cat > "$work/cxstream.conf" <<CONF
-application.id=$prefix
-input.topics=$prefix.interactions
-output.alerts.topic=$prefix.alerts
-output.dlq.topic=$prefix.dlq
-output.late.topic=$prefix.late
-output.profiles.topic=$prefix.profiles
-processing.guarantee=$2
-processing.batch.size=500
-kafka.bootstrap.servers=$BOOTSTRAP
-kafka.session.timeout.ms=6000
-metrics.listen=
-CONF
+  cx_write_conf "$2" 500
   build/cxstream replay -c "$work/cxstream.conf" --input-file "$work/events.avro" \
     --partitions "$CX_FAULT_PARTITIONS" --out "$work/reference.jsonl"
 }

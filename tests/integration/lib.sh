@@ -20,3 +20,27 @@ if ! deploy/kafka-local.sh status >/dev/null 2>&1; then
   deploy/kafka-local.sh start
   cx_started_broker=1
 fi
+
+# cx_write_conf GUARANTEE BATCH [key=value ...]: $work/cxstream.conf for a
+# job on the topics $prefix.{interactions,alerts,dlq,late,profiles}: group
+# $prefix, the broker under test, 6 s sessions (quick rebalances after a
+# kill), no metrics endpoint (several instances share the host), and the
+# extra keys given.
+cx_write_conf() {
+  local guarantee=$1 batch=$2
+  shift 2
+  {
+    echo "application.id=$prefix"
+    echo "input.topics=$prefix.interactions"
+    echo "output.alerts.topic=$prefix.alerts"
+    echo "output.dlq.topic=$prefix.dlq"
+    echo "output.late.topic=$prefix.late"
+    echo "output.profiles.topic=$prefix.profiles"
+    echo "processing.guarantee=$guarantee"
+    echo "processing.batch.size=$batch"
+    echo "kafka.bootstrap.servers=$BOOTSTRAP"
+    echo "kafka.session.timeout.ms=6000"
+    echo "metrics.listen="
+    for line in "$@"; do echo "$line"; done
+  } > "$work/cxstream.conf"
+}

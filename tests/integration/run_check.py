@@ -237,6 +237,20 @@ def verify(bootstrap, prefix, ocf, schema_dir, ocf2=None, rule_off=None):
           f"reasons and origin, {len(late)} late event, {len(profiles)} profiles")
 
 
+def exact_rule_alerts(bootstrap, prefix, schema_dir):
+    """The committed alerts of the three exact rules, as the reference's
+    tuples (customer, rule, trigger event, event time in ms)."""
+    alert_schema = schema(schema_dir, "alert.avsc")
+    got = []
+    for message in read_all(bootstrap, f"{prefix}.alerts"):
+        alert = fastavro.schemaless_reader(io.BytesIO(message.value()[5:]), alert_schema)
+        if alert["rule"] in exact_rules.RULES:
+            t = alert["event_time"]
+            t = int(round(t.timestamp() * 1000)) if hasattr(t, "timestamp") else t
+            got.append((alert["customer_id"], alert["rule"], alert["trigger_event_id"], t))
+    return got
+
+
 def verify_restore(bootstrap, prefix, schema_dir, ocf_a, ocf_b):
     """Alerts over A then B equal the reference over A+B; and B's alerts with
     A's history differ from B's alone (so a lost state would show)."""
@@ -246,14 +260,7 @@ def verify_restore(bootstrap, prefix, schema_dir, ocf_a, ocf_b):
     if sorted(expected) == sorted(without_history):
         sys.exit("test data has no alert that depends on state from before the restart; "
                  "change the seeds")
-    alert_schema = schema(schema_dir, "alert.avsc")
-    got = []
-    for message in read_all(bootstrap, f"{prefix}.alerts"):
-        alert = fastavro.schemaless_reader(io.BytesIO(message.value()[5:]), alert_schema)
-        if alert["rule"] in exact_rules.RULES:
-            t = alert["event_time"]
-            t = int(round(t.timestamp() * 1000)) if hasattr(t, "timestamp") else t
-            got.append((alert["customer_id"], alert["rule"], alert["trigger_event_id"], t))
+    got = exact_rule_alerts(bootstrap, prefix, schema_dir)
     if sorted(got) != sorted(expected):
         missing = sorted(set(expected) - set(got))[:5]
         extra = sorted(set(got) - set(expected))[:5]
@@ -267,14 +274,7 @@ def verify_restore(bootstrap, prefix, schema_dir, ocf_a, ocf_b):
 def verify_exact(bootstrap, prefix, schema_dir, ocf, kills):
     """read_committed alerts equal the reference: nothing missing, nothing twice."""
     expected = exact_rules.alerts(read_events(ocf))
-    alert_schema = schema(schema_dir, "alert.avsc")
-    got = []
-    for message in read_all(bootstrap, f"{prefix}.alerts"):
-        alert = fastavro.schemaless_reader(io.BytesIO(message.value()[5:]), alert_schema)
-        if alert["rule"] in exact_rules.RULES:
-            t = alert["event_time"]
-            t = int(round(t.timestamp() * 1000)) if hasattr(t, "timestamp") else t
-            got.append((alert["customer_id"], alert["rule"], alert["trigger_event_id"], t))
+    got = exact_rule_alerts(bootstrap, prefix, schema_dir)
     duplicates = len(got) - len(set(got))
     missing = sorted(set(expected) - set(got))
     extra = sorted(set(got) - set(expected))

@@ -18,18 +18,7 @@ deploy/kafka-local.sh create-topic "$prefix.interactions:2" "$prefix.alerts:1" "
 build/cxstream-gen --customers 3000 --days 4 --seed 31 -o "$work/events.avro"
 "$CXSTREAM" produce --input-file "$work/events.avro" --topic "$prefix.interactions" \
   -X kafka.bootstrap.servers="$BOOTSTRAP"
-cat > "$work/cxstream.conf" <<CONF
-application.id=$prefix
-input.topics=$prefix.interactions
-output.alerts.topic=$prefix.alerts
-output.dlq.topic=$prefix.dlq
-output.late.topic=$prefix.late
-output.profiles.topic=$prefix.profiles
-processing.guarantee=exactly_once
-processing.batch.size=100
-kafka.bootstrap.servers=$BOOTSTRAP
-kafka.session.timeout.ms=6000
-CONF
+cx_write_conf exactly_once 100
 
 kills=0
 for i in $(seq "$KILLS"); do

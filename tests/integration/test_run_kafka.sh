@@ -21,17 +21,7 @@ build/cxstream-gen --customers 1500 --days 3 --seed 11 -o "$work/events.avro"
   -X kafka.bootstrap.servers="$BOOTSTRAP"
 python3 tests/integration/run_check.py seed-bad "$BOOTSTRAP" "$prefix.interactions" schemas
 
-cat > "$work/cxstream.conf" <<CONF
-application.id=$prefix
-input.topics=$prefix.interactions
-output.alerts.topic=$prefix.alerts
-output.dlq.topic=$prefix.dlq
-output.late.topic=$prefix.late
-output.profiles.topic=$prefix.profiles
-profiles.consent.default=true
-kafka.bootstrap.servers=$BOOTSTRAP
-processing.batch.size=500
-CONF
+cx_write_conf at_least_once 500 profiles.consent.default=true
 "$CXSTREAM" run -c "$work/cxstream.conf" 2>"$work/run.log" &
 pid=$!
 

@@ -18,17 +18,7 @@ deploy/kafka-local.sh create-topic "$prefix.interactions:2" "$prefix.alerts:1" "
 
 build/cxstream-gen --customers 800 --days 2 --seed 21 --start 2026-01-05 -o "$work/a.avro"
 build/cxstream-gen --customers 800 --days 2 --seed 22 --start 2026-01-07 -o "$work/b.avro"
-cat > "$work/cxstream.conf" <<CONF
-application.id=$prefix
-input.topics=$prefix.interactions
-output.alerts.topic=$prefix.alerts
-output.dlq.topic=$prefix.dlq
-output.late.topic=$prefix.late
-output.profiles.topic=$prefix.profiles
-kafka.bootstrap.servers=$BOOTSTRAP
-processing.batch.size=300
-kafka.session.timeout.ms=6000
-CONF
+cx_write_conf at_least_once 300
 
 "$CXSTREAM" produce --input-file "$work/a.avro" --topic "$prefix.interactions" \
   -X kafka.bootstrap.servers="$BOOTSTRAP"
