@@ -8,7 +8,7 @@
 # Objects go to build/obj (release) and build/asan/obj (sanitizers).
 
 CC      ?= cc
-PKGS    := rdkafka avro-c libxxhash libcrypto libmicrohttpd
+PKGS    := rdkafka avro-c libxxhash libcrypto libmicrohttpd zlib
 CSTD    := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 CFLAGS  ?= -O2 -g

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
+#include "avro_guard.h"
 #include "event_avro.h"
 #include "ocf_check.h"
 
@@ -19,14 +22,38 @@ struct cx_ocf_writer_s {
   avro_value_t value;          /* reused record */
 };
 
+/* Files of the null and deflate codecs are read block by block here: each
+ * record's bytes go through the guard and the writer schema's specialised
+ * decoder, strings borrowed from the block. Other codecs (snappy, lzma) go
+ * through Avro-C's file reader and generic values. */
 struct cx_ocf_reader_s {
-  avro_file_reader_t file;       /* Avro-C OCF reader */
   avro_schema_t writer_schema;   /* the file's schema */
   avro_schema_t reader_schema;   /* InteractionEvent, to check the schema dir */
   avro_value_iface_t *writer_iface;   /* generic class of the writer schema */
   cx_event_layout_t layout;      /* the event's fields in the writer schema */
   avro_value_t raw;              /* record as written */
   uint64_t position;             /* records read */
+  avro_file_reader_t file;       /* Avro-C's reader (snappy, lzma), else NULL */
+  /* The block reader (null, deflate) */
+  FILE *in;                      /* the file, at the next block */
+  const char *path;              /* for messages (borrowed from open) */
+  uint8_t sync[CX_OCF_SYNC_BYTES]; /* the header's sync marker */
+  bool deflate;                  /* blocks are raw deflate */
+  cx_avro_guard_t *guard;        /* checks each record (default limits) */
+  cx_event_decoder_t *decoder;   /* bytes -> event for the writer schema */
+  avro_reader_t memory;          /* Avro-C over one record (the generic fallback) */
+  uint8_t *stored;               /* the block as stored in the file */
+  size_t stored_capacity;        /* bytes allocated */
+  uint8_t *inflated;             /* the block inflated (deflate) */
+  size_t inflated_capacity;      /* bytes allocated */
+  const uint8_t *records;        /* the current block's records */
+  size_t records_len;            /* their bytes */
+  size_t at;                     /* offset of the next record in records */
+  int64_t records_left;          /* records of the block not read yet */
+  uint64_t block_number;         /* blocks read, for messages */
+  const uint8_t *last;           /* bytes of the last record read */
+  size_t last_len;               /* their length */
+  bool raw_current;              /* raw holds the last record */
 };
 
 cx_err_t cx_ocf_writer_open(const char *path, const char *schema_dir,
@@ -80,6 +107,39 @@ cx_err_t cx_ocf_writer_close(cx_ocf_writer_t *writer, char *errstr, size_t errst
   return err;
 }
 
+/* Avro-C's file reader for the codecs the block reader does not inflate. */
+static cx_err_t open_with_avro_c(cx_ocf_reader_t *reader, const char *path, char *errstr,
+                                 size_t errstr_size) {
+  if (avro_file_reader(path, &reader->file)) {
+    snprintf(errstr, errstr_size, "cannot open %s as an Avro object container file: %s",
+             path, avro_strerror());
+    reader->file = NULL;
+    return CX_ERR_IO;
+  }
+  reader->writer_schema = avro_file_reader_get_writer_schema(reader->file);
+  return CX_OK;
+}
+
+static cx_err_t open_blocks(cx_ocf_reader_t *reader, const char *path,
+                            const cx_ocf_header_t *header, char *errstr, size_t errstr_size) {
+  reader->path = path;
+  reader->deflate = !strcmp(header->codec, "deflate");
+  memcpy(reader->sync, header->sync, sizeof(reader->sync));
+  if (avro_schema_from_json_length(header->schema_json, header->schema_len,
+                                   &reader->writer_schema)) {
+    snprintf(errstr, errstr_size, "%s: avro.schema does not parse: %s", path, avro_strerror());
+    reader->writer_schema = NULL;
+    return CX_ERR_SCHEMA;
+  }
+  reader->in = fopen(path, "rb");
+  if (!reader->in || fseeko(reader->in, (off_t)header->data_offset, SEEK_SET)) {
+    snprintf(errstr, errstr_size, "cannot open %s: %s", path, strerror(errno));
+    return CX_ERR_IO;
+  }
+  reader->memory = avro_reader_memory("", 0);
+  return reader->memory ? CX_OK : CX_ERR_NOMEM;
+}
+
 cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
                             cx_ocf_reader_t **out, char *errstr, size_t errstr_size) {
   cx_ocf_reader_t *reader = calloc(1, sizeof(*reader));
@@ -91,20 +151,19 @@ cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
     return err;
   }
   /* Avro-C trusts the file's declared sizes: they are checked first. */
-  err = cx_ocf_check(path, errstr, errstr_size);
+  cx_ocf_header_t header;
+  err = cx_ocf_check_header(path, &header, errstr, errstr_size);
+  if (!err) {
+    if (!strcmp(header.codec, "null") || !strcmp(header.codec, "deflate"))
+      err = open_blocks(reader, path, &header, errstr, errstr_size);
+    else
+      err = open_with_avro_c(reader, path, errstr, errstr_size);
+  }
+  cx_ocf_header_release(&header);
   if (err) {
-    avro_schema_decref(reader->reader_schema);
-    free(reader);
+    cx_ocf_reader_destroy(reader);
     return err;
   }
-  if (avro_file_reader(path, &reader->file)) {
-    snprintf(errstr, errstr_size, "cannot open %s as an Avro object container file: %s",
-             path, avro_strerror());
-    avro_schema_decref(reader->reader_schema);
-    free(reader);
-    return CX_ERR_IO;
-  }
-  reader->writer_schema = avro_file_reader_get_writer_schema(reader->file);
   reader->writer_iface = avro_generic_class_from_schema(reader->writer_schema);
   char why[256];
   if (!reader->writer_iface ||
@@ -115,13 +174,181 @@ cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
     return CX_ERR_SCHEMA;
   }
   avro_generic_value_new(reader->writer_iface, &reader->raw);
+  if (reader->in &&
+      ((err = cx_avro_guard_new(reader->writer_schema, NULL, &reader->guard, errstr,
+                                errstr_size)) ||
+       (err = cx_event_decoder_new(reader->writer_schema, &reader->decoder, errstr,
+                                   errstr_size)))) {
+    cx_ocf_reader_destroy(reader);
+    return err;
+  }
   *out = reader;
   return CX_OK;
+}
+
+/* An Avro long from the file: 0 = ok, 1 = clean end of file before it, -1 = broken. */
+static int file_long(FILE *in, int64_t *out) {
+  uint64_t value = 0;
+  for (int i = 0; i < 10; i++) {
+    int c = getc(in);
+    if (c == EOF)
+      return i == 0 ? 1 : -1;
+    value |= (uint64_t)(c & 0x7f) << (7 * i);
+    if (!(c & 0x80)) {
+      *out = (int64_t)(value >> 1) ^ -(int64_t)(value & 1);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static bool grow(uint8_t **buf, size_t *capacity, size_t wanted) {
+  if (wanted <= *capacity)
+    return true;
+  size_t size = *capacity ? *capacity : 1 << 16;
+  while (size < wanted)
+    size *= 2;
+  uint8_t *bigger = realloc(*buf, size);
+  if (!bigger)
+    return false;
+  *buf = bigger;
+  *capacity = size;
+  return true;
+}
+
+/* Inflates the stored block (raw deflate, as Avro writes it) into inflated. */
+static cx_err_t inflate_block(cx_ocf_reader_t *reader, size_t stored_len, char *errstr,
+                              size_t errstr_size) {
+  z_stream zs;
+  memset(&zs, 0, sizeof(zs));
+  if (inflateInit2(&zs, -15) != Z_OK)
+    return CX_ERR_NOMEM;
+  zs.next_in = reader->stored;
+  zs.avail_in = (uInt)stored_len;
+  size_t produced = 0;
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (produced >= CX_OCF_BLOCK_MAX) {
+      inflateEnd(&zs);
+      snprintf(errstr, errstr_size, "block %llu inflates past %u bytes",
+               (unsigned long long)reader->block_number, CX_OCF_BLOCK_MAX);
+      return CX_ERR_MSG_MALFORMED;
+    }
+    if (produced == reader->inflated_capacity &&
+        !grow(&reader->inflated, &reader->inflated_capacity,
+              produced < stored_len * 4 ? stored_len * 4 : produced * 2)) {
+      inflateEnd(&zs);
+      return CX_ERR_NOMEM;
+    }
+    size_t room = reader->inflated_capacity - produced;
+    if (room > CX_OCF_BLOCK_MAX - produced)
+      room = CX_OCF_BLOCK_MAX - produced;
+    zs.next_out = reader->inflated + produced;
+    zs.avail_out = (uInt)room;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    produced += room - zs.avail_out;
+    if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
+      inflateEnd(&zs);
+      snprintf(errstr, errstr_size, "block %llu does not inflate: %s",
+               (unsigned long long)reader->block_number, zs.msg ? zs.msg : "truncated data");
+      return CX_ERR_MSG_MALFORMED;
+    }
+  }
+  inflateEnd(&zs);
+  reader->records = reader->inflated;
+  reader->records_len = produced;
+  return CX_OK;
+}
+
+/* Reads the next block: 1 = one with records is ready, 0 = the end, or -err. */
+static int next_block(cx_ocf_reader_t *reader, char *errstr, size_t errstr_size) {
+  for (;;) {
+    int64_t count, bytes;
+    int rc = file_long(reader->in, &count);
+    if (rc == 1)
+      return 0;
+    if (rc || file_long(reader->in, &bytes) || count < 0 || bytes < 0 ||
+        bytes > (int64_t)CX_OCF_BLOCK_MAX) {
+      snprintf(errstr, errstr_size, "block %llu: bad header",
+               (unsigned long long)reader->block_number);
+      return -CX_ERR_MSG_MALFORMED;
+    }
+    uint8_t sync[CX_OCF_SYNC_BYTES];
+    if (!grow(&reader->stored, &reader->stored_capacity, (size_t)bytes ? (size_t)bytes : 1))
+      return -CX_ERR_NOMEM;
+    if (fread(reader->stored, 1, (size_t)bytes, reader->in) != (size_t)bytes ||
+        fread(sync, 1, sizeof(sync), reader->in) != sizeof(sync) ||
+        memcmp(sync, reader->sync, sizeof(sync))) {
+      snprintf(errstr, errstr_size, "block %llu: truncated or without its sync marker",
+               (unsigned long long)reader->block_number);
+      return -CX_ERR_MSG_MALFORMED;
+    }
+    if (reader->deflate) {
+      cx_err_t err = inflate_block(reader, (size_t)bytes, errstr, errstr_size);
+      if (err)
+        return -(int)err;
+    } else {
+      reader->records = reader->stored;
+      reader->records_len = (size_t)bytes;
+    }
+    reader->block_number++;
+    reader->at = 0;
+    reader->records_left = count;
+    if (count > 0)
+      return 1;
+  }
+}
+
+static cx_err_t next_record(cx_ocf_reader_t *reader, cx_event_t *event, bool *eof,
+                            char *errstr, size_t errstr_size) {
+  if (reader->records_left == 0) {
+    int rc = next_block(reader, errstr, errstr_size);
+    if (rc <= 0) {
+      *eof = true;
+      if (rc == 0)
+        return CX_OK;
+      char why[256];
+      snprintf(why, sizeof(why), "%s", errstr);
+      snprintf(errstr, errstr_size, "record %llu: cannot read: %s",
+               (unsigned long long)reader->position, why);
+      return (cx_err_t)-rc;
+    }
+  }
+  const uint8_t *record = reader->records + reader->at;
+  size_t left = reader->records_len - reader->at, used = 0;
+  char why[256];
+  cx_err_t err = cx_avro_guard_check_prefix(reader->guard, record, left, &used, why, sizeof(why));
+  if (err) {
+    snprintf(errstr, errstr_size, "record %llu: cannot read: %s",
+             (unsigned long long)reader->position, why);
+    *eof = true; /* a broken block cannot be skipped reliably */
+    return CX_ERR_MSG_MALFORMED;
+  }
+  reader->at += used;
+  reader->records_left--;
+  reader->position++;
+  reader->last = record;
+  reader->last_len = used;
+  reader->raw_current = false;
+  bool generic = false;
+  err = cx_event_decode(reader->decoder, record, used, event, &generic, errstr, errstr_size);
+  if (err || !generic)
+    return err;
+  avro_value_t *raw = cx_ocf_reader_raw_value(reader);
+  if (!reader->raw_current) {
+    snprintf(errstr, errstr_size, "record %llu: cannot read: %s",
+             (unsigned long long)reader->position - 1, avro_strerror());
+    *eof = true;
+    return CX_ERR_MSG_MALFORMED;
+  }
+  return cx_event_from_avro(&reader->layout, raw, event, errstr, errstr_size);
 }
 
 cx_err_t cx_ocf_reader_next(cx_ocf_reader_t *reader, cx_event_t *event, bool *eof,
                             char *errstr, size_t errstr_size) {
   *eof = false;
+  if (reader->in)
+    return next_record(reader, event, eof, errstr, errstr_size);
   int rc = avro_file_reader_read_value(reader->file, &reader->raw);
   if (rc == EOF) {
     *eof = true;
@@ -142,6 +369,12 @@ avro_schema_t cx_ocf_reader_schema(const cx_ocf_reader_t *reader) {
 }
 
 avro_value_t *cx_ocf_reader_raw_value(cx_ocf_reader_t *reader) {
+  /* The block reader fills the generic value only when asked. */
+  if (reader->in && !reader->raw_current && reader->last) {
+    avro_reader_memory_set_source(reader->memory, (const char *)reader->last,
+                                  (int64_t)reader->last_len);
+    reader->raw_current = avro_value_read(reader->memory, &reader->raw) == 0;
+  }
   return &reader->raw;
 }
 
@@ -159,7 +392,16 @@ void cx_ocf_reader_destroy(cx_ocf_reader_t *reader) {
   /* avro_file_reader_get_writer_schema() hands out a reference of its own. */
   if (reader->writer_schema)
     avro_schema_decref(reader->writer_schema);
-  avro_file_reader_close(reader->file);
+  if (reader->file)
+    avro_file_reader_close(reader->file);
+  if (reader->in)
+    fclose(reader->in);
+  if (reader->memory)
+    avro_reader_free(reader->memory);
+  cx_event_decoder_destroy(reader->decoder);
+  cx_avro_guard_destroy(reader->guard);
+  free(reader->stored);
+  free(reader->inflated);
   avro_schema_decref(reader->reader_schema);
   free(reader);
 }

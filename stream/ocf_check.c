@@ -143,6 +143,20 @@ static cx_err_t read_header(scan_t *s, char **schema, size_t *schema_len, char *
 }
 
 cx_err_t cx_ocf_check(const char *path, char *errstr, size_t errstr_size) {
+  return cx_ocf_check_header(path, NULL, errstr, errstr_size);
+}
+
+void cx_ocf_header_release(cx_ocf_header_t *header) {
+  if (!header)
+    return;
+  free(header->schema_json);
+  header->schema_json = NULL;
+}
+
+cx_err_t cx_ocf_check_header(const char *path, cx_ocf_header_t *header, char *errstr,
+                             size_t errstr_size) {
+  if (header)
+    memset(header, 0, sizeof(*header));
   scan_t s = {.path = path, .errstr = errstr, .errstr_size = errstr_size};
   s.file = fopen(path, "rb");
   if (!s.file) {
@@ -164,6 +178,7 @@ cx_err_t cx_ocf_check(const char *path, char *errstr, size_t errstr_size) {
   uint8_t *block = NULL;
   size_t block_capacity = 0;
   cx_err_t err = read_header(&s, &schema_json, &schema_len, &codec, sync);
+  uint64_t data_offset = s.at;
   /* Records are checked one by one when they are stored as they are (the
    * null codec) and the guard knows the writer schema; compressed blocks
    * get the structural checks only. */
@@ -230,6 +245,14 @@ cx_err_t cx_ocf_check(const char *path, char *errstr, size_t errstr_size) {
     }
     if (!err && (!read_bytes(&s, block_sync, SYNC_LEN) || memcmp(block_sync, sync, SYNC_LEN)))
       err = fail(&s, "block %llu: sync marker missing or wrong", (unsigned long long)number);
+  }
+  if (!err && header) {
+    header->schema_json = schema_json;
+    header->schema_len = schema_len;
+    schema_json = NULL;
+    snprintf(header->codec, sizeof(header->codec), "%s", codec ? codec : "null");
+    memcpy(header->sync, sync, SYNC_LEN);
+    header->data_offset = data_offset;
   }
   free(block);
   cx_avro_guard_destroy(guard);

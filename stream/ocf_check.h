@@ -9,11 +9,31 @@
 #define CX_OCF_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
+
+#define CX_OCF_SYNC_BYTES 16
+#define CX_OCF_BLOCK_MAX (512u << 20) /* bytes of one block, stored or inflated */
+
+/* What the header says, for a reader that goes on from data_offset. */
+typedef struct cx_ocf_header_s {
+  char *schema_json;                /* avro.schema, NUL-terminated (owned) */
+  size_t schema_len;                /* its bytes */
+  char codec[16];                   /* avro.codec; "null" when absent */
+  uint8_t sync[CX_OCF_SYNC_BYTES];  /* the file's sync marker */
+  uint64_t data_offset;             /* byte offset of the first block */
+} cx_ocf_header_t;
 
 /* CX_OK, CX_ERR_IO (cannot open), CX_ERR_MSG_MALFORMED with a sentence naming
  * the byte offset and what is wrong, or CX_ERR_NOMEM. */
 cx_err_t cx_ocf_check(const char *path, char *errstr, size_t errstr_size);
+
+/* cx_ocf_check that also fills *header when the file passes (release it with
+ * cx_ocf_header_release). */
+cx_err_t cx_ocf_check_header(const char *path, cx_ocf_header_t *header, char *errstr,
+                             size_t errstr_size);
+/* Frees what *header owns; a zeroed header is a no-op. */
+void cx_ocf_header_release(cx_ocf_header_t *header);
 
 #endif

@@ -3,7 +3,11 @@
  * truncated one, a block declaring more bytes than the file has, a record
  * whose string length runs past its block, a wrong sync marker and the two
  * files the ocf fuzz target found (tests/fuzz/findings/) are refused with a
- * sentence, and cx_ocf_reader_open refuses them too. Run from the
+ * sentence, and cx_ocf_reader_open refuses them too. The block reader
+ * (null and deflate codecs) gives what Avro-C's reader gave: the same
+ * events from both codecs, a record that is not an event (empty event_id)
+ * as an error with reading going on, a block that does not inflate or a
+ * record that does not parse as the end with an error. Run from the
  * repository root (schemas/, tests/fuzz/findings/). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <zlib.h>
 
+#include "../stream/event_avro.h"
 #include "../stream/ocf.h"
 #include "../stream/ocf_check.h"
 #include "test_helpers.h"
@@ -176,6 +182,182 @@ static void test_not_an_ocf_is_refused(void **unused) {
   unlink(path);
 }
 
+/* Writes events through Avro-C with a codec and small blocks (several per file). */
+static void write_with_codec(const char *file, const char *codec, int count, int empty_id_at) {
+  char errstr[256];
+  avro_schema_t schema;
+  assert_int_equal(cx_event_schema_load("schemas", &schema, errstr, sizeof(errstr)), 0);
+  avro_file_writer_t writer;
+  remove(file);
+  assert_int_equal(avro_file_writer_create_with_codec(file, schema, &writer, codec, 512), 0);
+  avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+  avro_value_t value;
+  assert_int_equal(avro_generic_value_new(iface, &value), 0);
+  for (int i = 0; i < count; i++) {
+    char id[16];
+    snprintf(id, sizeof(id), "e%d", i);
+    cx_event_t event = test_contact("C1", i == empty_id_at ? "" : id, 1000 + i,
+                                    CX_CHANNEL_PHONE, CX_OUTCOME_NONE, -1);
+    event.attribute_keys[0] = cx_str("k");
+    event.attribute_values[0] = cx_str(i % 2 ? "odd" : "even");
+    event.attribute_count = 1;
+    assert_int_equal(cx_event_to_avro(&event, &value, errstr, sizeof(errstr)), 0);
+    assert_int_equal(avro_file_writer_append_value(writer, &value), 0);
+  }
+  assert_int_equal(avro_file_writer_close(writer), 0);
+  avro_value_decref(&value);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(schema);
+}
+
+/* Reads a file to its end: events' ids joined, errors counted, the last error kept. */
+static int read_all(const char *file, char *ids, size_t ids_size, int *errors, char *last_error,
+                    size_t last_error_size, bool *stopped) {
+  char errstr[512];
+  cx_ocf_reader_t *reader = NULL;
+  assert_int_equal(cx_ocf_reader_open(file, "schemas", &reader, errstr, sizeof(errstr)), 0);
+  int read = 0;
+  bool eof = false;
+  ids[0] = '\0';
+  *errors = 0;
+  *stopped = false;
+  for (;;) {
+    cx_event_t event;
+    cx_err_t err = cx_ocf_reader_next(reader, &event, &eof, errstr, sizeof(errstr));
+    if (err) {
+      (*errors)++;
+      snprintf(last_error, last_error_size, "%s", errstr);
+    }
+    if (eof) {
+      *stopped = err != CX_OK;
+      break;
+    }
+    if (err)
+      continue;
+    read++;
+    size_t at = strlen(ids);
+    snprintf(ids + at, ids_size - at, "%.*s:%lld:%.*s,", (int)event.event_id.len,
+             event.event_id.ptr, (long long)event.occurred_at_ms,
+             (int)event.attribute_values[0].len, event.attribute_values[0].ptr);
+  }
+  cx_ocf_reader_destroy(reader);
+  return read;
+}
+
+static void test_deflate_and_null_files_read_the_same_events(void **unused) {
+  (void)unused;
+  char null_path[64], deflate_path[64];
+  snprintf(null_path, sizeof(null_path), "/tmp/cx-ocf-null-%d.avro", (int)getpid());
+  snprintf(deflate_path, sizeof(deflate_path), "/tmp/cx-ocf-deflate-%d.avro", (int)getpid());
+  write_with_codec(null_path, "null", 200, -1);
+  write_with_codec(deflate_path, "deflate", 200, -1);
+  static char a[16384], b[16384];
+  char error[512];
+  int errors;
+  bool stopped;
+  assert_int_equal(read_all(null_path, a, sizeof(a), &errors, error, sizeof(error), &stopped), 200);
+  assert_int_equal(errors, 0);
+  assert_int_equal(read_all(deflate_path, b, sizeof(b), &errors, error, sizeof(error), &stopped),
+                   200);
+  assert_int_equal(errors, 0);
+  assert_string_equal(a, b);
+  assert_non_null(strstr(a, "e0:1000:even,e1:1001:odd,"));
+  assert_non_null(strstr(a, "e199:1199:odd,"));
+  unlink(null_path);
+  unlink(deflate_path);
+}
+
+static void test_a_record_that_is_not_an_event_is_an_error_and_reading_goes_on(void **unused) {
+  (void)unused;
+  const char *codecs[] = {"null", "deflate"};
+  for (int c = 0; c < 2; c++) {
+    char file[64];
+    snprintf(file, sizeof(file), "/tmp/cx-ocf-%s-%d.avro", codecs[c], (int)getpid());
+    write_with_codec(file, codecs[c], 60, 7);
+    static char ids[8192];
+    char error[512];
+    int errors;
+    bool stopped;
+    assert_int_equal(read_all(file, ids, sizeof(ids), &errors, error, sizeof(error), &stopped),
+                     59);
+    assert_int_equal(errors, 1);
+    assert_false(stopped);
+    assert_string_equal(error, "event_id is empty");
+    assert_non_null(strstr(ids, "e6:1006:even,e8:1008:even,"));
+    unlink(file);
+  }
+}
+
+/* A deflate file of one block with the given record bytes, compressed, after
+ * the header of a file written by Avro-C (compressed blocks pass the check
+ * with structural checks only). */
+static void write_deflate_block(const char *file, const uint8_t *record, size_t record_len,
+                                bool corrupt) {
+  write_with_codec(file, "deflate", 1, -1);
+  FILE *f = fopen(file, "rb");
+  assert_non_null(f);
+  static uint8_t bytes[65536];
+  size_t len = fread(bytes, 1, sizeof(bytes), f);
+  fclose(f);
+  size_t block = first_block(bytes, len);
+  uint8_t sync[16];
+  memcpy(sync, bytes + len - 16, 16);
+  uint8_t packed[1024];
+  z_stream zs;
+  memset(&zs, 0, sizeof(zs));
+  assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  zs.next_in = (Bytef *)record;
+  zs.avail_in = (uInt)record_len;
+  zs.next_out = packed;
+  zs.avail_out = sizeof(packed);
+  assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  size_t packed_len = sizeof(packed) - zs.avail_out;
+  deflateEnd(&zs);
+  if (corrupt)
+    memset(packed, 0xff, packed_len > 4 ? 4 : packed_len);
+  size_t at = block;
+  bytes[at++] = 2; /* one record */
+  assert_true(packed_len < 64);
+  bytes[at++] = (uint8_t)(packed_len * 2);
+  memcpy(bytes + at, packed, packed_len);
+  at += packed_len;
+  memcpy(bytes + at, sync, 16);
+  at += 16;
+  f = fopen(file, "wb");
+  assert_int_equal(fwrite(bytes, 1, at, f), at);
+  fclose(f);
+}
+
+static void test_a_deflate_block_that_does_not_parse_stops_reading(void **unused) {
+  (void)unused;
+  char file[64];
+  snprintf(file, sizeof(file), "/tmp/cx-ocf-bad-%d.avro", (int)getpid());
+  /* "e", "c", 5, PHONE, CONTACT, then outcome's union branch 2 of 2. */
+  static const uint8_t bad_branch[] = {2, 'e', 2, 'c', 10, 0, 0, 4};
+  static const uint8_t good[] = {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  static char ids[256];
+  char error[512];
+  int errors;
+  bool stopped;
+  write_deflate_block(file, good, sizeof(good), false);
+  char errstr[256];
+  assert_int_equal(cx_ocf_check(file, errstr, sizeof(errstr)), CX_OK);
+  assert_int_equal(read_all(file, ids, sizeof(ids), &errors, error, sizeof(error), &stopped), 1);
+  assert_int_equal(errors, 0);
+  write_deflate_block(file, bad_branch, sizeof(bad_branch), false);
+  assert_int_equal(cx_ocf_check(file, errstr, sizeof(errstr)), CX_OK);
+  assert_int_equal(read_all(file, ids, sizeof(ids), &errors, error, sizeof(error), &stopped), 0);
+  assert_true(stopped);
+  if (!strstr(error, "record 0: cannot read"))
+    fail_msg("'%s'", error);
+  write_deflate_block(file, good, sizeof(good), true);
+  assert_int_equal(read_all(file, ids, sizeof(ids), &errors, error, sizeof(error), &stopped), 0);
+  assert_true(stopped);
+  if (!strstr(error, "record 0: cannot read"))
+    fail_msg("'%s'", error);
+  unlink(file);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_a_written_file_passes_and_reads_back),
@@ -185,6 +367,9 @@ int main(void) {
     cmocka_unit_test(test_wrong_sync_marker_is_refused),
     cmocka_unit_test(test_files_the_fuzzer_found_are_refused),
     cmocka_unit_test(test_not_an_ocf_is_refused),
+    cmocka_unit_test(test_deflate_and_null_files_read_the_same_events),
+    cmocka_unit_test(test_a_record_that_is_not_an_event_is_an_error_and_reading_goes_on),
+    cmocka_unit_test(test_a_deflate_block_that_does_not_parse_stops_reading),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
