@@ -2,10 +2,11 @@
  * The events of an OCF are encoded once as Kafka messages (Confluent frame +
  * Avro) into memory; then, timed by CPU time, three passes over them: Avro-C's
  * generic decode (avro_value_read + cx_event_from_avro), the codec's decode
- * (guard + specialised decoder, as `run` does), and the codec's decode
- * followed by one processor (state + detectors) with a null sink that counts
- * alerts. Prints one JSON object; used by bench/run. --hot-only skips the
- * two decode-only passes. With CX_PERF_CTL and CX_PERF_ACK naming perf's
+ * (the guard and the specialised decoder in one pass, as `run` does), and
+ * the codec's decode followed by one processor (state + detectors) with a
+ * null sink that counts alerts; between them, on the Avro bodies alone, the
+ * guard then the decoder (two passes) against the fused pass. Prints one
+ * JSON object; used by bench/run. --hot-only skips the decode-only passes. With CX_PERF_CTL and CX_PERF_ACK naming perf's
  * control fifos (perf record -D -1 --control fifo:CTL,ACK), events are
  * counted during the third pass only, so a profile shows the hot path alone.
  *
@@ -19,6 +20,7 @@
 #include <avro.h>
 
 #include "../operators/processor.h"
+#include "../stream/avro_guard.h"
 #include "../stream/buf.h"
 #include "../stream/codec.h"
 #include "../stream/config.h"
@@ -192,6 +194,37 @@ int main(int argc, char **argv) {
   }
   double codec_cpu = cpu_seconds() - cpu;
 
+  /* Passes 2b and 2c: the guard then the decoder (two passes over the
+   * bytes, as the codec did before) and the fused guard + decoder, on the
+   * bodies alone (no frame, schema lookup or range checks). */
+  cx_avro_guard_limits_t limits;
+  cx_avro_guard_limits_default(&limits);
+  limits.max_message_bytes = (size_t)config->message_max_bytes;
+  cx_avro_guard_t *guard = NULL;
+  cx_event_decoder_t *decoder = NULL;
+  if (cx_avro_guard_new(schema, &limits, &guard, errstr, sizeof(errstr)) ||
+      cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream-hotpath: %s\n", errstr);
+    return 2;
+  }
+  double separate_cpu = 0, fused_cpu = 0;
+  for (int fused = 0; fused < 2 && !hot_only; fused++) {
+    cpu = cpu_seconds();
+    for (size_t i = 0; i < messages.count; i++) {
+      const uint8_t *body = messages.bytes.data + messages.offsets[i] + CX_FRAME_HEADER_BYTES;
+      size_t len = messages.offsets[i + 1] - messages.offsets[i] - CX_FRAME_HEADER_BYTES;
+      cx_event_t event;
+      bool generic = false;
+      cx_err_t err = fused ? cx_event_decode_guarded(decoder, guard, body, len, NULL, &event,
+                                                     &generic, errstr, sizeof(errstr))
+                           : cx_avro_guard_check(guard, body, len, errstr, sizeof(errstr));
+      if (!fused && !err)
+        err = cx_event_decode(decoder, body, len, &event, &generic, errstr, sizeof(errstr));
+      failures += err != CX_OK;
+    }
+    *(fused ? &fused_cpu : &separate_cpu) = cpu_seconds() - cpu;
+  }
+
   /* Pass 3: decode + state + detectors, one processor, alerts counted. */
   cx_processor_t *processor = cx_processor_new(&config->processor);
   uint64_t alerts = 0, late = 0;
@@ -216,12 +249,15 @@ int main(int argc, char **argv) {
   double n = (double)messages.count;
   printf("{\"events\": %zu, \"failures\": %llu, \"alerts\": %llu, \"late\": %llu, "
          "\"generic_decode_per_core\": %.0f, \"codec_decode_per_core\": %.0f, "
+         "\"guard_then_decoder_per_core\": %.0f, \"fused_decode_per_core\": %.0f, "
          "\"hotpath_per_core\": %.0f, \"hotpath_wall\": %.0f}\n",
          messages.count, (unsigned long long)failures, (unsigned long long)alerts,
          (unsigned long long)late, hot_only ? 0 : n / generic_cpu, hot_only ? 0 : n / codec_cpu,
-         n / hot_cpu, n / wall);
+         hot_only ? 0 : n / separate_cpu, hot_only ? 0 : n / fused_cpu, n / hot_cpu, n / wall);
 
   cx_processor_destroy(processor);
+  cx_event_decoder_destroy(decoder);
+  cx_avro_guard_destroy(guard);
   avro_reader_free(reader);
   avro_value_decref(&value);
   avro_value_iface_decref(iface);

@@ -596,3 +596,31 @@ cx_err_t cx_avro_guard_check(const cx_avro_guard_t *guard, const void *buf, size
   }
   return CX_OK;
 }
+
+const cx_avro_guard_limits_t *cx_avro_guard_limits(const cx_avro_guard_t *guard) {
+  return &guard->limits;
+}
+
+cx_err_t cx_avro_guard_check_field(const cx_avro_guard_t *guard, size_t field,
+                                   const uint8_t *start, const uint8_t *end, const uint8_t **pos,
+                                   size_t *elements_left, char *errstr, size_t errstr_size) {
+  reader_t r = {.errstr = errstr, .errstr_size = errstr_size};
+  const op_t *root = &guard->ops[0];
+  if (root->kind != OP_RECORD || field >= root->count) {
+    fail(&r, CX_ERR_INVALID_ARG, "avro guard: the schema has no record field %zu", field);
+    return r.err;
+  }
+  r.start = start;
+  r.end = end;
+  r.ops = guard->ops;
+  r.elements_left = *elements_left;
+  r.max_elements = guard->limits.max_elements;
+  r.max_depth = guard->limits.max_depth;
+  /* The record itself is at depth 1 (cx_avro_guard_check_prefix), its fields at 2. */
+  const uint8_t *p = check_value(&r, &guard->ops[root->first + field], *pos, 2);
+  if (!p)
+    return r.err;
+  *pos = p;
+  *elements_left = r.elements_left;
+  return CX_OK;
+}

@@ -8,6 +8,7 @@
 
 #include <avro.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -56,5 +57,17 @@ cx_err_t cx_avro_guard_check(const cx_avro_guard_t *guard, const void *buf, size
  * No CX_ERR_MSG_TRAILING; max_message_bytes applies to the datum. */
 cx_err_t cx_avro_guard_check_prefix(const cx_avro_guard_t *guard, const void *buf, size_t len,
                                     size_t *used, char *errstr, size_t errstr_size);
+
+/* For a decoder that checks as it reads (cx_event_decode_guarded): the
+ * guard's limits (borrowed), and the check of one value of field `field` of
+ * the record the guard was compiled from, at *pos in the message [start,
+ * end), exactly as cx_avro_guard_check checks it there (nesting depth 2; the
+ * message's remaining element budget in *elements_left, updated). On CX_OK
+ * *pos is past the value. CX_ERR_INVALID_ARG when the guard's schema is not
+ * a record with such a field. */
+const cx_avro_guard_limits_t *cx_avro_guard_limits(const cx_avro_guard_t *guard);
+cx_err_t cx_avro_guard_check_field(const cx_avro_guard_t *guard, size_t field,
+                                   const uint8_t *start, const uint8_t *end, const uint8_t **pos,
+                                   size_t *elements_left, char *errstr, size_t errstr_size);
 
 #endif

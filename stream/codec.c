@@ -329,11 +329,11 @@ cx_err_t cx_codec_decode(cx_codec_t *codec, const void *buf, size_t len, cx_even
       return CX_ERR_MSG_INCOMPATIBLE;
     }
   }
-  if ((err = cx_avro_guard_check(entry->guard, payload, payload_len, errstr, errstr_size)))
-    return err;
+  /* The guard's checks and the decode in one pass (the guard's reason for
+   * bytes it refuses). */
   bool generic = false;
-  if ((err = cx_event_decode(entry->decoder, payload, payload_len, event, &generic, errstr,
-                             errstr_size)))
+  if ((err = cx_event_decode_guarded(entry->decoder, entry->guard, payload, payload_len, NULL,
+                                     event, &generic, errstr, errstr_size)))
     return err;
   if (generic) {
     avro_reader_memory_set_source(codec->reader, payload, (int64_t)payload_len);

@@ -558,22 +558,40 @@ void cx_event_decoder_destroy(cx_event_decoder_t *decoder) {
   free(decoder);
 }
 
-/* Avro's zig-zag varint, at most 10 bytes. */
-static inline bool read_varint(const uint8_t **pos, const uint8_t *end, int64_t *out) {
+/* Avro's zig-zag varints, as strict as the guard: a long in at most 10
+ * bytes whose 10th is at most 0x01 (64 bits), an int in at most 5 bytes
+ * whose 5th is at most 0x0f (32 bits). */
+static inline bool read_varint_max(const uint8_t **pos, const uint8_t *end, unsigned max_bytes,
+                                   uint8_t last_byte_max, int64_t *out) {
   const uint8_t *p = *pos;
+  if (p < end && *p < 0x80) {
+    *pos = p + 1;
+    *out = (int64_t)(*p >> 1) ^ -(int64_t)(*p & 1);
+    return true;
+  }
   uint64_t value = 0;
-  for (unsigned shift = 0; shift < 70; shift += 7) {
+  for (unsigned i = 0; i < max_bytes; i++) {
     if (p >= end)
       return false;
     uint8_t byte = *p++;
-    value |= (uint64_t)(byte & 0x7f) << shift;
+    value |= (uint64_t)(byte & 0x7f) << (7 * i);
     if (!(byte & 0x80)) {
+      if (i == max_bytes - 1 && byte > last_byte_max)
+        return false;
       *pos = p;
       *out = (int64_t)((value >> 1) ^ (~(value & 1) + 1));
       return true;
     }
   }
   return false;
+}
+
+static inline bool read_varint(const uint8_t **pos, const uint8_t *end, int64_t *out) {
+  return read_varint_max(pos, end, 10, 0x01, out);
+}
+
+static inline bool read_int(const uint8_t **pos, const uint8_t *end, int64_t *out) {
+  return read_varint_max(pos, end, 5, 0x0f, out);
 }
 
 static inline bool read_bytes(const uint8_t **pos, const uint8_t *end, cx_str_t *out) {
@@ -674,41 +692,68 @@ static bool add_attribute(cx_event_t *event, cx_str_t key, cx_str_t value) {
   return true;
 }
 
-cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, size_t len,
-                         cx_event_t *event, bool *generic, char *errstr, size_t errstr_size) {
-  const uint8_t *pos = buf, *end = pos + len;
-  const cx_event_layout_t *layout = &decoder->layout;
-  int64_t channel = -1, type = -1, outcome = 0;
-  bool has_outcome = false;
-  *generic = false;
+/* What parsing the bytes gave. */
+typedef enum { PARSED, PARSE_BAD, PARSE_GENERIC } parse_result_t;
+
+/* Enum indexes as read, resolved after the parse (the checks' order). */
+typedef struct enums_s {
+  int64_t channel, type, outcome; /* writer symbol indexes; -1 = not read */
+  bool has_outcome;               /* outcome was not null */
+} enums_t;
+
+/* One pass over a record's bytes into *event. With a guard (compiled from
+ * the same writer schema), PARSE_BAD exactly when cx_avro_guard_check_prefix
+ * would refuse the bytes: the same rules (strict varints, lengths and counts
+ * against the bytes left, enum and branch ranges, nesting, the element budget,
+ * map block sizes) for the fields read here, the guard's own check for the
+ * fields skipped. Without one, fields the reader does not know are skipped by
+ * their schema with the same bounds but no element budget. */
+static parse_result_t parse(const cx_event_decoder_t *decoder, const cx_avro_guard_t *guard,
+                            const uint8_t *start, const uint8_t *end, const uint8_t **pos_out,
+                            cx_event_t *event, enums_t *enums) {
+  const uint8_t *pos = start;
+  size_t elements_left = SIZE_MAX, max_depth = SIZE_MAX;
+  if (guard) {
+    elements_left = cx_avro_guard_limits(guard)->max_elements;
+    max_depth = cx_avro_guard_limits(guard)->max_depth;
+  }
   /* Every field but the attribute arrays, which are read only up to
    * attribute_count: clearing their 1 KB per event was 2% of the hot path. */
   memset(event, 0, offsetof(cx_event_t, attribute_keys));
   event->outcome = CX_OUTCOME_NONE;
+  enums->channel = enums->type = -1;
+  enums->outcome = 0;
+  enums->has_outcome = false;
 
   for (size_t i = 0; i < decoder->step_count; i++) {
     const decode_step_t *step = &decoder->steps[i];
     if (step->reader_field < 0) {
-      if (!skip_value(step->skip, &pos, end, 0))
-        goto malformed;
+      if (guard) {
+        if (cx_avro_guard_check_field(guard, i, start, end, &pos, &elements_left, NULL, 0))
+          return PARSE_BAD;
+      } else if (!skip_value(step->skip, &pos, end, 0)) {
+        return PARSE_BAD;
+      }
       continue;
     }
+    size_t depth = 2; /* the record's fields (the record is depth 1) */
     if (step->value_branch >= 0) {
       int64_t branch;
-      if (!read_varint(&pos, end, &branch))
-        goto malformed;
+      if (depth > max_depth || !read_varint(&pos, end, &branch))
+        return PARSE_BAD;
       if (branch != step->value_branch) {
-        if (branch != step->null_branch)
-          goto malformed;
+        if (branch < 0 || branch != step->null_branch)
+          return PARSE_BAD;
         continue; /* null: the field stays absent */
       }
+      depth++;
     }
     int64_t number = 0;
     cx_str_t text;
     switch (step->kind) {
     case STEP_STRING:
       if (!read_bytes(&pos, end, &text))
-        goto malformed;
+        return PARSE_BAD;
       switch (step->reader_field) {
       case F_EVENT_ID: event->event_id = text; break;
       case F_CUSTOMER_ID: event->customer_id = text; break;
@@ -719,8 +764,9 @@ cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, siz
       }
       break;
     case STEP_LONG: case STEP_INT:
-      if (!read_varint(&pos, end, &number))
-        goto malformed;
+      if (!(step->kind == STEP_INT ? read_int(&pos, end, &number)
+                                   : read_varint(&pos, end, &number)))
+        return PARSE_BAD;
       if (step->kind == STEP_INT)
         number = (int32_t)number;
       switch (step->reader_field) {
@@ -736,7 +782,7 @@ cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, siz
     case STEP_FLOAT: case STEP_DOUBLE: {
       int bytes = step->kind == STEP_FLOAT ? 4 : 8;
       if (end - pos < bytes)
-        goto malformed;
+        return PARSE_BAD;
       uint64_t raw = read_le(pos, bytes);
       pos += bytes;
       if (step->kind == STEP_FLOAT) {
@@ -750,48 +796,71 @@ cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, siz
       event->has_sentiment = true;
       break;
     }
-    case STEP_ENUM:
+    case STEP_ENUM: {
+      int symbols;
       if (!read_varint(&pos, end, &number))
-        goto malformed;
-      if (step->reader_field == F_CHANNEL)
-        channel = number;
-      else if (step->reader_field == F_TYPE)
-        type = number;
-      else {
-        outcome = number;
-        has_outcome = true;
+        return PARSE_BAD;
+      if (step->reader_field == F_CHANNEL) {
+        enums->channel = number;
+        symbols = decoder->layout.channel_symbols;
+      } else if (step->reader_field == F_TYPE) {
+        enums->type = number;
+        symbols = decoder->layout.type_symbols;
+      } else {
+        enums->outcome = number;
+        enums->has_outcome = true;
+        symbols = decoder->layout.outcome_symbols;
       }
+      /* Without the guard an index out of range is left to finish(), as
+       * cx_event_from_avro reports it. */
+      if (guard && (number < 0 || number >= symbols))
+        return PARSE_BAD;
       break;
+    }
     case STEP_MAP:
+      if (depth > max_depth)
+        return PARSE_BAD;
       for (;;) {
         int64_t count;
         if (!read_varint(&pos, end, &count))
-          goto malformed;
+          return PARSE_BAD;
         if (count == 0)
           break;
+        uint64_t items = count < 0 ? 0 - (uint64_t)count : (uint64_t)count;
+        const uint8_t *block_end = NULL;
         if (count < 0) {
           int64_t block_bytes;
-          if (count == INT64_MIN || !read_varint(&pos, end, &block_bytes))
-            goto malformed;
-          count = -count;
+          if (!read_varint(&pos, end, &block_bytes) || block_bytes < 0 ||
+              block_bytes > end - pos)
+            return PARSE_BAD;
+          block_end = pos + block_bytes;
         }
-        for (int64_t k = 0; k < count; k++) {
+        /* Each entry takes at least 2 bytes: a key length and a value length. */
+        if (items > elements_left || items > (uint64_t)(end - pos) / 2)
+          return PARSE_BAD;
+        elements_left -= (size_t)items;
+        for (uint64_t k = 0; k < items; k++) {
           cx_str_t key, value;
           if (!read_bytes(&pos, end, &key) || !read_bytes(&pos, end, &value))
-            goto malformed;
-          if (!add_attribute(event, key, value)) {
-            *generic = true;
-            return CX_OK;
-          }
+            return PARSE_BAD;
+          if (!add_attribute(event, key, value))
+            return PARSE_GENERIC;
         }
+        if (guard && block_end && pos != block_end)
+          return PARSE_BAD; /* Avro-C does not look at the block size */
       }
       break;
     default:
-      goto malformed;
+      return PARSE_BAD;
     }
   }
+  *pos_out = pos;
+  return PARSED;
+}
 
-  /* The checks of cx_event_from_avro, in its order. */
+/* The checks of cx_event_from_avro, in its order, once the bytes parsed. */
+static cx_err_t finish(const cx_event_layout_t *layout, const enums_t *enums, cx_event_t *event,
+                       char *errstr, size_t errstr_size) {
   if (event->event_id.len == 0) {
     snprintf(errstr, errstr_size, "event_id is empty");
     return CX_ERR_MSG_NO_EVENT_ID;
@@ -801,15 +870,17 @@ cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, siz
              (int)(event->event_id.len > 64 ? 64 : event->event_id.len), event->event_id.ptr);
     return CX_ERR_MSG_NO_CUSTOMER;
   }
-  if (channel < 0 || channel >= layout->channel_symbols || type < 0 ||
-      type >= layout->type_symbols) {
+  if (enums->channel < 0 || enums->channel >= layout->channel_symbols || enums->type < 0 ||
+      enums->type >= layout->type_symbols) {
     snprintf(errstr, errstr_size, "a field does not hold the type its schema declares");
     return CX_ERR_MSG_INCOMPATIBLE;
   }
-  event->channel = (cx_channel_t)layout->channel_of[channel];
-  event->type = (cx_event_type_t)layout->type_of[type];
-  if (has_outcome) {
-    int symbol = outcome >= 0 && outcome < layout->outcome_symbols ? layout->outcome_of[outcome] : -1;
+  event->channel = (cx_channel_t)layout->channel_of[enums->channel];
+  event->type = (cx_event_type_t)layout->type_of[enums->type];
+  if (enums->has_outcome) {
+    int64_t outcome = enums->outcome;
+    int symbol = outcome >= 0 && outcome < layout->outcome_symbols ? layout->outcome_of[outcome]
+                                                                   : -1;
     if (symbol < 0) {
       snprintf(errstr, errstr_size, "outcome symbol is not one the reader knows");
       return CX_ERR_MSG_BAD_VALUE;
@@ -817,8 +888,66 @@ cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, siz
     event->outcome = (cx_outcome_t)symbol;
   }
   return CX_OK;
+}
 
-malformed:
+static cx_err_t malformed(char *errstr, size_t errstr_size) {
   snprintf(errstr, errstr_size, "Avro decode failed: the bytes do not match the writer schema");
   return CX_ERR_MSG_MALFORMED;
+}
+
+cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, size_t len,
+                         cx_event_t *event, bool *generic, char *errstr, size_t errstr_size) {
+  const uint8_t *start = buf, *pos = NULL;
+  enums_t enums;
+  parse_result_t result = parse(decoder, NULL, start, start + len, &pos, event, &enums);
+  *generic = result == PARSE_GENERIC;
+  if (result == PARSE_GENERIC)
+    return CX_OK;
+  if (result == PARSE_BAD)
+    return malformed(errstr, errstr_size);
+  return finish(&decoder->layout, &enums, event, errstr, errstr_size);
+}
+
+/* The guard's reason for bytes the fused parse refused (a cold path: the
+ * guard's own messages, with byte offsets). */
+static cx_err_t guard_reason(const cx_avro_guard_t *guard, const void *buf, size_t len,
+                             size_t *used, char *errstr, size_t errstr_size) {
+  size_t datum_len; /* *used stays 0: the datum did not pass */
+  cx_err_t err = used ? cx_avro_guard_check_prefix(guard, buf, len, &datum_len, errstr,
+                                                   errstr_size)
+                      : cx_avro_guard_check(guard, buf, len, errstr, errstr_size);
+  return err ? err : malformed(errstr, errstr_size);
+}
+
+cx_err_t cx_event_decode_guarded(const cx_event_decoder_t *decoder, const cx_avro_guard_t *guard,
+                                 const void *buf, size_t len, size_t *used, cx_event_t *event,
+                                 bool *generic, char *errstr, size_t errstr_size) {
+  const uint8_t *start = buf, *pos = NULL;
+  size_t max_bytes = cx_avro_guard_limits(guard)->max_message_bytes;
+  enums_t enums;
+  *generic = false;
+  if (used)
+    *used = 0;
+  if ((!used && len > max_bytes) || (!buf && len))
+    return guard_reason(guard, buf, len, used, errstr, errstr_size);
+  static const uint8_t empty[1];
+  if (!start)
+    start = empty;
+  parse_result_t result = parse(decoder, guard, start, start + len, &pos, event, &enums);
+  if (result == PARSE_GENERIC) {
+    /* The parse stopped early: the guard checks the whole datum. */
+    size_t datum_len = 0;
+    cx_err_t err = used ? cx_avro_guard_check_prefix(guard, start, len, &datum_len, errstr,
+                                                     errstr_size)
+                        : cx_avro_guard_check(guard, start, len, errstr, errstr_size);
+    *generic = err == CX_OK;
+    if (used && !err)
+      *used = datum_len;
+    return err;
+  }
+  if (result == PARSE_BAD || (size_t)(pos - start) > max_bytes || (!used && pos != start + len))
+    return guard_reason(guard, start, len, used, errstr, errstr_size);
+  if (used)
+    *used = (size_t)(pos - start);
+  return finish(&decoder->layout, &enums, event, errstr, errstr_size);
 }

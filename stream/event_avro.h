@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "../operators/event.h"
+#include "avro_guard.h"
 #include "err.h"
 
 /* Reads and parses a schema file. On success *schema is owned by the caller
@@ -76,6 +77,24 @@ void cx_event_decoder_destroy(cx_event_decoder_t *decoder);
 
 cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, size_t len,
                          cx_event_t *event, bool *generic, char *errstr, size_t errstr_size);
+
+/* The guard and the decoder in one pass over the bytes: the same result as
+ * cx_avro_guard_check (used NULL: buf[0..len) is one message) or
+ * cx_avro_guard_check_prefix (one record at the start of buf, *used its
+ * length) followed, when the guard accepts, by cx_event_decode of the
+ * datum. guard must be compiled from the decoder's writer schema. The fields
+ * the decoder reads are checked as it reads them, by the guard's rules
+ * (declared lengths and counts against the bytes left, strict varints, enum
+ * and union ranges, nesting, the element budget, map block sizes, trailing
+ * bytes, the size limit); fields it skips go through the guard's own check
+ * of that field. Bytes the guard would refuse get the guard's reason and
+ * message (it is run again for them: a cold path), and *used 0; *used is
+ * the datum's length once it has passed, whatever the decoder then says.
+ * With *generic set (more attributes than the event holds) the whole datum
+ * has passed the guard. */
+cx_err_t cx_event_decode_guarded(const cx_event_decoder_t *decoder, const cx_avro_guard_t *guard,
+                                 const void *buf, size_t len, size_t *used, cx_event_t *event,
+                                 bool *generic, char *errstr, size_t errstr_size);
 
 /* Sets every field of a record of the reader schema from *event. */
 cx_err_t cx_event_to_avro(const cx_event_t *event, avro_value_t *record,

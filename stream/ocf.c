@@ -316,9 +316,13 @@ static cx_err_t next_record(cx_ocf_reader_t *reader, cx_event_t *event, bool *eo
   }
   const uint8_t *record = reader->records + reader->at;
   size_t left = reader->records_len - reader->at, used = 0;
-  char why[256];
-  cx_err_t err = cx_avro_guard_check_prefix(reader->guard, record, left, &used, why, sizeof(why));
-  if (err) {
+  bool generic = false;
+  cx_err_t err = cx_event_decode_guarded(reader->decoder, reader->guard, record, left, &used,
+                                         event, &generic, errstr, errstr_size);
+  if (err && !used) {
+    /* Not a datum of the writer schema (the guard's reason). */
+    char why[256];
+    snprintf(why, sizeof(why), "%s", errstr);
     snprintf(errstr, errstr_size, "record %llu: cannot read: %s",
              (unsigned long long)reader->position, why);
     *eof = true; /* a broken block cannot be skipped reliably */
@@ -330,8 +334,6 @@ static cx_err_t next_record(cx_ocf_reader_t *reader, cx_event_t *event, bool *eo
   reader->last = record;
   reader->last_len = used;
   reader->raw_current = false;
-  bool generic = false;
-  err = cx_event_decode(reader->decoder, record, used, event, &generic, errstr, errstr_size);
   if (err || !generic)
     return err;
   avro_value_t *raw = cx_ocf_reader_raw_value(reader);

@@ -2,7 +2,11 @@
  * (avro_value_read + cx_event_from_avro) on random records of the reader
  * schema, of the older v0 schema and of a newer schema with reordered and
  * extra fields: same error, and the same event field by field. Prefixes of
- * every record must fail without reading past their end (ASan build). */
+ * every record must fail without reading past their end (ASan build). The
+ * fused path (cx_event_decode_guarded) against the guard followed by the
+ * decoder, on those records and on mutations of them, under the default
+ * limits and tight ones: the same error and message, the same length of the
+ * datum, the same event. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../stream/avro_guard.h"
 #include "../stream/event_avro.h"
 
 /* A newer producer: fields reordered, extra fields of every kind, a channel
@@ -346,6 +351,275 @@ static void test_fast_decoder_refuses_bad_union_branch_and_long_varint(void **un
   avro_schema_decref(schema);
 }
 
+/* Guard then decoder, against the fused path, on one input: whole message
+ * and record at the start of a block. */
+static void compare_fused(const cx_avro_guard_t *guard, const cx_event_decoder_t *decoder,
+                          const uint8_t *bytes, size_t len, int *accepted, int *refused) {
+  char guard_errstr[256] = "", slow_errstr[256] = "", fused_errstr[256] = "";
+  cx_event_t slow, fused;
+  bool slow_generic = false, fused_generic = true;
+  cx_err_t guard_err = cx_avro_guard_check(guard, bytes, len, guard_errstr, sizeof(guard_errstr));
+  cx_err_t slow_err = guard_err;
+  if (!guard_err)
+    slow_err = cx_event_decode(decoder, bytes, len, &slow, &slow_generic, slow_errstr,
+                               sizeof(slow_errstr));
+  cx_err_t fused_err = cx_event_decode_guarded(decoder, guard, bytes, len, NULL, &fused,
+                                               &fused_generic, fused_errstr,
+                                               sizeof(fused_errstr));
+  assert_int_equal(fused_err, slow_err);
+  if (guard_err) {
+    assert_string_equal(fused_errstr, guard_errstr);
+    (*refused)++;
+  } else {
+    assert_int_equal(fused_generic, slow_generic);
+    if (slow_err)
+      assert_string_equal(fused_errstr, slow_errstr);
+    else if (!slow_generic)
+      assert_events_equal(&slow, &fused);
+    (*accepted)++;
+  }
+  /* As the first record of a block. */
+  size_t guard_used = 99, fused_used = 99;
+  guard_err = cx_avro_guard_check_prefix(guard, bytes, len, &guard_used, guard_errstr,
+                                         sizeof(guard_errstr));
+  slow_err = guard_err;
+  slow_generic = false;
+  if (!guard_err)
+    slow_err = cx_event_decode(decoder, bytes, guard_used, &slow, &slow_generic, slow_errstr,
+                               sizeof(slow_errstr));
+  fused_err = cx_event_decode_guarded(decoder, guard, bytes, len, &fused_used, &fused,
+                                      &fused_generic, fused_errstr, sizeof(fused_errstr));
+  assert_int_equal(fused_err, slow_err);
+  assert_int_equal(fused_used, guard_err ? 0 : guard_used);
+  if (guard_err) {
+    assert_string_equal(fused_errstr, guard_errstr);
+  } else {
+    assert_int_equal(fused_generic, slow_generic);
+    if (slow_err)
+      assert_string_equal(fused_errstr, slow_errstr);
+    else if (!slow_generic)
+      assert_events_equal(&slow, &fused);
+  }
+}
+
+/* One to three random changes: a byte set, a cut, bytes appended or inserted,
+ * a varint made long, a run repeated. */
+static size_t mutate(uint8_t *bytes, size_t len, size_t capacity) {
+  int changes = 1 + (int)below(3);
+  for (int c = 0; c < changes; c++) {
+    switch (below(7)) {
+    case 0: case 1:
+      if (len)
+        bytes[below(len)] = (uint8_t)(below(4) ? below(256) : below(2) ? 0x80 : 0x01);
+      break;
+    case 2:
+      len = below(len + 1);
+      break;
+    case 3:
+      while (len < capacity && below(3))
+        bytes[len++] = (uint8_t)below(256);
+      break;
+    case 4:
+      if (len < capacity) {
+        size_t at = below(len + 1);
+        memmove(bytes + at + 1, bytes + at, len - at);
+        bytes[at] = (uint8_t)(below(2) ? 0x80 | below(128) : below(256));
+        len++;
+      }
+      break;
+    case 5:
+      if (len) {
+        size_t at = below(len);
+        for (int k = 0; k < 10 && at + (size_t)k < len; k++)
+          bytes[at + (size_t)k] = k == 9 ? (uint8_t)below(4) : 0xff;
+      }
+      break;
+    default:
+      if (len) {
+        size_t at = below(len), run = 1 + below(8);
+        if (at + run > len)
+          run = len - at;
+        if (len + run <= capacity) {
+          memmove(bytes + at + run, bytes + at, len - at);
+          len += run;
+        }
+      }
+      break;
+    }
+  }
+  return len;
+}
+
+static void run_fused(avro_schema_t schema, const cx_avro_guard_limits_t *limits, int records,
+                      bool tight) {
+  char errstr[256];
+  cx_avro_guard_t *guard = NULL;
+  cx_event_decoder_t *decoder = NULL;
+  assert_int_equal(cx_avro_guard_new(schema, limits, &guard, errstr, sizeof(errstr)), CX_OK);
+  assert_int_equal(cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr)), CX_OK);
+  avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+  avro_value_t value;
+  assert_int_equal(avro_generic_value_new(iface, &value), 0);
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < records; i++) {
+    avro_value_reset(&value);
+    fill(&value, schema, 0);
+    size_t size = 0;
+    assert_int_equal(avro_value_sizeof(&value, &size), 0);
+    size_t capacity = size + 64;
+    uint8_t *bytes = malloc(capacity);
+    avro_writer_t writer = avro_writer_memory((char *)bytes, (int64_t)size);
+    assert_int_equal(avro_value_write(writer, &value), 0);
+    avro_writer_free(writer);
+    compare_fused(guard, decoder, bytes, size, &accepted, &refused);
+    uint8_t *copy = malloc(capacity);
+    for (int m = 0; m < 8; m++) {
+      memcpy(copy, bytes, size);
+      size_t len = mutate(copy, size, capacity);
+      /* Exactly len bytes, so that ASan sees any read past them. */
+      uint8_t *exact = malloc(len ? len : 1);
+      memcpy(exact, copy, len);
+      compare_fused(guard, decoder, exact, len, &accepted, &refused);
+      free(exact);
+    }
+    free(copy);
+    free(bytes);
+  }
+  /* Both outcomes must be exercised; tight limits may refuse every record
+   * (depth 1 refuses any union). */
+  if (!tight)
+    assert_true(accepted > records / 2);
+  assert_true(refused > records);
+  avro_value_decref(&value);
+  avro_value_iface_decref(iface);
+  cx_event_decoder_destroy(decoder);
+  cx_avro_guard_destroy(guard);
+}
+
+/* The default limits, then ones the records reach: few elements, shallow
+ * nesting (2: a union's map is too deep; 1: any union is), small messages. */
+static void run_fused_all_limits(avro_schema_t schema, int records) {
+  cx_avro_guard_limits_t limits[5];
+  for (int i = 0; i < 5; i++)
+    cx_avro_guard_limits_default(&limits[i]);
+  limits[1].max_elements = 3;
+  limits[2].max_depth = 2;
+  limits[3].max_depth = 1;
+  limits[4].max_message_bytes = 40;
+  for (int i = 0; i < 5; i++)
+    run_fused(schema, &limits[i], i == 0 ? records : records / 4, i > 0);
+}
+
+static void test_fused_path_equals_guard_then_decoder_on_the_reader_schema(void **unused) {
+  (void)unused;
+  avro_schema_t schema = load("schemas/interaction_event.avsc");
+  run_fused_all_limits(schema, 1500);
+  avro_schema_decref(schema);
+}
+
+static void test_fused_path_equals_guard_then_decoder_on_the_v0_schema(void **unused) {
+  (void)unused;
+  avro_schema_t schema = load("schemas/interaction_event_v0.avsc");
+  run_fused_all_limits(schema, 1000);
+  avro_schema_decref(schema);
+}
+
+static void test_fused_path_equals_guard_then_decoder_with_extra_fields(void **unused) {
+  (void)unused;
+  avro_schema_t schema;
+  assert_int_equal(avro_schema_from_json_length(newer_schema, strlen(newer_schema), &schema), 0);
+  run_fused_all_limits(schema, 1500);
+  avro_schema_decref(schema);
+}
+
+/* The decoder took union index -1 for null when a union has no null branch
+ * (null_branch -1): harmless after the guard, which refuses it, but the
+ * fused path has no guard before it. */
+static void test_fused_path_refuses_a_negative_union_index_without_a_null_branch(void **unused) {
+  (void)unused;
+  static const char *single =
+    "{\"type\":\"record\",\"name\":\"InteractionEvent\",\"fields\":["
+    "{\"name\":\"event_id\",\"type\":\"string\"},{\"name\":\"customer_id\",\"type\":\"string\"},"
+    "{\"name\":\"occurred_at\",\"type\":\"long\"},"
+    "{\"name\":\"channel\",\"type\":{\"type\":\"enum\",\"name\":\"Channel\",\"symbols\":[\"PHONE\"]}},"
+    "{\"name\":\"type\",\"type\":{\"type\":\"enum\",\"name\":\"EventType\",\"symbols\":[\"CONTACT\"]}},"
+    "{\"name\":\"agent_id\",\"type\":[\"string\"]}]}";
+  avro_schema_t schema;
+  assert_int_equal(avro_schema_from_json_length(single, strlen(single), &schema), 0);
+  char errstr[256];
+  cx_avro_guard_t *guard = NULL;
+  cx_event_decoder_t *decoder = NULL;
+  assert_int_equal(cx_avro_guard_new(schema, NULL, &guard, errstr, sizeof(errstr)), CX_OK);
+  assert_int_equal(cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr)), CX_OK);
+  /* "e", "c", 5, PHONE, CONTACT, agent_id branch -1 (zigzag 1). */
+  static const uint8_t bytes[] = {2, 'e', 2, 'c', 10, 0, 0, 1};
+  static const uint8_t good[] = {2, 'e', 2, 'c', 10, 0, 0, 0, 2, 'a'};
+  cx_event_t event;
+  bool generic;
+  assert_int_equal(cx_event_decode_guarded(decoder, guard, bytes, sizeof(bytes), NULL, &event,
+                                           &generic, errstr, sizeof(errstr)),
+                   CX_ERR_MSG_MALFORMED);
+  assert_non_null(strstr(errstr, "union index -1"));
+  assert_int_equal(cx_event_decode_guarded(decoder, guard, good, sizeof(good), NULL, &event,
+                                           &generic, errstr, sizeof(errstr)), CX_OK);
+  assert_int_equal(event.agent_id.len, 1);
+  int accepted = 0, refused = 0;
+  compare_fused(guard, decoder, bytes, sizeof(bytes), &accepted, &refused);
+  compare_fused(guard, decoder, good, sizeof(good), &accepted, &refused);
+  assert_int_equal(accepted, 1);
+  assert_int_equal(refused, 1);
+  cx_event_decoder_destroy(decoder);
+  cx_avro_guard_destroy(guard);
+  avro_schema_decref(schema);
+}
+
+/* Each guard rule at its edge, through the fused path: the guard's reason. */
+static void test_fused_path_gives_the_guards_reasons(void **unused) {
+  (void)unused;
+  avro_schema_t schema = load("schemas/interaction_event.avsc");
+  char errstr[256];
+  cx_avro_guard_limits_t limits;
+  cx_avro_guard_limits_default(&limits);
+  limits.max_elements = 2;
+  cx_avro_guard_t *guard = NULL;
+  cx_event_decoder_t *decoder = NULL;
+  assert_int_equal(cx_avro_guard_new(schema, &limits, &guard, errstr, sizeof(errstr)), CX_OK);
+  assert_int_equal(cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr)), CX_OK);
+  /* e, c, 5, PHONE, CONTACT, nine nulls, then the attributes map. */
+#define HEAD 2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+  static const uint8_t two[] = {HEAD, 4, 2, 'a', 0, 2, 'b', 0, 0};
+  static const uint8_t three[] = {HEAD, 6, 2, 'a', 0, 2, 'b', 0, 2, 'c', 0, 0};
+  static const uint8_t trailing[] = {HEAD, 0, 0};
+  static const uint8_t block_size_wrong[] = {HEAD, 1, 2, 2, 'a', 0, 0};
+  static const uint8_t channel_out_of_range[] = {2, 'e', 2, 'c', 10, 40, 0, 0, 0, 0, 0, 0, 0,
+                                                 0, 0, 0, 0};
+  static const uint8_t long_length[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0x02, 'e'};
+#undef HEAD
+  struct { const uint8_t *bytes; size_t len; cx_err_t err; const char *says; } cases[] = {
+    {two, sizeof(two), CX_OK, NULL},
+    {three, sizeof(three), CX_ERR_MSG_LIMIT, "limit of 2 elements"},
+    {trailing, sizeof(trailing), CX_ERR_MSG_TRAILING, "1 bytes left over"},
+    {block_size_wrong, sizeof(block_size_wrong), CX_ERR_MSG_MALFORMED, "declares 1 bytes"},
+    {channel_out_of_range, sizeof(channel_out_of_range), CX_ERR_MSG_MALFORMED,
+     "enum index 20"},
+    {long_length, sizeof(long_length), CX_ERR_MSG_MALFORMED, "does not fit in 64 bits"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    cx_event_t event;
+    bool generic;
+    cx_err_t err = cx_event_decode_guarded(decoder, guard, cases[i].bytes, cases[i].len, NULL,
+                                           &event, &generic, errstr, sizeof(errstr));
+    if (err != cases[i].err || (cases[i].says && !strstr(errstr, cases[i].says)))
+      fail_msg("case %zu: %s '%s'", i, cx_err2code(err), errstr);
+    int accepted = 0, refused = 0;
+    compare_fused(guard, decoder, cases[i].bytes, cases[i].len, &accepted, &refused);
+  }
+  cx_event_decoder_destroy(decoder);
+  cx_avro_guard_destroy(guard);
+  avro_schema_decref(schema);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fast_decoder_equals_generic_on_random_records_of_the_reader_schema),
@@ -353,6 +627,11 @@ int main(void) {
     cmocka_unit_test(test_fast_decoder_equals_generic_with_reordered_extra_fields_and_symbols),
     cmocka_unit_test(test_fast_decoder_keeps_repeated_attribute_keys_as_avro_c_does),
     cmocka_unit_test(test_fast_decoder_refuses_bad_union_branch_and_long_varint),
+    cmocka_unit_test(test_fused_path_equals_guard_then_decoder_on_the_reader_schema),
+    cmocka_unit_test(test_fused_path_equals_guard_then_decoder_on_the_v0_schema),
+    cmocka_unit_test(test_fused_path_equals_guard_then_decoder_with_extra_fields),
+    cmocka_unit_test(test_fused_path_refuses_a_negative_union_index_without_a_null_branch),
+    cmocka_unit_test(test_fused_path_gives_the_guards_reasons),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

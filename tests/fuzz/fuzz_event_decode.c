@@ -1,13 +1,19 @@
-/* libFuzzer target, differential: the specialised decoder (cx_event_decode)
- * against Avro-C's generic path (avro_value_read + cx_event_from_avro), which
- * event_avro.h says it equals for every input. The first byte picks the
- * writer schema (modulo 3: the current interaction_event.avsc, v0, or
- * tests/fuzz/interaction_event_newer.avsc, a later writer with reordered
- * fields, unknown fields of every kind and other enum symbols); the rest is a
- * record body. Bytes the guard refuses are skipped (both
- * decoders run after the guard); for the others both must succeed or both
- * fail, with equal events. Inputs the fast decoder hands to the generic path
- * (more attributes than the event holds) are only checked not to crash. */
+/* libFuzzer target, differential, two properties on every input:
+ * - the fused path (cx_event_decode_guarded, what the codec and the OCF
+ *   reader run) equals the guard followed by the specialised decoder, as a
+ *   whole message and as a record at the start of a block: the same error
+ *   and message (the guard's for bytes it refuses), the same datum length,
+ *   the same event;
+ * - for bytes the guard accepts, the specialised decoder (cx_event_decode)
+ *   equals Avro-C's generic path (avro_value_read + cx_event_from_avro),
+ *   which event_avro.h says it does.
+ * The first byte picks the writer schema (modulo 3: the current
+ * interaction_event.avsc, v0, or tests/fuzz/interaction_event_newer.avsc, a
+ * later writer with reordered fields, unknown fields of every kind and other
+ * enum symbols) and the guard's limits ((byte / 3) % 4: the defaults, 3
+ * elements, depth 2, 64 bytes); the rest is a record body. Inputs the fast
+ * decoder hands to the generic path (more attributes than the event holds)
+ * are checked against the generic path only for not crashing. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,9 +28,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define LIMIT_SETS 4
+
 typedef struct writer_s {
   avro_schema_t schema;          /* writer schema */
-  cx_avro_guard_t *guard;        /* its guard */
+  cx_avro_guard_t *guard;        /* its guard (default limits) */
+  cx_avro_guard_t *guards[LIMIT_SETS]; /* guards[0] = guard, then tight limits */
   cx_event_decoder_t *decoder;   /* the specialised decoder */
   cx_event_layout_t layout;      /* the generic path's layout */
   avro_value_iface_t *iface;     /* generic class */
@@ -41,6 +50,8 @@ static void writers_destroy(void) {
     avro_value_decref(&writers[i].value);
     avro_value_iface_decref(writers[i].iface);
     cx_event_decoder_destroy(writers[i].decoder);
+    for (int k = 1; k < LIMIT_SETS; k++)
+      cx_avro_guard_destroy(writers[i].guards[k]);
     cx_avro_guard_destroy(writers[i].guard);
     avro_schema_decref(writers[i].schema);
   }
@@ -61,6 +72,19 @@ static void writers_init(void) {
         cx_event_layout_init(&w->layout, w->schema, errstr, sizeof(errstr))) {
       fprintf(stderr, "fuzz: %s: %s (run from the repository root)\n", path, errstr);
       abort();
+    }
+    w->guards[0] = w->guard;
+    for (int k = 1; k < LIMIT_SETS; k++) {
+      cx_avro_guard_limits_t limits;
+      cx_avro_guard_limits_default(&limits);
+      if (k == 1)
+        limits.max_elements = 3;
+      else if (k == 2)
+        limits.max_depth = 2;
+      else
+        limits.max_message_bytes = 64;
+      if (cx_avro_guard_new(w->schema, &limits, &w->guards[k], errstr, sizeof(errstr)))
+        abort();
     }
     w->iface = avro_generic_class_from_schema(w->schema);
     if (!w->iface || avro_generic_value_new(w->iface, &w->value))
@@ -99,17 +123,73 @@ static bool events_equal(const cx_event_t *a, const cx_event_t *b) {
   return true;
 }
 
+static void fail(const char *what, cx_err_t a, cx_err_t b) {
+  fprintf(stderr, "fuzz: %s (%s / %s)\n", what, cx_err2code(a), cx_err2code(b));
+  abort();
+}
+
+/* Guard then decoder against the fused path; used NULL = a whole message. */
+static void check_fused(const writer_t *w, const cx_avro_guard_t *guard, const uint8_t *body,
+                        size_t len, bool prefix) {
+  char guard_errstr[512] = "", slow_errstr[512] = "", fused_errstr[512] = "";
+  size_t guard_used = 0, fused_used = 0;
+  cx_event_t slow, fused;
+  cx_event_clear(&slow);
+  cx_event_clear(&fused);
+  bool slow_generic = false, fused_generic = false;
+  cx_err_t guard_err = prefix ? cx_avro_guard_check_prefix(guard, body, len, &guard_used,
+                                                           guard_errstr, sizeof(guard_errstr))
+                              : cx_avro_guard_check(guard, body, len, guard_errstr,
+                                                    sizeof(guard_errstr));
+  if (!prefix)
+    guard_used = len;
+  cx_err_t slow_err = guard_err;
+  if (!guard_err)
+    slow_err = cx_event_decode(w->decoder, body, guard_used, &slow, &slow_generic, slow_errstr,
+                               sizeof(slow_errstr));
+  cx_err_t fused_err = cx_event_decode_guarded(w->decoder, guard, body, len,
+                                               prefix ? &fused_used : NULL, &fused,
+                                               &fused_generic, fused_errstr,
+                                               sizeof(fused_errstr));
+  if (fused_err != slow_err)
+    fail("the fused path's error differs from guard + decoder", fused_err, slow_err);
+  if (prefix && fused_used != (guard_err ? 0 : guard_used))
+    fail("the fused path's datum length differs from the guard's", fused_err, guard_err);
+  if (guard_err) {
+    if (strcmp(fused_errstr, guard_errstr))
+      fail("the fused path's message differs from the guard's", fused_err, guard_err);
+    return;
+  }
+  if (fused_generic != slow_generic)
+    fail("the fused path and the decoder disagree on the generic fallback", fused_err, slow_err);
+  if (slow_err && strcmp(fused_errstr, slow_errstr))
+    fail("the fused path's message differs from the decoder's", fused_err, slow_err);
+  if (!slow_err && !slow_generic && !events_equal(&fused, &slow))
+    fail("the fused path's event differs from guard + decoder's", fused_err, slow_err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!reader)
     writers_init();
   if (size < 1)
     return 0;
   writer_t *w = &writers[data[0] % WRITER_COUNT];
+  const cx_avro_guard_t *limited = w->guards[(data[0] / WRITER_COUNT) % LIMIT_SETS];
   const uint8_t *body = data + 1;
   size_t len = size - 1;
-  char errstr[512];
-  if (cx_avro_guard_check(w->guard, body, len, errstr, sizeof(errstr)) != CX_OK)
+  /* An exact copy, so that a read past len is an ASan error. */
+  uint8_t *copy = malloc(len ? len : 1);
+  if (!copy)
     return 0;
+  memcpy(copy, body, len);
+  body = copy;
+  check_fused(w, limited, body, len, false);
+  check_fused(w, limited, body, len, true);
+  char errstr[512];
+  if (cx_avro_guard_check(w->guard, body, len, errstr, sizeof(errstr)) != CX_OK) {
+    free(copy);
+    return 0;
+  }
   cx_event_t fast, slow;
   cx_event_clear(&fast);
   cx_event_clear(&slow);
@@ -121,16 +201,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                           ? CX_ERR_MSG_MALFORMED
                           : cx_event_from_avro(&w->layout, &w->value, &slow, errstr,
                                                sizeof(errstr));
-  if (fast_err == CX_OK && generic)
-    return 0;
-  if (fast_err != slow_err) {
-    fprintf(stderr, "fuzz: fast decoder says %s, generic path says %s\n", cx_err2code(fast_err),
-            cx_err2code(slow_err));
-    abort();
+  if (!(fast_err == CX_OK && generic)) {
+    if (fast_err != slow_err)
+      fail("fast decoder and generic path disagree", fast_err, slow_err);
+    if (fast_err == CX_OK && !events_equal(&fast, &slow))
+      fail("the fast decoder's event differs from the generic path's", fast_err, slow_err);
   }
-  if (fast_err == CX_OK && !events_equal(&fast, &slow)) {
-    fprintf(stderr, "fuzz: the fast decoder's event differs from the generic path's\n");
-    abort();
-  }
+  free(copy);
   return 0;
 }
