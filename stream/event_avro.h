@@ -60,8 +60,8 @@ cx_err_t cx_event_from_avro(const cx_event_layout_t *layout, avro_value_t *recor
  * layout's resolution compiled into a list of steps (one per writer field:
  * which reader field, how to read it, or how to skip it), without Avro-C's
  * generic values and without allocating. Strings in the event borrow from the
- * input bytes. For every input gives the event and the error that
- * avro_value_read + cx_event_from_avro give (tests/test_fast_decode.c compares
+ * input bytes. For every input the guard accepts gives the event and the
+ * error that avro_value_read + cx_event_from_avro give (tests/test_fast_decode.c compares
  * them on random records); bytes that do not parse give CX_ERR_MSG_MALFORMED
  * (it never reads past len, but it does not replace the guard: use it after
  * cx_avro_guard_check). A map of more attributes than the event holds sets

@@ -1,7 +1,9 @@
-/* OCF reading and writing through Avro-C's file API and value API (never the
- * datum API). One value is reused for every record; reading maps the file's
- * writer schema to the event's fields once (cx_event_layout_t). A file is
- * checked by cx_ocf_check (ocf_check.c) before Avro-C reads it. */
+/* OCF writing through Avro-C's file API and value API (never the datum
+ * API). Reading: a file is checked by cx_ocf_check (ocf_check.c) first;
+ * then null and deflate blocks are read here and each record goes through
+ * the writer schema's specialised decoder with the guard's checks fused
+ * (cx_event_decode_guarded), while snappy and lzma files are read by
+ * Avro-C's file reader into one reused generic value. */
 #include "ocf.h"
 
 #include <errno.h>

@@ -1,6 +1,8 @@
 /* Avro object container files (OCF) of InteractionEvents: a writer for the
  * importer and the generator, a reader for replay and produce. The reader
- * maps the file's writer schema to the event's fields once. */
+ * reads null and deflate files block by block and decodes each record with
+ * the decoder specialised to the file's writer schema (guard checks fused),
+ * strings borrowed from the block. */
 #ifndef CX_OCF_H
 #define CX_OCF_H
 

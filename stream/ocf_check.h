@@ -1,5 +1,6 @@
 /* Checks that a file is an Avro object container file whose declared sizes
- * can be trusted, before Avro-C's file reader opens it: the header (magic,
+ * can be trusted, before it is read (ocf.c's block reader, or Avro-C's file
+ * reader for snappy and lzma): the header (magic,
  * metadata of bounded size with avro.schema, sync marker), then every block
  * (record count and byte size within the file, the sync marker after it)
  * and, for uncompressed blocks, every record through the avro guard of the
