@@ -236,9 +236,9 @@ static int read_all(const char *file, char *ids, size_t ids_size, int *errors, c
       continue;
     read++;
     size_t at = strlen(ids);
+    cx_str_t first = event.attribute_count ? event.attribute_values[0] : cx_str("");
     snprintf(ids + at, ids_size - at, "%.*s:%lld:%.*s,", (int)event.event_id.len,
-             event.event_id.ptr, (long long)event.occurred_at_ms,
-             (int)event.attribute_values[0].len, event.attribute_values[0].ptr);
+             event.event_id.ptr, (long long)event.occurred_at_ms, (int)first.len, first.ptr);
   }
   cx_ocf_reader_destroy(reader);
   return read;
