@@ -5,7 +5,7 @@
 set -euo pipefail
 
 debs=(build-essential pkg-config librdkafka-dev libavro-dev libjemalloc-dev
-      libcmocka-dev libxxhash-dev libssl-dev libmicrohttpd-dev kcat jq python3 python3-pip maven
+      libcmocka-dev libxxhash-dev libssl-dev libmicrohttpd-dev zlib1g-dev kcat jq python3 python3-pip maven
       valgrind time
       openjdk-17-jre-headless)
 missing=()
