@@ -233,16 +233,22 @@ static bool finish_alert(cx_processor_t *processor, cx_customer_t *customer, cx_
   const cx_detector_t *detector = &cx_detectors[rule];
   double score = cx_scores_value(customer, detector->kind);
   cx_severity_t band = cx_scores_band(scores, score);
-  if (t < customer->quiet_until_ms[rule] &&
-      !(rules->common[rule].realert_on_higher_band && band > customer->alerted_band[rule])) {
+  const cx_customer_rules_t *kept = cx_customer_rules(customer);
+  if (t < kept->quiet_until_ms[rule] &&
+      !(rules->common[rule].realert_on_higher_band && band > kept->alerted_band[rule])) {
     processor->stats.suppressed[rule]++;
     return false;
   }
+  cx_customer_rules_t *state = cx_customer_rules_mut(customer);
+  if (!state) {
+    processor->nomem = 1;
+    return false;
+  }
   int64_t cooldown = rules->common[rule].cooldown_ms;
-  customer->quiet_until_ms[rule] = t > INT64_MAX - cooldown ? INT64_MAX : t + cooldown;
-  customer->alerted_band[rule] = (uint8_t)band;
-  if (detector->kind == CX_KIND_FRUSTRATION && t > customer->last_frustration_alert_ms)
-    customer->last_frustration_alert_ms = t;
+  state->quiet_until_ms[rule] = t > INT64_MAX - cooldown ? INT64_MAX : t + cooldown;
+  state->alerted_band[rule] = (uint8_t)band;
+  if (detector->kind == CX_KIND_FRUSTRATION && t > state->last_frustration_alert_ms)
+    state->last_frustration_alert_ms = t;
 
   double sum = 0;
   for (size_t i = 0; i < alert->reason_count; i++)
@@ -272,8 +278,11 @@ static void maybe_profile(cx_processor_t *processor, cx_customer_t *customer, in
   if (!outputs->profile || !processor->config.profiles.enabled)
     return;
   cx_profile_t profile;
-  if (cx_profile_update(&processor->config.profiles, &processor->config.scores, customer, t,
-                        alerted, &profile)) {
+  int due = cx_profile_update(&processor->config.profiles, &processor->config.scores, customer,
+                              t, alerted, &profile);
+  if (due < 0)
+    processor->nomem = 1;
+  if (due > 0) {
     processor->stats.profiles++;
     outputs->profile(&profile, outputs->opaque);
   }
@@ -297,7 +306,9 @@ static void fire_timers(cx_processor_t *processor, const cx_outputs_t *outputs) 
     if (!detector->on_timer(&processor->config.rules, &input, &sink, &alert))
       continue;
     cx_scores_decay(customer, timer.fire_ms, processor->config.scores.half_life_ms);
-    cx_scores_add(customer, detector->rule, processor->config.rules.common[timer.rule].weight);
+    if (cx_scores_add(customer, detector->rule,
+                      processor->config.rules.common[timer.rule].weight))
+      processor->nomem = 1;
     bool alerted = finish_alert(processor, customer, detector->rule, alert.event_time_ms, &alert,
                                 outputs);
     maybe_profile(processor, customer, timer.fire_ms, alerted, outputs);
@@ -352,9 +363,16 @@ cx_process_result_t cx_processor_process_at(cx_processor_t *processor, const cx_
   customer->event_count++;
   if (event->type == CX_EVENT_CONSENT)
     apply_consent(customer, event);
-  cx_profile_observe(&customer->profile, event); /* latest sentiment, CSAT, NPS */
+  if (event->has_sentiment || event->has_csat || event->has_nps) {
+    cx_profile_state_t *profile = cx_customer_profile_mut(customer);
+    if (profile)
+      cx_profile_observe(profile, event); /* latest sentiment, CSAT, NPS */
+    else
+      processor->nomem = 1;
+  }
 
-  cx_detect_input_t input = {event, customer, -1, cx_watermark_current(&processor->watermark)};
+  cx_detect_input_t input = {event, customer, -1, cx_watermark_current(&processor->watermark),
+                             false};
   input.interaction_index = log_interaction(processor, customer, event);
   if (input.interaction_index == -1 && (event->type == CX_EVENT_CONTACT ||
       event->type == CX_EVENT_SELF_SERVICE || event->type == CX_EVENT_TRANSFER))
@@ -377,8 +395,11 @@ cx_process_result_t cx_processor_process_at(cx_processor_t *processor, const cx_
     if (!detector->evaluate(rules, &input, &sink, &alerts[r]))
       continue;
     hit[r] = true;
-    cx_scores_add(customer, (cx_rule_t)r, rules->common[r].weight);
+    if (cx_scores_add(customer, (cx_rule_t)r, rules->common[r].weight))
+      processor->nomem = 1;
   }
+  if (input.nomem)
+    processor->nomem = 1;
   bool alerted = false;
   for (int r = 0; r < CX_RULE__COUNT; r++) {
     if (!hit[r])

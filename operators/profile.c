@@ -158,14 +158,15 @@ static void derive_from_log(const cx_customer_t *customer, int64_t as_of, cx_pro
 static void derive_reasons(const cx_customer_t *customer, cx_profile_t *out) {
   static const cx_rule_kind_t kinds[2] = {CX_KIND_FRUSTRATION, CX_KIND_CHURN};
   for (int k = 0; k < 2; k++) {
+    const float *contribution = cx_customer_rules(customer)->contribution;
     double sum = 0;
     for (int r = 0; r < CX_RULE__COUNT; r++)
       if (cx_detectors[r].kind == kinds[k])
-        sum += customer->contribution[r];
+        sum += contribution[r];
     cx_rule_t top[CX_PROFILE_REASONS_PER_KIND];
     size_t count = cx_scores_top(customer, kinds[k], top, CX_PROFILE_REASONS_PER_KIND);
     for (size_t i = 0; i < count; i++) {
-      double points = customer->contribution[top[i]];
+      double points = contribution[top[i]];
       cx_profile_reason_t *reason = &out->reasons[out->reason_count++];
       reason->code = cx_rule_name(top[i]);
       reason->kind = kinds[k];
@@ -181,7 +182,7 @@ static void derive_reasons(const cx_customer_t *customer, cx_profile_t *out) {
 static int32_t open_cases(const cx_customer_t *customer, int64_t as_of) {
   int32_t count = 0;
   for (int i = 0; i < CX_CASE_SLOTS; i++) {
-    const cx_case_slot_t *slot = &customer->cases.slots[i];
+    const cx_case_slot_t *slot = &cx_customer_cases(customer)->slots[i];
     if ((slot->flags & CX_CASE_SLOT_USED) && slot->opened_ms != INT64_MIN &&
         slot->opened_ms <= as_of && slot->resolved_ms > as_of)
       count++;
@@ -239,25 +240,25 @@ static uint64_t content_digest(const cx_profile_t *profile) {
   return XXH3_64bits(words, n * sizeof(words[0]));
 }
 
-bool cx_profile_update(const cx_profile_config_t *config, const cx_scores_config_t *scores,
-                       cx_customer_t *customer, int64_t t, bool alerted, cx_profile_t *out) {
-  cx_profile_state_t *state = &customer->profile;
+int cx_profile_update(const cx_profile_config_t *config, const cx_scores_config_t *scores,
+                      cx_customer_t *customer, int64_t t, bool alerted, cx_profile_t *out) {
+  const cx_profile_state_t *state = cx_customer_profile(customer);
   int64_t as_of = t > customer->last_event_ms ? t : customer->last_event_ms;
   bool emitted = state->flags & CX_PROFILE_EMITTED;
   if (!consent_allows(config, customer)) {
     if (!emitted)
-      return false;
+      return 0;
     /* Compaction keeps a key's last value: a tombstone erases the profile. */
     memset(out, 0, sizeof(*out));
     if (!set_customer_id(config, customer, out))
-      return false;
+      return 0;
     out->deleted = true;
     out->updated_at_ms = as_of;
-    state->flags &= (uint8_t)~CX_PROFILE_EMITTED;
-    return true;
+    customer->profile->flags &= (uint8_t)~CX_PROFILE_EMITTED; /* emitted: the block exists */
+    return 1;
   }
   if (emitted && config->interval_ms > 0 && as_of - state->emitted_at_ms < config->interval_ms)
-    return false;
+    return 0;
 
   memset(out, 0, sizeof(*out));
   out->updated_at_ms = as_of;
@@ -288,8 +289,9 @@ bool cx_profile_update(const cx_profile_config_t *config, const cx_scores_config
     out->nps = state->nps;
     out->nps_at_ms = state->nps_at_ms;
   }
+  const int64_t *quiet_until_ms = cx_customer_rules(customer)->quiet_until_ms;
   for (int r = 0; r < CX_RULE__COUNT; r++)
-    if (as_of < customer->quiet_until_ms[r])
+    if (as_of < quiet_until_ms[r])
       out->open_alerts[out->open_alert_count++] = cx_rule_name((cx_rule_t)r);
   out->consent_granted = customer->consent == CX_CONSENT_GRANTED;
 
@@ -300,12 +302,15 @@ bool cx_profile_update(const cx_profile_config_t *config, const cx_scores_config
                   fabs(churn - state->churn_score) >= config->min_score_change ||
                   digest != state->digest;
   if (!material || !set_customer_id(config, customer, out))
-    return false;
-  state->emitted_at_ms = as_of;
-  state->digest = digest;
-  state->frustration_score = (float)frustration;
-  state->churn_score = (float)churn;
-  state->bands = bands;
-  state->flags |= CX_PROFILE_EMITTED;
-  return true;
+    return 0;
+  cx_profile_state_t *kept = cx_customer_profile_mut(customer);
+  if (!kept)
+    return -1;
+  kept->emitted_at_ms = as_of;
+  kept->digest = digest;
+  kept->frustration_score = (float)frustration;
+  kept->churn_score = (float)churn;
+  kept->bands = bands;
+  kept->flags |= CX_PROFILE_EMITTED;
+  return 1;
 }

@@ -50,7 +50,8 @@ cx_state_t *cx_state_new(void) {
   return state;
 }
 
-/* Frees what a customer record owns: its log (and long ids) and a long key. */
+/* Frees what a customer record owns: its log (and long ids), a long key and
+ * its extension blocks. */
 static void release_heap(cx_customer_t *customer) {
   for (uint32_t i = 0; i < customer->interaction_count; i++)
     if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
@@ -58,6 +59,50 @@ static void release_heap(cx_customer_t *customer) {
   free(customer->interactions);
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     free(customer->key.heap_key);
+  free(customer->rules);
+  free(customer->signals);
+  free(customer->digital);
+  free(customer->cases);
+  free(customer->profile);
+}
+
+/* Extension blocks: a customer without one reads the shared default. */
+static const cx_customer_rules_t default_rules = {
+#define CX__X(id, name, kind) [CX_RULE_##id] = INT64_MIN,
+    .quiet_until_ms = {CX_RULE_MAP(CX__X)},
+#undef CX__X
+    .last_frustration_alert_ms = INT64_MIN,
+};
+static const cx_signals_state_t default_signals;
+static const cx_digital_state_t default_digital;
+static const cx_case_state_t default_cases;
+static const cx_profile_state_t default_profile;
+
+#define EXTENSION(name, type, defaults) \
+  const type *cx_customer_##name(const cx_customer_t *customer) { \
+    return customer->name ? customer->name : &defaults; \
+  } \
+  type *cx_customer_##name##_mut(cx_customer_t *customer) { \
+    if (!customer->name) { \
+      customer->name = malloc(sizeof(type)); \
+      if (customer->name) \
+        *customer->name = defaults; \
+    } \
+    return customer->name; \
+  }
+EXTENSION(rules, cx_customer_rules_t, default_rules)
+EXTENSION(signals, cx_signals_state_t, default_signals)
+EXTENSION(digital, cx_digital_state_t, default_digital)
+EXTENSION(cases, cx_case_state_t, default_cases)
+EXTENSION(profile, cx_profile_state_t, default_profile)
+#undef EXTENSION
+
+size_t cx_customer_ext_bytes(const cx_customer_t *customer) {
+  return (customer->rules ? sizeof(*customer->rules) : 0) +
+         (customer->signals ? sizeof(*customer->signals) : 0) +
+         (customer->digital ? sizeof(*customer->digital) : 0) +
+         (customer->cases ? sizeof(*customer->cases) : 0) +
+         (customer->profile ? sizeof(*customer->profile) : 0);
 }
 
 /* The recency list links records by index + 1 (0 = none), so it survives
@@ -259,9 +304,6 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   customer->first_event_ms = INT64_MIN;
   customer->last_event_ms = INT64_MIN;
   customer->scores_at_ms = INT64_MIN;
-  customer->last_frustration_alert_ms = INT64_MIN;
-  for (int i = 0; i < CX_RULE__COUNT; i++)
-    customer->quiet_until_ms[i] = INT64_MIN;
   state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
   state->customer_count++;
   if (state->max_customers)
@@ -440,7 +482,8 @@ size_t cx_state_bytes(const cx_state_t *state) {
                  state->record_capacity * sizeof(uint32_t) + state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
     const cx_customer_t *customer = &state->records[i];
-    bytes += customer->interaction_capacity * sizeof(cx_interaction_t);
+    bytes += customer->interaction_capacity * sizeof(cx_interaction_t) +
+             cx_customer_ext_bytes(customer);
     for (uint32_t c = 0; c < customer->interaction_count; c++)
       if (customer->interactions[c].id_len >= CX_INTERACTION_ID_INLINE)
         bytes += customer->interactions[c].id_len;

@@ -12,7 +12,6 @@
 
 #include "detect_case.h"
 #include "detect_digital.h"
-#include "detect_journey.h"
 #include "detect_signals.h"
 #include "event.h"
 #include "profile.h"
@@ -48,12 +47,24 @@ typedef struct cx_interaction_s {
 /* Consent to profiling, from CONSENT events. */
 typedef enum { CX_CONSENT_UNKNOWN, CX_CONSENT_GRANTED, CX_CONSENT_WITHDRAWN } cx_consent_t;
 
+/* Per rule: cooldowns, score contributions and alert bands, kept only for
+ * customers that have had a detector hit or an alert (most never do). */
+typedef struct cx_customer_rules_s {
+  int64_t quiet_until_ms[CX_RULE__COUNT]; /* per rule: cooldown end (INT64_MIN = none) */
+  int64_t last_frustration_alert_ms;      /* INT64_MIN = none */
+  float contribution[CX_RULE__COUNT];     /* per rule: score points, decayed to scores_at_ms */
+  uint8_t alerted_band[CX_RULE__COUNT];   /* per rule: band of its last alert */
+} cx_customer_rules_t;
+
+/* The compact hot part of a customer: what every event reads and writes.
+ * The detector families' own state lives in extension blocks allocated the
+ * first time a customer needs them (most customers never have a case, a
+ * digital session, a payment problem, a score or an alert); a customer
+ * without a block reads as one with that block at its defaults. */
 typedef struct cx_customer_s {
   uint64_t key_hash;             /* XXH3-64 of the customer id */
   uint32_t key_len;              /* customer id length */
   uint32_t generation;           /* bumped each time the record is reused (timers check it) */
-  uint32_t interaction_count;    /* interactions in use, sorted by at_ms then arrival */
-  uint32_t interaction_capacity; /* interactions allocated */
   union {
     char inline_key[CX_STATE_KEY_INLINE]; /* when key_len < CX_STATE_KEY_INLINE */
     char *heap_key;                       /* otherwise, owned */
@@ -63,21 +74,38 @@ typedef struct cx_customer_s {
   uint64_t event_count;          /* events applied since first_event_ms */
   int64_t next_offset;           /* input offset after its last applied event (0 = unknown):
                                     a replayed event below it was applied already */
-  int64_t quiet_until_ms[CX_RULE__COUNT]; /* per rule: cooldown end (INT64_MIN = none) */
-  uint8_t alerted_band[CX_RULE__COUNT];   /* per rule: band of its last alert */
-  float contribution[CX_RULE__COUNT];     /* per rule: score points, decayed to scores_at_ms */
   int64_t scores_at_ms;          /* event time the contributions are decayed to */
-  int64_t last_frustration_alert_ms; /* INT64_MIN = none */
+  uint32_t interaction_count;    /* interactions in use, sorted by at_ms then arrival */
+  uint32_t interaction_capacity; /* interactions allocated */
+  cx_interaction_t *interactions; /* owned */
+  cx_customer_rules_t *rules;    /* owned, NULL = defaults (cx_customer_rules) */
+  cx_signals_state_t *signals;   /* owned, NULL = zero (detect_signals.h) */
+  cx_digital_state_t *digital;   /* owned, NULL = zero (detect_digital.h) */
+  cx_case_state_t *cases;        /* owned, NULL = zero (detect_case.h) */
+  cx_profile_state_t *profile;   /* owned, NULL = zero (profile.h) */
+  uint32_t lru_prev, lru_next;   /* recency list under state.max.customers: record index + 1, 0 = end (runtime only) */
   int8_t consent;                /* cx_consent_t */
   uint8_t dirty;                 /* changed since the changes were last taken (runtime only) */
-  uint32_t lru_prev, lru_next;   /* recency list under state.max.customers: record index + 1, 0 = end (runtime only) */
-  cx_interaction_t *interactions; /* owned */
-  cx_journey_state_t journey;    /* detect_journey.h */
-  cx_signals_state_t signals;    /* detect_signals.h */
-  cx_digital_state_t digital;    /* detect_digital.h */
-  cx_case_state_t cases;         /* detect_case.h */
-  cx_profile_state_t profile;    /* profile.h */
 } cx_customer_t;
+
+/* A customer's extension blocks for reading: the block, or a shared one at
+ * the defaults when the customer has none (never write through these). */
+const cx_customer_rules_t *cx_customer_rules(const cx_customer_t *customer);
+const cx_signals_state_t *cx_customer_signals(const cx_customer_t *customer);
+const cx_digital_state_t *cx_customer_digital(const cx_customer_t *customer);
+const cx_case_state_t *cx_customer_cases(const cx_customer_t *customer);
+const cx_profile_state_t *cx_customer_profile(const cx_customer_t *customer);
+
+/* The block for writing, allocated at its defaults on first use; NULL only
+ * when out of memory. */
+cx_customer_rules_t *cx_customer_rules_mut(cx_customer_t *customer);
+cx_signals_state_t *cx_customer_signals_mut(cx_customer_t *customer);
+cx_digital_state_t *cx_customer_digital_mut(cx_customer_t *customer);
+cx_case_state_t *cx_customer_cases_mut(cx_customer_t *customer);
+cx_profile_state_t *cx_customer_profile_mut(cx_customer_t *customer);
+
+/* Heap bytes of a customer's extension blocks (for cx_state_bytes). */
+size_t cx_customer_ext_bytes(const cx_customer_t *customer);
 
 typedef struct cx_state_s cx_state_t;
 

@@ -292,27 +292,29 @@ static void write_customer(writer_t *w, const cx_customer_t *c) {
     put_varint(w, (uint64_t)c->next_offset);
 }
 
-static bool rule_is_default(const cx_customer_t *c, int rule) {
-  return c->quiet_until_ms[rule] == INT64_MIN && c->alerted_band[rule] == 0 &&
-         float_bits(c->contribution[rule]) == 0;
+static bool rule_is_default(const cx_customer_rules_t *rules, int rule) {
+  return rules->quiet_until_ms[rule] == INT64_MIN && rules->alerted_band[rule] == 0 &&
+         float_bits(rules->contribution[rule]) == 0;
 }
 
 static void write_scores(writer_t *w, const cx_customer_t *c) {
+  const cx_customer_rules_t *rules = cx_customer_rules(c);
   uint64_t rule_count = 0;
   for (int rule = 0; rule < CX_RULE__COUNT; rule++)
-    rule_count += !rule_is_default(c, rule);
-  if (!rule_count && c->scores_at_ms == INT64_MIN && c->last_frustration_alert_ms == INT64_MIN)
+    rule_count += !rule_is_default(rules, rule);
+  if (!rule_count && c->scores_at_ms == INT64_MIN &&
+      rules->last_frustration_alert_ms == INT64_MIN)
     return;
   put_time(w, c->scores_at_ms, c->last_event_ms);
-  put_time(w, c->last_frustration_alert_ms, c->last_event_ms);
+  put_time(w, rules->last_frustration_alert_ms, c->last_event_ms);
   put_varint(w, rule_count);
   for (int rule = 0; rule < CX_RULE__COUNT; rule++) {
-    if (rule_is_default(c, rule))
+    if (rule_is_default(rules, rule))
       continue;
     put_varint(w, (uint64_t)rule);
-    put_time(w, c->quiet_until_ms[rule], c->last_event_ms);
-    put_varint(w, c->alerted_band[rule]);
-    put_le(w, float_bits(c->contribution[rule]), 4);
+    put_time(w, rules->quiet_until_ms[rule], c->last_event_ms);
+    put_varint(w, rules->alerted_band[rule]);
+    put_le(w, float_bits(rules->contribution[rule]), 4);
   }
 }
 
@@ -357,7 +359,7 @@ static void write_times(writer_t *w, const int64_t *times, uint8_t count, int64_
 }
 
 static void write_signals(writer_t *w, const cx_customer_t *c) {
-  const cx_signals_state_t *s = &c->signals;
+  const cx_signals_state_t *s = cx_customer_signals(c);
   if (!s->payment_count && !s->broken_promise_count)
     return;
   write_times(w, s->payment_ms, s->payment_count, c->last_event_ms);
@@ -390,7 +392,7 @@ static void write_kept_id(writer_t *w, const cx_case_kept_id_t *id) {
 }
 
 static void write_digital(writer_t *w, const cx_customer_t *c) {
-  const cx_digital_state_t *d = &c->digital;
+  const cx_digital_state_t *d = cx_customer_digital(c);
   if (digital_is_zero(d))
     return;
   uint64_t session_count = 0;
@@ -445,14 +447,15 @@ static bool case_slot_is_zero(const cx_case_slot_t *s) {
 }
 
 static void write_cases(writer_t *w, const cx_customer_t *c) {
+  const cx_case_state_t *cases = cx_customer_cases(c);
   uint64_t slot_count = 0;
   for (int i = 0; i < CX_CASE_SLOTS; i++)
-    slot_count += !case_slot_is_zero(&c->cases.slots[i]);
+    slot_count += !case_slot_is_zero(&cases->slots[i]);
   if (!slot_count)
     return;
   put_varint(w, slot_count);
   for (int i = 0; i < CX_CASE_SLOTS; i++) {
-    const cx_case_slot_t *s = &c->cases.slots[i];
+    const cx_case_slot_t *s = &cases->slots[i];
     if (case_slot_is_zero(s))
       continue;
     put_varint(w, (uint64_t)i);
@@ -467,7 +470,7 @@ static void write_cases(writer_t *w, const cx_customer_t *c) {
 }
 
 static void write_profile(writer_t *w, const cx_customer_t *c) {
-  const cx_profile_state_t *p = &c->profile;
+  const cx_profile_state_t *p = cx_customer_profile(c);
   int64_t base = c->last_event_ms;
   uint64_t present = 0;
   present |= (uint64_t)(p->emitted_at_ms != 0) << PROFILE_EMITTED_AT;
@@ -714,11 +717,23 @@ static bool read_customer(reader_t *r, cx_customer_t *c) {
   return true;
 }
 
+/* A decoded block, allocated at its defaults when a section has it. */
+#define NEED_BLOCK(r, c, name) \
+  do { \
+    if (!cx_customer_##name##_mut(c)) \
+      return fail(r, "out of memory"); \
+  } while (0)
+
 static bool read_scores(reader_t *r, cx_customer_t *c) {
   uint64_t rule_count;
+  int64_t last_frustration_alert_ms;
   FIELD(get_time(r, "scores_at_ms", c->last_event_ms, &c->scores_at_ms));
   FIELD(get_time(r, "last_frustration_alert_ms", c->last_event_ms,
-                 &c->last_frustration_alert_ms));
+                 &last_frustration_alert_ms));
+  if (last_frustration_alert_ms != INT64_MIN) {
+    NEED_BLOCK(r, c, rules);
+    c->rules->last_frustration_alert_ms = last_frustration_alert_ms;
+  }
   FIELD(get_varint(r, "rule_count", &rule_count));
   if (rule_count > remaining(r))
     return fail(r, "rule_count: %llu rules cannot fit in the %zu bytes left",
@@ -739,9 +754,10 @@ static bool read_scores(reader_t *r, cx_customer_t *c) {
       return false;
     if (rule >= CX_RULE__COUNT)
       continue; /* a newer build's rule: not run here */
-    c->quiet_until_ms[rule] = quiet_until;
-    c->alerted_band[rule] = (uint8_t)band;
-    c->contribution[rule] = contribution;
+    NEED_BLOCK(r, c, rules);
+    c->rules->quiet_until_ms[rule] = quiet_until;
+    c->rules->alerted_band[rule] = (uint8_t)band;
+    c->rules->contribution[rule] = contribution;
   }
   return true;
 }
@@ -826,7 +842,10 @@ static bool read_times(reader_t *r, const char *count_field, const char *field, 
 }
 
 static bool read_signals(reader_t *r, cx_customer_t *c) {
-  cx_signals_state_t *s = &c->signals;
+  if (!remaining(r))
+    return true;
+  NEED_BLOCK(r, c, signals);
+  cx_signals_state_t *s = c->signals;
   FIELD(read_times(r, "payment_count", "payment_ms", c->last_event_ms, s->payment_ms,
                    &s->payment_count));
   FIELD(read_times(r, "broken_promise_count", "broken_promise_ms", c->last_event_ms,
@@ -862,7 +881,10 @@ static bool read_session(reader_t *r, int64_t base, cx_digital_session_t *s) {
 }
 
 static bool read_digital(reader_t *r, cx_customer_t *c) {
-  cx_digital_state_t *d = &c->digital;
+  if (!remaining(r))
+    return true;
+  NEED_BLOCK(r, c, digital);
+  cx_digital_state_t *d = c->digital;
   uint64_t session_count, day_mask, check_token;
   FIELD(get_bounded(r, "session_count", CX_DIGITAL_SESSIONS, &session_count));
   int64_t previous = -1;
@@ -899,6 +921,9 @@ static bool read_digital(reader_t *r, cx_customer_t *c) {
 
 static bool read_cases(reader_t *r, cx_customer_t *c) {
   uint64_t slot_count;
+  if (!remaining(r))
+    return true;
+  NEED_BLOCK(r, c, cases);
   FIELD(get_bounded(r, "slot_count", CX_CASE_SLOTS, &slot_count));
   int64_t previous = -1;
   for (uint64_t i = 0; i < slot_count; i++) {
@@ -908,7 +933,7 @@ static bool read_cases(reader_t *r, cx_customer_t *c) {
     if (slot >= CX_CASE_SLOTS || (int64_t)slot <= previous)
       return fail(r, "slot: %llu is out of range or out of order", (unsigned long long)slot);
     previous = (int64_t)slot;
-    cx_case_slot_t *s = &c->cases.slots[slot];
+    cx_case_slot_t *s = &c->cases->slots[slot];
     if (!get_le(r, "case_hash", 8, &s->case_hash) ||
         !get_time(r, "opened_ms", c->last_event_ms, &s->opened_ms) ||
         !get_time(r, "resolved_ms", c->last_event_ms, &s->resolved_ms) ||
@@ -922,7 +947,10 @@ static bool read_cases(reader_t *r, cx_customer_t *c) {
 }
 
 static bool read_profile(reader_t *r, cx_customer_t *c) {
-  cx_profile_state_t *p = &c->profile;
+  if (!remaining(r))
+    return true;
+  NEED_BLOCK(r, c, profile);
+  cx_profile_state_t *p = c->profile;
   int64_t base = c->last_event_ms, csat = 0, nps = 0;
   uint64_t present;
   FIELD(get_varint(r, "present", &present));
@@ -947,6 +975,7 @@ static bool read_profile(reader_t *r, cx_customer_t *c) {
   return true;
 }
 
+#undef NEED_BLOCK
 #undef FIELD
 
 int cx_state_codec_decode(const uint8_t *bytes, size_t len, cx_customer_t *customer,
@@ -961,9 +990,6 @@ int cx_state_codec_decode(const uint8_t *bytes, size_t len, cx_customer_t *custo
   customer->first_event_ms = INT64_MIN;
   customer->last_event_ms = INT64_MIN;
   customer->scores_at_ms = INT64_MIN;
-  customer->last_frustration_alert_ms = INT64_MIN;
-  for (int i = 0; i < CX_RULE__COUNT; i++)
-    customer->quiet_until_ms[i] = INT64_MIN;
   if (!len) {
     fail(&r, "empty: expected a version byte");
     goto err;
