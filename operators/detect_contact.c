@@ -25,11 +25,11 @@ static int64_t collect(const cx_customer_t *customer, cx_window_range_t range, u
   for (size_t i = range.end; i > range.begin; i--) {
     const cx_interaction_t *entry = &customer->interactions[i - 1];
     if (entry->type != CX_EVENT_CONTACT || (entry->flags & flags) != flags ||
-        (waited && entry->wait_ms <= 0))
+        (waited && cx_interaction_wait_ms(customer, entry) <= 0))
       continue;
     matched++;
     if (alert->evidence_count < CX_ALERT_MAX_EVIDENCE)
-      alert->evidence[alert->evidence_count++] = cx_interaction_id(entry);
+      alert->evidence[alert->evidence_count++] = cx_interaction_id(customer, entry);
   }
   for (size_t i = 0, j = alert->evidence_count; i + 1 < j; i++, j--) {
     cx_str_t swap = alert->evidence[i];
@@ -70,7 +70,8 @@ CX_DETECTOR_EVALUATE(long_wait) {
     const cx_interaction_t *entry = &input->customer->interactions[i];
     if (entry->type != CX_EVENT_CONTACT)
       continue;
-    total = entry->wait_ms > INT64_MAX - total ? INT64_MAX : total + entry->wait_ms;
+    int64_t wait_ms = cx_interaction_wait_ms(input->customer, entry);
+    total = wait_ms > INT64_MAX - total ? INT64_MAX : total + wait_ms;
   }
   bool single = event->has_wait_ms && event->wait_ms >= config->long_wait.single_wait_ms;
   bool summed = total >= config->long_wait.total_wait_ms;

@@ -81,7 +81,7 @@ CX_DETECTOR_EVALUATE(channel_hopping) {
       continue;
     seen |= 1u << entry->channel;
     channels++;
-    alert->evidence[alert->evidence_count++] = cx_interaction_id(entry); /* latest on it */
+    alert->evidence[alert->evidence_count++] = cx_interaction_id(customer, entry); /* latest on it */
   }
   if (channels < config->channel_hopping.min_channels)
     return false;
@@ -117,7 +117,8 @@ static size_t episode_start(const cx_customer_t *customer, size_t last, int64_t 
     const cx_interaction_t *entry = &customer->interactions[i];
     if (i > 0 && entry->at_ms >= saturating_add(ended, gap_ms))
       start = i;
-    int64_t end = saturating_add(saturating_add(entry->at_ms, entry->wait_ms), entry->handle_ms);
+    int64_t end = saturating_add(saturating_add(entry->at_ms, cx_interaction_wait_ms(customer, entry)),
+                                 cx_interaction_handle_ms(customer, entry));
     if (end > ended)
       ended = end;
   }
@@ -149,7 +150,7 @@ CX_DETECTOR_EVALUATE(transfer_loop) {
     legs += leg;
     transferred += handed_off;
     if (alert->evidence_count < CX_ALERT_MAX_EVIDENCE)
-      alert->evidence[alert->evidence_count++] = cx_interaction_id(entry);
+      alert->evidence[alert->evidence_count++] = cx_interaction_id(customer, entry);
   }
   int64_t transfers = legs > transferred ? legs : transferred;
   if (transfers < config->transfer_loop.min_transfers)
@@ -178,7 +179,7 @@ CX_DETECTOR_EVALUATE(self_service_fallout) {
       continue;
     failed++;
     if (alert->evidence_count < CX_ALERT_MAX_EVIDENCE - 1) /* the last slot is the contact's */
-      alert->evidence[alert->evidence_count++] = cx_interaction_id(entry);
+      alert->evidence[alert->evidence_count++] = cx_interaction_id(customer, entry);
   }
   if (failed == 0)
     return false;

@@ -201,7 +201,7 @@ static long log_interaction(cx_processor_t *processor, cx_customer_t *customer,
   if (event->type != CX_EVENT_CONTACT && event->type != CX_EVENT_SELF_SERVICE &&
       event->type != CX_EVENT_TRANSFER)
     return -1;
-  cx_interaction_t entry;
+  cx_interaction_fields_t entry;
   memset(&entry, 0, sizeof(entry));
   entry.at_ms = event->occurred_at_ms;
   entry.wait_ms = event->has_wait_ms && event->wait_ms > 0 ? event->wait_ms : 0;

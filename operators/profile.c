@@ -121,7 +121,8 @@ static void derive_from_log(const cx_customer_t *customer, int64_t as_of, cx_pro
       continue;
     out->contacts_30d++;
     per_channel_30d[entry->channel]++;
-    wait_sum_30d += entry->wait_ms;
+    int64_t wait_ms = cx_interaction_wait_ms(customer, entry);
+    wait_sum_30d += wait_ms;
     last_channel = entry->channel;
     out->last_contact_ms = entry->at_ms; /* the log is in time order: the last one wins */
     if (age < 7 * DAY_MS) {
@@ -130,7 +131,7 @@ static void derive_from_log(const cx_customer_t *customer, int64_t as_of, cx_pro
     }
     if (age < DAY_MS) {
       out->contacts_24h++;
-      out->wait_ms_24h += entry->wait_ms;
+      out->wait_ms_24h += wait_ms;
       if (entry->flags & CX_INTERACTION_ABANDONED)
         out->abandoned_24h++;
     }

@@ -53,9 +53,6 @@ cx_state_t *cx_state_new(void) {
 /* Frees what a customer record owns: its log (and long ids), a long key and
  * its extension blocks. */
 static void release_heap(cx_customer_t *customer) {
-  for (uint32_t i = 0; i < customer->interaction_count; i++)
-    if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
-      free(customer->interactions[i].id.heap_id);
   free(customer->interactions);
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     free(customer->key.heap_key);
@@ -167,13 +164,6 @@ cx_str_t cx_customer_key(const cx_customer_t *customer) {
   return s;
 }
 
-cx_str_t cx_interaction_id(const cx_interaction_t *interaction) {
-  cx_str_t s;
-  s.ptr = interaction->id_len < CX_INTERACTION_ID_INLINE ? interaction->id.inline_id
-                                                        : interaction->id.heap_id;
-  s.len = interaction->id_len;
-  return s;
-}
 
 static bool key_equals(const cx_customer_t *customer, cx_str_t key, uint64_t key_hash) {
   if (customer->key_hash != key_hash || customer->key_len != key.len)
@@ -311,50 +301,124 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   return customer;
 }
 
-long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_t *entry,
+/* The log is one block: interaction_capacity entries, then a byte area of
+ * interaction_bytes_capacity bytes holding each entry's wide times and id in
+ * entry order, so an entry's bytes end where the next entry's begin. Resizes
+ * it (never below what is in use), moving the byte area behind the entries. */
+static int log_resize(cx_customer_t *customer, uint32_t entries, uint32_t bytes) {
+  size_t size = (size_t)entries * sizeof(cx_interaction_t) + bytes;
+  cx_interaction_t *block = realloc(customer->interactions, size ? size : 1);
+  if (!block)
+    return -1;
+  memmove(block + entries, block + customer->interaction_capacity,
+          customer->interaction_bytes_len);
+  customer->interactions = block;
+  customer->interaction_capacity = entries;
+  customer->interaction_bytes_capacity = bytes;
+  return 0;
+}
+
+int cx_customer_reserve_interactions(cx_customer_t *customer, uint32_t entries) {
+  if (entries <= customer->interaction_capacity)
+    return 0;
+  return log_resize(customer, entries, customer->interaction_bytes_capacity);
+}
+
+/* Drops the first `drop` entries and their bytes. */
+static void log_drop_front(cx_customer_t *customer, uint32_t drop) {
+  cx_interaction_t *entries = customer->interactions;
+  uint32_t count = customer->interaction_count;
+  uint32_t cut = drop < count ? entries[drop].bytes_offset : customer->interaction_bytes_len;
+  char *area = (char *)(entries + customer->interaction_capacity);
+  memmove(area, area + cut, customer->interaction_bytes_len - cut);
+  customer->interaction_bytes_len -= cut;
+  memmove(entries, entries + drop, (count - drop) * sizeof(cx_interaction_t));
+  customer->interaction_count = count - drop;
+  for (uint32_t i = 0; i < customer->interaction_count; i++)
+    entries[i].bytes_offset -= cut;
+}
+
+long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_fields_t *fields,
                                  cx_str_t event_id, int64_t retain_after_ms) {
   /* Logs are short per customer: drop expired entries from the front first. */
   uint32_t drop = 0;
   while (drop < customer->interaction_count &&
          customer->interactions[drop].at_ms <= retain_after_ms)
     drop++;
-  if (drop) {
-    for (uint32_t i = 0; i < drop; i++)
-      if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
-        free(customer->interactions[i].id.heap_id);
-    memmove(customer->interactions, customer->interactions + drop,
-            (customer->interaction_count - drop) * sizeof(cx_interaction_t));
-    customer->interaction_count -= drop;
+  if (drop)
+    log_drop_front(customer, drop);
+  return cx_customer_insert_interaction(customer, fields, event_id);
+}
+
+long cx_customer_insert_interaction(cx_customer_t *customer,
+                                    const cx_interaction_fields_t *fields, cx_str_t event_id) {
+  uint16_t id_len = event_id.len > UINT16_MAX ? UINT16_MAX : (uint16_t)event_id.len;
+  uint8_t wide = 0;
+  uint32_t need = id_len;
+  if ((uint64_t)fields->wait_ms > UINT32_MAX) {
+    wide |= CX_INTERACTION_WIDE_WAIT;
+    need += 8;
   }
-  if (customer->interaction_count == customer->interaction_capacity) {
-    uint32_t capacity = customer->interaction_capacity ? customer->interaction_capacity * 2 : 4;
-    cx_interaction_t *grown = realloc(customer->interactions, capacity * sizeof(*grown));
-    if (!grown)
-      return -1;
-    customer->interactions = grown;
-    customer->interaction_capacity = capacity;
+  if ((uint64_t)fields->handle_ms > UINT32_MAX) {
+    wide |= CX_INTERACTION_WIDE_HANDLE;
+    need += 8;
   }
-  uint32_t pos = customer->interaction_count;
-  while (pos > 0 && customer->interactions[pos - 1].at_ms > entry->at_ms)
+  uint32_t used = customer->interaction_bytes_len;
+  if (need > UINT32_MAX - used || customer->interaction_count == UINT32_MAX)
+    return -1;
+  uint32_t entries = customer->interaction_capacity;
+  if (customer->interaction_count == entries)
+    entries = entries == 0 ? 1 : entries > UINT32_MAX / 2 ? UINT32_MAX : entries * 2;
+  uint32_t bytes = customer->interaction_bytes_capacity;
+  if (need > bytes - used) {
+    uint64_t grown = (uint64_t)bytes * 2 > (uint64_t)used + need ? (uint64_t)bytes * 2
+                                                                  : (uint64_t)used + need;
+    grown = (grown + 7) & ~(uint64_t)7; /* whole words */
+    bytes = grown > UINT32_MAX ? UINT32_MAX : (uint32_t)grown;
+  }
+  if ((entries != customer->interaction_capacity ||
+       bytes != customer->interaction_bytes_capacity) &&
+      log_resize(customer, entries, bytes))
+    return -1;
+  cx_interaction_t *log = customer->interactions;
+  uint32_t count = customer->interaction_count, pos = count;
+  while (pos > 0 && log[pos - 1].at_ms > fields->at_ms)
     pos--;
-  memmove(customer->interactions + pos + 1, customer->interactions + pos,
-          (customer->interaction_count - pos) * sizeof(cx_interaction_t));
-  cx_interaction_t *slot = &customer->interactions[pos];
-  *slot = *entry;
-  size_t id_len = event_id.len > UINT16_MAX ? UINT16_MAX : event_id.len;
-  slot->id_len = (uint16_t)id_len;
-  if (id_len < CX_INTERACTION_ID_INLINE) {
-    memcpy(slot->id.inline_id, event_id.ptr, id_len);
+  uint32_t at = pos < count ? log[pos].bytes_offset : used;
+  char *area = (char *)(log + customer->interaction_capacity);
+  memmove(area + at + need, area + at, used - at);
+  memmove(log + pos + 1, log + pos, (count - pos) * sizeof(cx_interaction_t));
+  for (uint32_t i = pos + 1; i <= count; i++)
+    log[i].bytes_offset += need;
+  cx_interaction_t *entry = &log[pos];
+  memset(entry, 0, sizeof(*entry));
+  entry->at_ms = fields->at_ms;
+  entry->case_hash = fields->case_hash;
+  entry->topic_hash = fields->topic_hash;
+  entry->type = fields->type;
+  entry->channel = fields->channel;
+  entry->outcome = fields->outcome;
+  entry->flags = fields->flags;
+  entry->wide = wide;
+  entry->id_len = id_len;
+  entry->bytes_offset = at;
+  char *bytes_at = area + at;
+  if (wide & CX_INTERACTION_WIDE_WAIT) {
+    memcpy(bytes_at, &fields->wait_ms, 8);
+    bytes_at += 8;
   } else {
-    slot->id.heap_id = malloc(id_len);
-    if (!slot->id.heap_id) {
-      memmove(customer->interactions + pos, customer->interactions + pos + 1,
-              (customer->interaction_count - pos) * sizeof(cx_interaction_t));
-      return -1;
-    }
-    memcpy(slot->id.heap_id, event_id.ptr, id_len);
+    entry->wait_ms = (uint32_t)fields->wait_ms;
   }
-  customer->interaction_count++;
+  if (wide & CX_INTERACTION_WIDE_HANDLE) {
+    memcpy(bytes_at, &fields->handle_ms, 8);
+    bytes_at += 8;
+  } else {
+    entry->handle_ms = (uint32_t)fields->handle_ms;
+  }
+  if (id_len)
+    memcpy(bytes_at, event_id.ptr, id_len);
+  customer->interaction_bytes_len = used + need;
+  customer->interaction_count = count + 1;
   return (long)pos;
 }
 
@@ -482,11 +546,8 @@ size_t cx_state_bytes(const cx_state_t *state) {
                  state->record_capacity * sizeof(uint32_t) + state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
     const cx_customer_t *customer = &state->records[i];
-    bytes += customer->interaction_capacity * sizeof(cx_interaction_t) +
-             cx_customer_ext_bytes(customer);
-    for (uint32_t c = 0; c < customer->interaction_count; c++)
-      if (customer->interactions[c].id_len >= CX_INTERACTION_ID_INLINE)
-        bytes += customer->interactions[c].id_len;
+    bytes += (size_t)customer->interaction_capacity * sizeof(cx_interaction_t) +
+             customer->interaction_bytes_capacity + cx_customer_ext_bytes(customer);
   }
   return bytes;
 }

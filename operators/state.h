@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "detect_case.h"
 #include "detect_digital.h"
@@ -18,30 +19,48 @@
 #include "rules.h"
 
 #define CX_STATE_KEY_INLINE 24
-#define CX_INTERACTION_ID_INLINE 40
 
 enum {
   CX_INTERACTION_ASSISTED = 1 << 0,  /* on an assisted channel */
   CX_INTERACTION_ABANDONED = 1 << 1, /* outcome ABANDONED */
 };
 
-/* One CONTACT, SELF_SERVICE or TRANSFER event, kept for the windows and the
- * profile in the customer's interaction log. */
-typedef struct cx_interaction_s {
+/* What a CONTACT, SELF_SERVICE or TRANSFER event leaves in the customer's
+ * interaction log (the input of cx_customer_add_interaction). */
+typedef struct cx_interaction_fields_s {
   int64_t at_ms;      /* event time */
   int64_t wait_ms;    /* queue time, 0 when unknown */
   int64_t handle_ms;  /* time with an agent, 0 when unknown */
   uint64_t case_hash; /* cx_state_hash of case_id, 0 when none */
   uint64_t topic_hash; /* cx_state_hash of topic, 0 when none */
-  uint16_t id_len;    /* event_id length */
   uint8_t type;       /* cx_event_type_t */
   uint8_t channel;    /* cx_channel_t */
   uint8_t outcome;    /* cx_outcome_t */
   uint8_t flags;      /* CX_INTERACTION_* */
-  union {
-    char inline_id[CX_INTERACTION_ID_INLINE]; /* when id_len < CX_INTERACTION_ID_INLINE */
-    char *heap_id;                            /* otherwise, owned */
-  } id;
+} cx_interaction_fields_t;
+
+enum {
+  CX_INTERACTION_WIDE_WAIT = 1 << 0,   /* wait_ms did not fit 32 bits: see cx_interaction_wait_ms */
+  CX_INTERACTION_WIDE_HANDLE = 1 << 1, /* handle_ms did not fit 32 bits */
+};
+
+/* One entry of the interaction log (48 bytes). The event id, and the exact
+ * wait and handle times when they do not fit 32 bits, live in the log's byte
+ * area at bytes_offset: [wide wait le64][wide handle le64][id bytes]. Read
+ * them with the cx_interaction_* accessors. */
+typedef struct cx_interaction_s {
+  int64_t at_ms;         /* event time */
+  uint64_t case_hash;    /* cx_state_hash of case_id, 0 when none */
+  uint64_t topic_hash;   /* cx_state_hash of topic, 0 when none */
+  uint32_t wait_ms;      /* queue time when it fits (else CX_INTERACTION_WIDE_WAIT) */
+  uint32_t handle_ms;    /* time with an agent when it fits (else CX_INTERACTION_WIDE_HANDLE) */
+  uint32_t bytes_offset; /* start of this entry's bytes in the byte area */
+  uint16_t id_len;       /* event_id length */
+  uint8_t type;          /* cx_event_type_t */
+  uint8_t channel;       /* cx_channel_t */
+  uint8_t outcome;       /* cx_outcome_t */
+  uint8_t flags;         /* CX_INTERACTION_* */
+  uint8_t wide;          /* CX_INTERACTION_WIDE_* */
 } cx_interaction_t;
 
 /* Consent to profiling, from CONSENT events. */
@@ -77,7 +96,9 @@ typedef struct cx_customer_s {
   int64_t scores_at_ms;          /* event time the contributions are decayed to */
   uint32_t interaction_count;    /* interactions in use, sorted by at_ms then arrival */
   uint32_t interaction_capacity; /* interactions allocated */
-  cx_interaction_t *interactions; /* owned */
+  uint32_t interaction_bytes_len; /* bytes in use of the log's byte area (ids, wide times) */
+  uint32_t interaction_bytes_capacity; /* bytes allocated for it */
+  cx_interaction_t *interactions; /* owned: interaction_capacity entries, then the byte area */
   cx_customer_rules_t *rules;    /* owned, NULL = defaults (cx_customer_rules) */
   cx_signals_state_t *signals;   /* owned, NULL = zero (detect_signals.h) */
   cx_digital_state_t *digital;   /* owned, NULL = zero (detect_digital.h) */
@@ -122,13 +143,57 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash);
 
 cx_str_t cx_customer_key(const cx_customer_t *customer);
-cx_str_t cx_interaction_id(const cx_interaction_t *interaction);
 
-/* Inserts a copy of *entry (its id taken from event_id) in time order (after
- * those with an equal time), then drops entries at or before
- * retain_after_ms. Returns its index, or -1 when out of memory. */
-long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_t *entry,
+/* The byte area of a customer's log (after its entries). */
+static inline const char *cx_customer_interaction_bytes(const cx_customer_t *customer) {
+  return (const char *)(customer->interactions + customer->interaction_capacity);
+}
+
+static inline int64_t cx_interaction_wide_at(const cx_customer_t *customer, uint32_t offset) {
+  int64_t value;
+  memcpy(&value, cx_customer_interaction_bytes(customer) + offset, sizeof(value));
+  return value;
+}
+
+/* An entry's exact wait_ms, handle_ms and event id (borrowed from the log:
+ * valid until the customer's log changes). */
+static inline int64_t cx_interaction_wait_ms(const cx_customer_t *customer,
+                                             const cx_interaction_t *entry) {
+  return entry->wide & CX_INTERACTION_WIDE_WAIT
+             ? cx_interaction_wide_at(customer, entry->bytes_offset)
+             : (int64_t)entry->wait_ms;
+}
+
+static inline int64_t cx_interaction_handle_ms(const cx_customer_t *customer,
+                                               const cx_interaction_t *entry) {
+  return entry->wide & CX_INTERACTION_WIDE_HANDLE
+             ? cx_interaction_wide_at(customer, entry->bytes_offset +
+                                                    (entry->wide & CX_INTERACTION_WIDE_WAIT ? 8 : 0))
+             : (int64_t)entry->handle_ms;
+}
+
+static inline cx_str_t cx_interaction_id(const cx_customer_t *customer,
+                                         const cx_interaction_t *entry) {
+  uint32_t skip = (entry->wide & CX_INTERACTION_WIDE_WAIT ? 8 : 0) +
+                  (entry->wide & CX_INTERACTION_WIDE_HANDLE ? 8 : 0);
+  cx_str_t s = {cx_customer_interaction_bytes(customer) + entry->bytes_offset + skip,
+                entry->id_len};
+  return s;
+}
+
+/* Inserts an entry of *fields (its id taken from event_id, cut at 65535
+ * bytes) in time order (after those with an equal time), then drops entries
+ * at or before retain_after_ms. Returns its index, or -1 when out of memory
+ * (or when the log's byte area would pass 4 GiB). */
+long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_fields_t *fields,
                                  cx_str_t event_id, int64_t retain_after_ms);
+/* The same without dropping anything (a decoded log). */
+long cx_customer_insert_interaction(cx_customer_t *customer,
+                                    const cx_interaction_fields_t *fields, cx_str_t event_id);
+
+/* Makes room for at least `entries` entries in the log (no other change).
+ * Returns -1 when out of memory. */
+int cx_customer_reserve_interactions(cx_customer_t *customer, uint32_t entries);
 
 /* The assisted channel the customer completes most contacts on in the log
  * (ties: the most recent), or NULL when there is none. */

@@ -325,8 +325,10 @@ static void write_interactions(writer_t *w, const cx_customer_t *c) {
   int64_t previous = c->last_event_ms;
   for (uint32_t i = 0; i < c->interaction_count; i++) {
     const cx_interaction_t *entry = &c->interactions[i];
-    uint8_t present = (uint8_t)((entry->wait_ms ? INTERACTION_HAS_WAIT : 0) |
-                                (entry->handle_ms ? INTERACTION_HAS_HANDLE : 0) |
+    int64_t wait_ms = cx_interaction_wait_ms(c, entry);
+    int64_t handle_ms = cx_interaction_handle_ms(c, entry);
+    uint8_t present = (uint8_t)((wait_ms ? INTERACTION_HAS_WAIT : 0) |
+                                (handle_ms ? INTERACTION_HAS_HANDLE : 0) |
                                 (entry->case_hash ? INTERACTION_HAS_CASE : 0) |
                                 (entry->topic_hash ? INTERACTION_HAS_TOPIC : 0));
     put_time(w, entry->at_ms, previous);
@@ -337,14 +339,14 @@ static void write_interactions(writer_t *w, const cx_customer_t *c) {
     put_u8(w, entry->flags);
     put_u8(w, present);
     if (present & INTERACTION_HAS_WAIT)
-      put_zigzag(w, entry->wait_ms);
+      put_zigzag(w, wait_ms);
     if (present & INTERACTION_HAS_HANDLE)
-      put_zigzag(w, entry->handle_ms);
+      put_zigzag(w, handle_ms);
     if (present & INTERACTION_HAS_CASE)
       put_le(w, entry->case_hash, 8);
     if (present & INTERACTION_HAS_TOPIC)
       put_le(w, entry->topic_hash, 8);
-    put_string(w, cx_interaction_id(entry));
+    put_string(w, cx_interaction_id(c, entry));
   }
 }
 
@@ -762,7 +764,8 @@ static bool read_scores(reader_t *r, cx_customer_t *c) {
   return true;
 }
 
-static bool read_interaction(reader_t *r, int64_t base, cx_interaction_t *entry) {
+static bool read_interaction(reader_t *r, int64_t base, cx_interaction_fields_t *entry,
+                             cx_str_t *id) {
   uint8_t present = 0;
   uint64_t id_len;
   memset(entry, 0, sizeof(*entry));
@@ -787,14 +790,8 @@ static bool read_interaction(reader_t *r, int64_t base, cx_interaction_t *entry)
   if (id_len > remaining(r))
     return fail(r, "id: truncated (needs %llu bytes, %zu left)", (unsigned long long)id_len,
                 remaining(r));
-  char *id = entry->id.inline_id;
-  if (id_len >= CX_INTERACTION_ID_INLINE) {
-    id = entry->id.heap_id = malloc(id_len);
-    if (!id)
-      return fail(r, "id: out of memory for %llu bytes", (unsigned long long)id_len);
-  }
-  entry->id_len = (uint16_t)id_len;
-  memcpy(id, r->at, id_len);
+  id->ptr = (const char *)r->at;
+  id->len = (size_t)id_len;
   r->at += id_len;
   return true;
 }
@@ -807,20 +804,21 @@ static bool read_interactions(reader_t *r, cx_customer_t *c) {
                 (unsigned long long)count, remaining(r));
   if (!count)
     return true;
-  c->interactions = malloc(count * sizeof(*c->interactions));
-  if (!c->interactions)
+  if (cx_customer_reserve_interactions(c, (uint32_t)count))
     return fail(r, "count: out of memory for %llu entries", (unsigned long long)count);
-  c->interaction_capacity = (uint32_t)count;
   int64_t previous = c->last_event_ms; /* the first entry's base */
   for (uint32_t i = 0; i < count; i++) {
-    if (!read_interaction(r, previous, &c->interactions[i]))
+    cx_interaction_fields_t entry;
+    cx_str_t id;
+    if (!read_interaction(r, previous, &entry, &id))
       return false;
-    /* Counted only when complete, so a failure releases exactly what was taken. */
-    c->interaction_count = i + 1;
-    if (i && c->interactions[i].at_ms < previous)
+    if (i && entry.at_ms < previous)
       return fail(r, "at_ms: entry %u (%lld) is before entry %u (%lld): the log must be in time "
-                  "order", i, (long long)c->interactions[i].at_ms, i - 1, (long long)previous);
-    previous = c->interactions[i].at_ms;
+                  "order", i, (long long)entry.at_ms, i - 1, (long long)previous);
+    /* In time order, so it goes at the end; nothing is dropped. */
+    if (cx_customer_insert_interaction(c, &entry, id) < 0)
+      return fail(r, "id: out of memory for %zu bytes", id.len);
+    previous = entry.at_ms;
   }
   return true;
 }

@@ -120,7 +120,7 @@ static void direct_contact(direct_t *d, int64_t at_ms, cx_channel_t channel,
                            cx_outcome_t outcome, int64_t wait_ms) {
   char id[32];
   snprintf(id, sizeof(id), "e%d", ++d->id_seq);
-  cx_interaction_t entry;
+  cx_interaction_fields_t entry;
   memset(&entry, 0, sizeof(entry));
   entry.at_ms = at_ms;
   entry.wait_ms = wait_ms;

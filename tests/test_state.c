@@ -11,7 +11,7 @@
 #include "../operators/state.h"
 
 static long add(cx_customer_t *c, int64_t at, const char *id, int64_t retain_after) {
-  cx_interaction_t entry = {0};
+  cx_interaction_fields_t entry = {0};
   entry.at_ms = at;
   entry.type = CX_EVENT_CONTACT;
   return cx_customer_add_interaction(c, &entry, cx_str(id), retain_after);
@@ -67,7 +67,7 @@ static void test_state_contacts_sorted_equal_times_keep_arrival_order(void **unu
   assert_int_equal(add(c, 200, "e2b", INT64_MIN), 2);
   const char *expect[] = {"e1", "e2", "e2b", "e3"};
   for (int i = 0; i < 4; i++) {
-    cx_str_t id = cx_interaction_id(&c->interactions[i]);
+    cx_str_t id = cx_interaction_id(c, &c->interactions[i]);
     assert_int_equal(id.len, strlen(expect[i]));
     assert_memory_equal(id.ptr, expect[i], id.len);
   }
@@ -141,7 +141,7 @@ static void test_preferred_channel_is_where_contacts_complete(void **unused) {
   cx_state_t *s = cx_state_new();
   cx_customer_t *c = upsert(s, "C1");
   assert_null(cx_customer_preferred_channel(c));
-  cx_interaction_t e = {0};
+  cx_interaction_fields_t e = {0};
   e.type = CX_EVENT_CONTACT;
   e.flags = CX_INTERACTION_ASSISTED;
   e.outcome = CX_OUTCOME_COMPLETED;
