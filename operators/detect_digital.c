@@ -34,7 +34,7 @@ static int32_t clamp_int32(int64_t value) {
 
 /* The session of the event among those followed, or a slot started for it
  * (a free one, else the least recently active). */
-static cx_digital_session_t *follow_session(cx_digital_state_t *state, const cx_event_t *event,
+static cx_digital_session_t *follow_session(cx_digital_sessions_t *state, const cx_event_t *event,
                                            int64_t gap_ms) {
   int64_t t = event->occurred_at_ms;
   cx_str_t attribute_value = attribute(event, "session", 7);
@@ -146,7 +146,7 @@ CX_DETECTOR_EVALUATE(digital_friction) {
   bool failure = event->type == CX_EVENT_ERROR || event->type == CX_EVENT_LOGIN_FAILED;
   if (!is_digital(event->channel) || (!click && !failure))
     return false;
-  cx_digital_state_t *state = cx_customer_digital_mut(input->customer);
+  cx_digital_sessions_t *state = cx_customer_sessions_mut(input->customer);
   if (!state) {
     input->nomem = true;
     return false;

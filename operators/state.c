@@ -58,6 +58,7 @@ static void release_heap(cx_customer_t *customer) {
     free(customer->key.heap_key);
   free(customer->rules);
   free(customer->signals);
+  free(customer->sessions);
   free(customer->digital);
   free(customer->cases);
   free(customer->profile);
@@ -71,6 +72,7 @@ static const cx_customer_rules_t default_rules = {
     .last_frustration_alert_ms = INT64_MIN,
 };
 static const cx_signals_state_t default_signals;
+static const cx_digital_sessions_t default_sessions;
 static const cx_digital_state_t default_digital;
 static const cx_case_state_t default_cases;
 static const cx_profile_state_t default_profile;
@@ -89,6 +91,7 @@ static const cx_profile_state_t default_profile;
   }
 EXTENSION(rules, cx_customer_rules_t, default_rules)
 EXTENSION(signals, cx_signals_state_t, default_signals)
+EXTENSION(sessions, cx_digital_sessions_t, default_sessions)
 EXTENSION(digital, cx_digital_state_t, default_digital)
 EXTENSION(cases, cx_case_state_t, default_cases)
 EXTENSION(profile, cx_profile_state_t, default_profile)
@@ -97,6 +100,7 @@ EXTENSION(profile, cx_profile_state_t, default_profile)
 size_t cx_customer_ext_bytes(const cx_customer_t *customer) {
   return (customer->rules ? sizeof(*customer->rules) : 0) +
          (customer->signals ? sizeof(*customer->signals) : 0) +
+         (customer->sessions ? sizeof(*customer->sessions) : 0) +
          (customer->digital ? sizeof(*customer->digital) : 0) +
          (customer->cases ? sizeof(*customer->cases) : 0) +
          (customer->profile ? sizeof(*customer->profile) : 0);

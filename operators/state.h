@@ -101,7 +101,8 @@ typedef struct cx_customer_s {
   cx_interaction_t *interactions; /* owned: interaction_capacity entries, then the byte area */
   cx_customer_rules_t *rules;    /* owned, NULL = defaults (cx_customer_rules) */
   cx_signals_state_t *signals;   /* owned, NULL = zero (detect_signals.h) */
-  cx_digital_state_t *digital;   /* owned, NULL = zero (detect_digital.h) */
+  cx_digital_sessions_t *sessions; /* owned, NULL = zero (detect_digital.h: digital_friction) */
+  cx_digital_state_t *digital;   /* owned, NULL = zero (detect_digital.h: engagement_drop) */
   cx_case_state_t *cases;        /* owned, NULL = zero (detect_case.h) */
   cx_profile_state_t *profile;   /* owned, NULL = zero (profile.h) */
   uint32_t lru_prev, lru_next;   /* recency list under state.max.customers: record index + 1, 0 = end (runtime only) */
@@ -113,6 +114,7 @@ typedef struct cx_customer_s {
  * the defaults when the customer has none (never write through these). */
 const cx_customer_rules_t *cx_customer_rules(const cx_customer_t *customer);
 const cx_signals_state_t *cx_customer_signals(const cx_customer_t *customer);
+const cx_digital_sessions_t *cx_customer_sessions(const cx_customer_t *customer);
 const cx_digital_state_t *cx_customer_digital(const cx_customer_t *customer);
 const cx_case_state_t *cx_customer_cases(const cx_customer_t *customer);
 const cx_profile_state_t *cx_customer_profile(const cx_customer_t *customer);
@@ -121,6 +123,7 @@ const cx_profile_state_t *cx_customer_profile(const cx_customer_t *customer);
  * when out of memory. */
 cx_customer_rules_t *cx_customer_rules_mut(cx_customer_t *customer);
 cx_signals_state_t *cx_customer_signals_mut(cx_customer_t *customer);
+cx_digital_sessions_t *cx_customer_sessions_mut(cx_customer_t *customer);
 cx_digital_state_t *cx_customer_digital_mut(cx_customer_t *customer);
 cx_case_state_t *cx_customer_cases_mut(cx_customer_t *customer);
 cx_profile_state_t *cx_customer_profile_mut(cx_customer_t *customer);

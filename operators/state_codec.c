@@ -376,9 +376,9 @@ static bool session_is_zero(const cx_digital_session_t *s) {
          !s->failures && !s->run_clicks && !s->flags;
 }
 
-static bool digital_is_zero(const cx_digital_state_t *d) {
+static bool digital_is_zero(const cx_digital_sessions_t *sessions, const cx_digital_state_t *d) {
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++)
-    if (!session_is_zero(&d->sessions[i]))
+    if (!session_is_zero(&sessions->sessions[i]))
       return false;
   for (int i = 0; i < CX_WINDOW_DAYS; i++)
     if (d->days.counts[i])
@@ -394,15 +394,16 @@ static void write_kept_id(writer_t *w, const cx_case_kept_id_t *id) {
 }
 
 static void write_digital(writer_t *w, const cx_customer_t *c) {
+  const cx_digital_sessions_t *sessions = cx_customer_sessions(c);
   const cx_digital_state_t *d = cx_customer_digital(c);
-  if (digital_is_zero(d))
+  if (digital_is_zero(sessions, d))
     return;
   uint64_t session_count = 0;
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++)
-    session_count += !session_is_zero(&d->sessions[i]);
+    session_count += !session_is_zero(&sessions->sessions[i]);
   put_varint(w, session_count);
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++) {
-    const cx_digital_session_t *s = &d->sessions[i];
+    const cx_digital_session_t *s = &sessions->sessions[i];
     if (session_is_zero(s))
       continue;
     uint8_t present = (uint8_t)((s->hash ? SESSION_HAS_HASH : 0) |
@@ -879,12 +880,10 @@ static bool read_session(reader_t *r, int64_t base, cx_digital_session_t *s) {
 }
 
 static bool read_digital(reader_t *r, cx_customer_t *c) {
-  if (!remaining(r))
-    return true;
-  NEED_BLOCK(r, c, digital);
-  cx_digital_state_t *d = c->digital;
   uint64_t session_count, day_mask, check_token;
   FIELD(get_bounded(r, "session_count", CX_DIGITAL_SESSIONS, &session_count));
+  if (session_count)
+    NEED_BLOCK(r, c, sessions);
   int64_t previous = -1;
   for (uint64_t i = 0; i < session_count; i++) {
     uint64_t slot;
@@ -894,9 +893,13 @@ static bool read_digital(reader_t *r, cx_customer_t *c) {
       return fail(r, "session.slot: %llu is out of range or out of order",
                   (unsigned long long)slot);
     previous = (int64_t)slot;
-    if (!read_session(r, c->last_event_ms, &d->sessions[slot]))
+    if (!read_session(r, c->last_event_ms, &c->sessions->sessions[slot]))
       return false;
   }
+  if (!remaining(r))
+    return true;
+  NEED_BLOCK(r, c, digital);
+  cx_digital_state_t *d = c->digital;
   FIELD(get_delta(r, "days.newest_day", cx_window_day(c->last_event_ms), &d->days.newest_day));
   FIELD(get_bounded(r, "days.mask", ((uint64_t)1 << CX_WINDOW_DAYS) - 1, &day_mask));
   for (int i = 0; i < CX_WINDOW_DAYS; i++) {
