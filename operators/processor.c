@@ -75,9 +75,12 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
   derive_horizons(processor);
   processor->last_sweep_watermark = CX_WATERMARK_NONE;
   processor->progress_taken = (cx_partition_progress_t){CX_WATERMARK_NONE, 0};
-  if (config->max_customers > 0)
-    cx_state_set_max_customers(processor->state, (size_t)config->max_customers,
-                               on_limit_evicted, processor);
+  if (config->max_customers > 0 &&
+      cx_state_set_max_customers(processor->state, (size_t)config->max_customers,
+                                 on_limit_evicted, processor)) {
+    cx_processor_destroy(processor);
+    return NULL;
+  }
   return processor;
 }
 
@@ -336,8 +339,24 @@ cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_eve
 
 cx_process_result_t cx_processor_process_at(cx_processor_t *processor, const cx_event_t *event,
                                             int64_t offset, const cx_outputs_t *outputs) {
+  return cx_processor_process_hashed(processor, event, offset, cx_state_hash(event->customer_id),
+                                     outputs);
+}
+
+uint64_t cx_processor_prefetch(const cx_processor_t *processor, cx_str_t key) {
+  uint64_t hash = cx_state_hash(key);
+  cx_state_prefetch_slot(processor->state, hash);
+  return hash;
+}
+
+void cx_processor_prefetch_customer(const cx_processor_t *processor, uint64_t key_hash) {
+  cx_state_prefetch_record(processor->state, key_hash);
+}
+
+cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const cx_event_t *event,
+                                                int64_t offset, uint64_t hash,
+                                                const cx_outputs_t *outputs) {
   int64_t t = event->occurred_at_ms;
-  uint64_t hash = cx_state_hash(event->customer_id);
   cx_customer_t *customer = NULL;
   if (offset >= 0) {
     processor->next_offset = offset + 1;

@@ -16,11 +16,13 @@ struct cx_state_s {
   cx_customer_t *records;     /* dense array of records */
   size_t record_count;        /* records handed out, including free ones */
   size_t record_capacity;     /* records allocated */
-  uint32_t *free_records;     /* indexes of records free for reuse */
-  size_t free_count;          /* entries in free_records */
+  uint32_t free_head;         /* first record free for reuse, index + 1 (0 = none); a free
+                                 record's key_hash holds the next one the same way */
   size_t customer_count;      /* live customers */
   size_t heap_bytes;          /* long keys (contacts are counted on demand) */
   size_t max_customers;       /* state.max.customers; 0 = no bound, no recency list */
+  uint32_t *lru;              /* under a bound: record i's recency links at [2i] (previous)
+                                 and [2i + 1] (next), index + 1, 0 = end; NULL otherwise */
   uint32_t lru_head, lru_tail; /* recency list: least / most recently active, index + 1 */
   uint64_t limit_evictions;   /* customers evicted to stay within max_customers */
   void (*evicted)(const cx_customer_t *customer, void *opaque); /* told before a bound eviction */
@@ -106,36 +108,47 @@ size_t cx_customer_ext_bytes(const cx_customer_t *customer) {
          (customer->profile ? sizeof(*customer->profile) : 0);
 }
 
-/* The recency list links records by index + 1 (0 = none), so it survives
- * the records array moving when it grows. */
-static void lru_unlink(cx_state_t *state, cx_customer_t *customer) {
-  uint32_t prev = customer->lru_prev, next = customer->lru_next;
-  uint32_t self = (uint32_t)(customer - state->records) + 1;
+/* The recency list links records by index + 1 (0 = none) in a side array
+ * kept only under a bound, so it costs unbounded tables nothing and
+ * survives the records array moving when it grows. */
+static void lru_unlink(cx_state_t *state, uint32_t index) {
+  uint32_t *links = state->lru;
+  uint32_t prev = links[2 * index], next = links[2 * index + 1], self = index + 1;
   if (prev)
-    state->records[prev - 1].lru_next = next;
+    links[2 * (prev - 1) + 1] = next;
   else if (state->lru_head == self)
     state->lru_head = next;
   if (next)
-    state->records[next - 1].lru_prev = prev;
+    links[2 * (next - 1)] = prev;
   else if (state->lru_tail == self)
     state->lru_tail = prev;
-  customer->lru_prev = customer->lru_next = 0;
+  links[2 * index] = links[2 * index + 1] = 0;
 }
 
-static void lru_push_tail(cx_state_t *state, cx_customer_t *customer) {
-  uint32_t self = (uint32_t)(customer - state->records) + 1;
-  customer->lru_prev = state->lru_tail;
-  customer->lru_next = 0;
+static void lru_push_tail(cx_state_t *state, uint32_t index) {
+  uint32_t *links = state->lru, self = index + 1;
+  links[2 * index] = state->lru_tail;
+  links[2 * index + 1] = 0;
   if (state->lru_tail)
-    state->records[state->lru_tail - 1].lru_next = self;
+    links[2 * (state->lru_tail - 1) + 1] = self;
   else
     state->lru_head = self;
   state->lru_tail = self;
 }
 
+static uint32_t index_of(const cx_state_t *state, const cx_customer_t *customer) {
+  return (uint32_t)(customer - state->records);
+}
+
+/* Puts a released record on the free list. */
+static void free_record(cx_state_t *state, uint32_t index) {
+  state->records[index].key_hash = state->free_head;
+  state->free_head = index + 1;
+}
+
 static void customer_release(cx_state_t *state, cx_customer_t *customer) {
-  if (state->max_customers)
-    lru_unlink(state, customer);
+  if (state->lru)
+    lru_unlink(state, index_of(state, customer));
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes -= customer->key_len;
   release_heap(customer);
@@ -151,7 +164,7 @@ void cx_state_destroy(cx_state_t *state) {
     if (state->records[i].key_len)
       customer_release(state, &state->records[i]);
   free(state->records);
-  free(state->free_records);
+  free(state->lru);
   free(state->slots);
   free(state);
 }
@@ -190,6 +203,21 @@ static size_t probe(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   }
 }
 
+void cx_state_prefetch_slot(const cx_state_t *state, uint64_t key_hash) {
+  __builtin_prefetch(&state->slots[(size_t)key_hash & state->slot_mask]);
+}
+
+void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
+  uint64_t value = state->slots[(size_t)key_hash & state->slot_mask];
+  uint32_t entry = slot_entry(value);
+  if (entry && (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
+    const char *record = (const char *)&state->records[entry - 1];
+    __builtin_prefetch(record, 1);
+    __builtin_prefetch(record + 64, 1);
+    __builtin_prefetch(record + 128, 1);
+  }
+}
+
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   uint32_t entry = slot_entry(state->slots[probe(state, key, key_hash)]);
   return entry ? &state->records[entry - 1] : NULL;
@@ -216,8 +244,11 @@ static int grow_table(cx_state_t *state) {
 }
 
 static long take_record(cx_state_t *state) {
-  if (state->free_count)
-    return state->free_records[--state->free_count];
+  if (state->free_head) {
+    uint32_t index = state->free_head - 1;
+    state->free_head = (uint32_t)state->records[index].key_hash;
+    return index;
+  }
   if (state->record_count == state->record_capacity) {
     size_t capacity = state->record_capacity ? state->record_capacity * 2 : 256;
     if (capacity > UINT32_MAX - 1)
@@ -226,11 +257,14 @@ static long take_record(cx_state_t *state) {
     if (!records)
       return -1;
     state->records = records;
-    /* The free list can hold every record, so eviction never allocates. */
-    uint32_t *free_records = realloc(state->free_records, capacity * sizeof(*free_records));
-    if (!free_records)
-      return -1;
-    state->free_records = free_records;
+    if (state->lru) {
+      uint32_t *links = realloc(state->lru, capacity * 2 * sizeof(*links));
+      if (!links)
+        return -1;
+      memset(links + 2 * state->record_capacity, 0,
+             (capacity - state->record_capacity) * 2 * sizeof(*links));
+      state->lru = links;
+    }
     state->record_capacity = capacity;
   }
   memset(&state->records[state->record_count], 0, sizeof(cx_customer_t));
@@ -248,7 +282,7 @@ static void evict_least_recent(cx_state_t *state) {
   if (state->evicted)
     state->evicted(customer, state->evicted_opaque);
   customer_release(state, customer);
-  state->free_records[state->free_count++] = entry - 1;
+  free_record(state, entry - 1);
   remove_slot(state, slot);
   state->customer_count--;
   state->limit_evictions++;
@@ -258,9 +292,9 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   size_t slot = probe(state, key, key_hash);
   if (state->slots[slot]) {
     cx_customer_t *found = &state->records[slot_entry(state->slots[slot]) - 1];
-    if (state->max_customers && state->lru_tail != slot_entry(state->slots[slot])) {
-      lru_unlink(state, found);
-      lru_push_tail(state, found);
+    if (state->lru && state->lru_tail != slot_entry(state->slots[slot])) {
+      lru_unlink(state, slot_entry(state->slots[slot]) - 1);
+      lru_push_tail(state, slot_entry(state->slots[slot]) - 1);
     }
     return found;
   }
@@ -289,7 +323,7 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
     customer->key.heap_key = malloc(key.len);
     if (!customer->key.heap_key) {
       customer->key_len = 0;
-      state->free_records[state->free_count++] = (uint32_t)index;
+      free_record(state, (uint32_t)index);
       return NULL;
     }
     memcpy(customer->key.heap_key, key.ptr, key.len);
@@ -300,8 +334,8 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   customer->scores_at_ms = INT64_MIN;
   state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
   state->customer_count++;
-  if (state->max_customers)
-    lru_push_tail(state, customer);
+  if (state->lru)
+    lru_push_tail(state, (uint32_t)index);
   return customer;
 }
 
@@ -468,7 +502,7 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
     if (evicted)
       evicted(customer, opaque);
     customer_release(state, customer);
-    state->free_records[state->free_count++] = entry - 1;
+    free_record(state, entry - 1);
     remove_slot(state, slot);
     state->customer_count--;
     removed++;
@@ -505,28 +539,33 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
   uint32_t generation = customer->generation + 1;
   *customer = *decoded;
   customer->generation = generation;
-  customer->lru_prev = customer->lru_next = 0;
-  if (state->max_customers)
-    lru_push_tail(state, customer);
+  if (state->lru)
+    lru_push_tail(state, index_of(state, customer));
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes += customer->key_len;
   return customer;
 }
 
-void cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
-                                void (*evicted)(const cx_customer_t *customer, void *opaque),
-                                void *opaque) {
-  state->evicted = evicted;
-  state->evicted_opaque = opaque;
-  if (!state->max_customers && max_customers) {
+int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
+                               void (*evicted)(const cx_customer_t *customer, void *opaque),
+                               void *opaque) {
+  if (!state->lru && max_customers) {
+    uint32_t *links = calloc(state->record_capacity ? state->record_capacity * 2 : 1,
+                             sizeof(*links));
+    if (!links)
+      return -1;
+    state->lru = links;
     state->lru_head = state->lru_tail = 0;
     for (size_t i = 0; i < state->record_count; i++)
       if (state->records[i].key_len)
-        lru_push_tail(state, &state->records[i]);
+        lru_push_tail(state, (uint32_t)i);
   }
+  state->evicted = evicted;
+  state->evicted_opaque = opaque;
   state->max_customers = max_customers;
   while (max_customers && state->customer_count > max_customers)
     evict_least_recent(state);
+  return 0;
 }
 
 uint64_t cx_state_limit_evictions(const cx_state_t *state) {
@@ -547,7 +586,8 @@ size_t cx_state_customer_count(const cx_state_t *state) {
 size_t cx_state_bytes(const cx_state_t *state) {
   size_t bytes = sizeof(*state) + (state->slot_mask + 1) * sizeof(uint64_t) +
                  state->record_capacity * sizeof(cx_customer_t) +
-                 state->record_capacity * sizeof(uint32_t) + state->heap_bytes;
+                 (state->lru ? state->record_capacity * 2 * sizeof(uint32_t) : 0) +
+                 state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
     const cx_customer_t *customer = &state->records[i];
     bytes += (size_t)customer->interaction_capacity * sizeof(cx_interaction_t) +
@@ -580,7 +620,7 @@ void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   if (!entry)
     return;
   customer_release(state, &state->records[entry - 1]);
-  state->free_records[state->free_count++] = entry - 1;
+  free_record(state, entry - 1);
   remove_slot(state, slot);
   state->customer_count--;
 }

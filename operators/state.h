@@ -18,7 +18,7 @@
 #include "profile.h"
 #include "rules.h"
 
-#define CX_STATE_KEY_INLINE 24
+#define CX_STATE_KEY_INLINE 16
 
 enum {
   CX_INTERACTION_ASSISTED = 1 << 0,  /* on an assisted channel */
@@ -105,7 +105,6 @@ typedef struct cx_customer_s {
   cx_digital_state_t *digital;   /* owned, NULL = zero (detect_digital.h: engagement_drop) */
   cx_case_state_t *cases;        /* owned, NULL = zero (detect_case.h) */
   cx_profile_state_t *profile;   /* owned, NULL = zero (profile.h) */
-  uint32_t lru_prev, lru_next;   /* recency list under state.max.customers: record index + 1, 0 = end (runtime only) */
   int8_t consent;                /* cx_consent_t */
   uint8_t dirty;                 /* changed since the changes were last taken (runtime only) */
 } cx_customer_t;
@@ -144,6 +143,13 @@ uint64_t cx_state_hash(cx_str_t key);
 cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_hash);
 /* Finds the customer or returns NULL. */
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash);
+
+/* Hints for a caller that knows its next keys a few events ahead (changes
+ * nothing): the first starts loading the key's table slot; the second, a
+ * few events later when that slot is in cache, the record it points to
+ * (when the slot's hash tag matches). */
+void cx_state_prefetch_slot(const cx_state_t *state, uint64_t key_hash);
+void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash);
 
 cx_str_t cx_customer_key(const cx_customer_t *customer);
 
@@ -236,11 +242,12 @@ void cx_customer_release(cx_customer_t *customer);
  * new customer that would exceed the bound first evicts the one at the head
  * (the least recently active), calling evicted (may be NULL) just before it
  * goes; cx_state_limit_evictions counts them. Costs two record links per
- * upsert while bounded, nothing otherwise. Customers already in the table are
- * listed in index order. */
-void cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
-                                void (*evicted)(const cx_customer_t *customer, void *opaque),
-                                void *opaque);
+ * upsert while bounded (a side array of two links per record), nothing
+ * otherwise. Customers already in the table are listed in index order.
+ * Returns -1 when out of memory for the list (nothing changed). */
+int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
+                               void (*evicted)(const cx_customer_t *customer, void *opaque),
+                               void *opaque);
 /* Customers evicted by the bound so far. */
 uint64_t cx_state_limit_evictions(const cx_state_t *state);
 
