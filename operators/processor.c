@@ -223,8 +223,25 @@ static long log_interaction(cx_processor_t *processor, cx_customer_t *customer,
                                      newest - processor->retain_ms);
 }
 
+/* Clears every field but alert_id (cx_alert_make_id writes it whole) and
+ * the reasons and evidence arrays, which are read only below their counts
+ * (which start at 0). Clearing the whole struct (504 bytes) for each of the
+ * 15 rules of every event cost a fifth of the hot path. */
 static void init_alert(cx_alert_t *alert) {
-  memset(alert, 0, sizeof(*alert));
+  alert->customer_id = (cx_str_t){NULL, 0};
+  alert->rule = NULL;
+  alert->rule_index = 0;
+  alert->kind = CX_KIND_FRUSTRATION;
+  alert->severity = CX_SEVERITY_LOW;
+  alert->score = 0;
+  alert->trigger_event_id = (cx_str_t){NULL, 0};
+  alert->event_time_ms = 0;
+  alert->window_start_ms = 0;
+  alert->window_end_ms = 0;
+  alert->reason_count = 0;
+  alert->evidence_count = 0;
+  alert->recommended_action = NULL;
+  alert->action_channel = NULL;
 }
 
 /* Turns a detector hit into an alert unless its cooldown holds it back.
