@@ -34,8 +34,8 @@ static int32_t clamp_int32(int64_t value) {
 
 /* The session of the event among those followed, or a slot started for it
  * (a free one, else the least recently active). */
-static cx_digital_session_t *follow_session(cx_digital_sessions_t *state, const cx_event_t *event,
-                                           int64_t gap_ms) {
+static cx_digital_session_t *follow_session(cx_digital_sessions_t *state,
+                                           const cx_event_t *event, int64_t gap_ms) {
   int64_t t = event->occurred_at_ms;
   cx_str_t attribute_value = attribute(event, "session", 7);
   bool implicit = !attribute_value.ptr;
@@ -249,7 +249,8 @@ CX_DETECTOR_EVALUATE(engagement_drop) {
 
 CX_DETECTOR_ON_TIMER(engagement_drop) {
   cx_digital_state_t *state = input->customer->digital; /* set with the timer */
-  if (!state || !(state->engagement_flags & CX_DIGITAL_CHECK_ARMED) || input->payload != state->check_token)
+  if (!state || !(state->engagement_flags & CX_DIGITAL_CHECK_ARMED) ||
+      input->payload != state->check_token)
     return false; /* replaced since */
   state->engagement_flags &= (uint8_t)~CX_DIGITAL_CHECK_ARMED;
   int64_t day = state->check_day, last_day = cx_window_day(state->last_ms);

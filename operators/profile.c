@@ -100,8 +100,8 @@ static void derive_from_log(const cx_customer_t *customer, int64_t as_of, cx_pro
   int64_t previous_assisted_ms = 0;
   bool has_previous_assisted = false;
   int last_channel = -1;
-  for (uint32_t i = 0; i < customer->interaction_count; i++) {
-    const cx_interaction_t *entry = &customer->interactions[i];
+  for (uint32_t i = 0; i < cx_customer_interaction_count(customer); i++) {
+    const cx_interaction_t *entry = &cx_customer_interactions(customer)[i];
     if (entry->at_ms > as_of || entry->channel >= CX_CHANNEL__COUNT)
       continue;
     int64_t age = as_of - entry->at_ms;

@@ -55,7 +55,7 @@ cx_state_t *cx_state_new(void) {
 /* Frees what a customer record owns: its log (and long ids), a long key and
  * its extension blocks. */
 static void release_heap(cx_customer_t *customer) {
-  free(customer->interactions);
+  free(customer->log);
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     free(customer->key.heap_key);
   free(customer->rules);
@@ -339,52 +339,55 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   return customer;
 }
 
-/* The log is one block: interaction_capacity entries, then a byte area of
- * interaction_bytes_capacity bytes holding each entry's wide times and id in
- * entry order, so an entry's bytes end where the next entry's begin. Resizes
- * it (never below what is in use), moving the byte area behind the entries. */
+/* The log is one block: a header, capacity entries, then a byte area of
+ * bytes_capacity bytes holding each entry's wide times and id in entry
+ * order, so an entry's bytes end where the next entry's begin. Resizes it
+ * (never below what is in use), moving the byte area behind the entries. */
 static int log_resize(cx_customer_t *customer, uint32_t entries, uint32_t bytes) {
-  size_t size = (size_t)entries * sizeof(cx_interaction_t) + bytes;
-  cx_interaction_t *block = realloc(customer->interactions, size ? size : 1);
-  if (!block)
+  cx_interaction_log_t *log = customer->log;
+  uint32_t old_entries = log ? log->capacity : 0, used = log ? log->bytes_len : 0;
+  size_t size = sizeof(*log) + (size_t)entries * sizeof(cx_interaction_t) + bytes;
+  log = realloc(log, size);
+  if (!log)
     return -1;
-  memmove(block + entries, block + customer->interaction_capacity,
-          customer->interaction_bytes_len);
-  customer->interactions = block;
-  customer->interaction_capacity = entries;
-  customer->interaction_bytes_capacity = bytes;
+  if (!customer->log)
+    log->count = log->bytes_len = 0;
+  memmove(log->entries + entries, log->entries + old_entries, used);
+  log->capacity = entries;
+  log->bytes_capacity = bytes;
+  customer->log = log;
   return 0;
 }
 
 int cx_customer_reserve_interactions(cx_customer_t *customer, uint32_t entries) {
-  if (entries <= customer->interaction_capacity)
+  if (entries <= cx_customer_interaction_capacity(customer))
     return 0;
-  return log_resize(customer, entries, customer->interaction_bytes_capacity);
+  return log_resize(customer, entries, customer->log ? customer->log->bytes_capacity : 0);
 }
 
 /* Drops the first `drop` entries and their bytes. */
-static void log_drop_front(cx_customer_t *customer, uint32_t drop) {
-  cx_interaction_t *entries = customer->interactions;
-  uint32_t count = customer->interaction_count;
-  uint32_t cut = drop < count ? entries[drop].bytes_offset : customer->interaction_bytes_len;
-  char *area = (char *)(entries + customer->interaction_capacity);
-  memmove(area, area + cut, customer->interaction_bytes_len - cut);
-  customer->interaction_bytes_len -= cut;
+static void log_drop_front(cx_interaction_log_t *log, uint32_t drop) {
+  cx_interaction_t *entries = log->entries;
+  uint32_t count = log->count;
+  uint32_t cut = drop < count ? entries[drop].bytes_offset : log->bytes_len;
+  char *area = (char *)(entries + log->capacity);
+  memmove(area, area + cut, log->bytes_len - cut);
+  log->bytes_len -= cut;
   memmove(entries, entries + drop, (count - drop) * sizeof(cx_interaction_t));
-  customer->interaction_count = count - drop;
-  for (uint32_t i = 0; i < customer->interaction_count; i++)
+  log->count = count - drop;
+  for (uint32_t i = 0; i < log->count; i++)
     entries[i].bytes_offset -= cut;
 }
 
 long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_fields_t *fields,
                                  cx_str_t event_id, int64_t retain_after_ms) {
   /* Logs are short per customer: drop expired entries from the front first. */
+  cx_interaction_log_t *log = customer->log;
   uint32_t drop = 0;
-  while (drop < customer->interaction_count &&
-         customer->interactions[drop].at_ms <= retain_after_ms)
+  while (log && drop < log->count && log->entries[drop].at_ms <= retain_after_ms)
     drop++;
   if (drop)
-    log_drop_front(customer, drop);
+    log_drop_front(log, drop);
   return cx_customer_insert_interaction(customer, fields, event_id);
 }
 
@@ -401,29 +404,31 @@ long cx_customer_insert_interaction(cx_customer_t *customer,
     wide |= CX_INTERACTION_WIDE_HANDLE;
     need += 8;
   }
-  uint32_t used = customer->interaction_bytes_len;
-  if (need > UINT32_MAX - used || customer->interaction_count == UINT32_MAX)
+  uint32_t count = cx_customer_interaction_count(customer);
+  uint32_t used = customer->log ? customer->log->bytes_len : 0;
+  if (need > UINT32_MAX - used || count == UINT32_MAX)
     return -1;
-  uint32_t entries = customer->interaction_capacity;
-  if (customer->interaction_count == entries)
+  uint32_t capacity = cx_customer_interaction_capacity(customer), entries = capacity;
+  if (count == entries)
     entries = entries == 0 ? 1 : entries > UINT32_MAX / 2 ? UINT32_MAX : entries * 2;
-  uint32_t bytes = customer->interaction_bytes_capacity;
+  uint32_t bytes_capacity = customer->log ? customer->log->bytes_capacity : 0;
+  uint32_t bytes = bytes_capacity;
   if (need > bytes - used) {
     uint64_t grown = (uint64_t)bytes * 2 > (uint64_t)used + need ? (uint64_t)bytes * 2
                                                                   : (uint64_t)used + need;
     grown = (grown + 7) & ~(uint64_t)7; /* whole words */
     bytes = grown > UINT32_MAX ? UINT32_MAX : (uint32_t)grown;
   }
-  if ((entries != customer->interaction_capacity ||
-       bytes != customer->interaction_bytes_capacity) &&
+  if ((!customer->log || entries != capacity || bytes != bytes_capacity) &&
       log_resize(customer, entries, bytes))
     return -1;
-  cx_interaction_t *log = customer->interactions;
-  uint32_t count = customer->interaction_count, pos = count;
+  cx_interaction_log_t *block = customer->log;
+  cx_interaction_t *log = block->entries;
+  uint32_t pos = count;
   while (pos > 0 && log[pos - 1].at_ms > fields->at_ms)
     pos--;
   uint32_t at = pos < count ? log[pos].bytes_offset : used;
-  char *area = (char *)(log + customer->interaction_capacity);
+  char *area = (char *)(log + block->capacity);
   memmove(area + at + need, area + at, used - at);
   memmove(log + pos + 1, log + pos, (count - pos) * sizeof(cx_interaction_t));
   for (uint32_t i = pos + 1; i <= count; i++)
@@ -455,8 +460,8 @@ long cx_customer_insert_interaction(cx_customer_t *customer,
   }
   if (id_len)
     memcpy(bytes_at, event_id.ptr, id_len);
-  customer->interaction_bytes_len = used + need;
-  customer->interaction_count = count + 1;
+  block->bytes_len = used + need;
+  block->count = count + 1;
   return (long)pos;
 }
 
@@ -590,8 +595,11 @@ size_t cx_state_bytes(const cx_state_t *state) {
                  state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
     const cx_customer_t *customer = &state->records[i];
-    bytes += (size_t)customer->interaction_capacity * sizeof(cx_interaction_t) +
-             customer->interaction_bytes_capacity + cx_customer_ext_bytes(customer);
+    if (customer->log)
+      bytes += sizeof(*customer->log) +
+               (size_t)customer->log->capacity * sizeof(cx_interaction_t) +
+               customer->log->bytes_capacity;
+    bytes += cx_customer_ext_bytes(customer);
   }
   return bytes;
 }
@@ -600,8 +608,9 @@ const char *cx_customer_preferred_channel(const cx_customer_t *customer) {
   uint32_t completed[CX_CHANNEL__COUNT] = {0};
   int64_t latest[CX_CHANNEL__COUNT];
   int best = -1;
-  for (uint32_t i = 0; i < customer->interaction_count; i++) {
-    const cx_interaction_t *entry = &customer->interactions[i];
+  const cx_interaction_t *log = cx_customer_interactions(customer);
+  for (uint32_t i = 0; i < cx_customer_interaction_count(customer); i++) {
+    const cx_interaction_t *entry = &log[i];
     if (entry->type != CX_EVENT_CONTACT || !(entry->flags & CX_INTERACTION_ASSISTED) ||
         entry->outcome != CX_OUTCOME_COMPLETED || entry->channel >= CX_CHANNEL__COUNT)
       continue;

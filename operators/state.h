@@ -63,6 +63,15 @@ typedef struct cx_interaction_s {
   uint8_t wide;          /* CX_INTERACTION_WIDE_* */
 } cx_interaction_t;
 
+/* A customer's interaction log: one block, allocated with the first entry. */
+typedef struct cx_interaction_log_s {
+  uint32_t count;          /* entries in use, sorted by at_ms then arrival */
+  uint32_t capacity;       /* entries allocated */
+  uint32_t bytes_len;      /* bytes in use of the byte area (ids, wide times) */
+  uint32_t bytes_capacity; /* bytes allocated for it */
+  cx_interaction_t entries[]; /* capacity entries, then the byte area */
+} cx_interaction_log_t;
+
 /* Consent to profiling, from CONSENT events. */
 typedef enum { CX_CONSENT_UNKNOWN, CX_CONSENT_GRANTED, CX_CONSENT_WITHDRAWN } cx_consent_t;
 
@@ -94,11 +103,7 @@ typedef struct cx_customer_s {
   int64_t next_offset;           /* input offset after its last applied event (0 = unknown):
                                     a replayed event below it was applied already */
   int64_t scores_at_ms;          /* event time the contributions are decayed to */
-  uint32_t interaction_count;    /* interactions in use, sorted by at_ms then arrival */
-  uint32_t interaction_capacity; /* interactions allocated */
-  uint32_t interaction_bytes_len; /* bytes in use of the log's byte area (ids, wide times) */
-  uint32_t interaction_bytes_capacity; /* bytes allocated for it */
-  cx_interaction_t *interactions; /* owned: interaction_capacity entries, then the byte area */
+  struct cx_interaction_log_s *log; /* owned, NULL = no interactions (cx_customer_interactions) */
   cx_customer_rules_t *rules;    /* owned, NULL = defaults (cx_customer_rules) */
   cx_signals_state_t *signals;   /* owned, NULL = zero (detect_signals.h) */
   cx_digital_sessions_t *sessions; /* owned, NULL = zero (detect_digital.h: digital_friction) */
@@ -153,9 +158,22 @@ void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash);
 
 cx_str_t cx_customer_key(const cx_customer_t *customer);
 
-/* The byte area of a customer's log (after its entries). */
+/* A customer's interactions (sorted by at_ms, then arrival), how many,
+ * how many fit before the log grows, and the log's byte area. */
+static inline const cx_interaction_t *cx_customer_interactions(const cx_customer_t *customer) {
+  return customer->log ? customer->log->entries : NULL;
+}
+
+static inline uint32_t cx_customer_interaction_count(const cx_customer_t *customer) {
+  return customer->log ? customer->log->count : 0;
+}
+
+static inline uint32_t cx_customer_interaction_capacity(const cx_customer_t *customer) {
+  return customer->log ? customer->log->capacity : 0;
+}
+
 static inline const char *cx_customer_interaction_bytes(const cx_customer_t *customer) {
-  return (const char *)(customer->interactions + customer->interaction_capacity);
+  return (const char *)(customer->log->entries + customer->log->capacity);
 }
 
 static inline int64_t cx_interaction_wide_at(const cx_customer_t *customer, uint32_t offset) {

@@ -319,12 +319,12 @@ static void write_scores(writer_t *w, const cx_customer_t *c) {
 }
 
 static void write_interactions(writer_t *w, const cx_customer_t *c) {
-  if (!c->interaction_count)
+  if (!cx_customer_interaction_count(c))
     return;
-  put_varint(w, c->interaction_count);
+  put_varint(w, cx_customer_interaction_count(c));
   int64_t previous = c->last_event_ms;
-  for (uint32_t i = 0; i < c->interaction_count; i++) {
-    const cx_interaction_t *entry = &c->interactions[i];
+  for (uint32_t i = 0; i < cx_customer_interaction_count(c); i++) {
+    const cx_interaction_t *entry = &cx_customer_interactions(c)[i];
     int64_t wait_ms = cx_interaction_wait_ms(c, entry);
     int64_t handle_ms = cx_interaction_handle_ms(c, entry);
     uint8_t present = (uint8_t)((wait_ms ? INTERACTION_HAS_WAIT : 0) |

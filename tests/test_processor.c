@@ -545,7 +545,7 @@ static void test_plain_contacts_allocate_no_detector_blocks(void **unused) {
   assert_null(customer->digital);
   assert_null(customer->cases);
   assert_null(customer->profile);
-  assert_int_equal(customer->interaction_count, 2);
+  assert_int_equal(cx_customer_interaction_count(customer), 2);
   /* the first hit brings the rules block */
   feed(p, test_contact("C1", "e3", 2 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED, 1000), &c);
   assert_int_equal(c.count, 1); /* repeat_contact */

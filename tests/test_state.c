@@ -67,7 +67,7 @@ static void test_state_contacts_sorted_equal_times_keep_arrival_order(void **unu
   assert_int_equal(add(c, 200, "e2b", INT64_MIN), 2);
   const char *expect[] = {"e1", "e2", "e2b", "e3"};
   for (int i = 0; i < 4; i++) {
-    cx_str_t id = cx_interaction_id(c, &c->interactions[i]);
+    cx_str_t id = cx_interaction_id(c, &cx_customer_interactions(c)[i]);
     assert_int_equal(id.len, strlen(expect[i]));
     assert_memory_equal(id.ptr, expect[i], id.len);
   }
@@ -84,8 +84,8 @@ static void test_state_trims_contacts_at_or_before_retain_bound(void **unused) {
   add(c, 10, long_id, INT64_MIN);
   add(c, 20, "b", INT64_MIN);
   add(c, 30, "c", 20);
-  assert_int_equal(c->interaction_count, 1);
-  assert_int_equal(c->interactions[0].at_ms, 30);
+  assert_int_equal(cx_customer_interaction_count(c), 1);
+  assert_int_equal(cx_customer_interactions(c)[0].at_ms, 30);
   cx_state_destroy(s);
 }
 
@@ -113,7 +113,7 @@ static void test_state_evicts_idle_customers_only(void **unused) {
   }
   /* Reuses freed records. */
   cx_customer_t *again = upsert(s, "C1");
-  assert_int_equal(again->interaction_count, 0);
+  assert_int_equal(cx_customer_interaction_count(again), 0);
   assert_int_equal(again->generation, 2); /* a reused record: old timers can tell */
   assert_int_equal(cx_state_customer_count(s), 2501);
   cx_state_destroy(s);
@@ -310,9 +310,9 @@ static void test_state_log_keeps_wide_times_and_ids_exact_through_inserts_and_dr
   }
   /* by time, equal times in arrival order: 10(1) 20(5) 30(2) 30(3) 40(7) 50(0) 60(6) 70(4) */
   static const int order[] = {1, 5, 2, 3, 7, 0, 6, 4};
-  assert_int_equal(c->interaction_count, 8);
+  assert_int_equal(cx_customer_interaction_count(c), 8);
   for (int k = 0; k < 8; k++) {
-    const cx_interaction_t *e = &c->interactions[k];
+    const cx_interaction_t *e = &cx_customer_interactions(c)[k];
     int i = order[k];
     assert_int_equal(e->at_ms, times[i]);
     assert_int_equal(cx_interaction_wait_ms(c, e), waits[i]);
@@ -331,9 +331,9 @@ static void test_state_log_keeps_wide_times_and_ids_exact_through_inserts_and_dr
   entry.wait_ms = INT64_MAX;
   assert_int_equal(cx_customer_add_interaction(c, &entry, cx_str("new"), 30), 1);
   static const int kept[] = {7, -1, 0, 6, 4};
-  assert_int_equal(c->interaction_count, 5);
+  assert_int_equal(cx_customer_interaction_count(c), 5);
   for (int k = 0; k < 5; k++) {
-    const cx_interaction_t *e = &c->interactions[k];
+    const cx_interaction_t *e = &cx_customer_interactions(c)[k];
     int i = kept[k];
     cx_str_t id = cx_interaction_id(c, e);
     if (i < 0) {
@@ -350,7 +350,7 @@ static void test_state_log_keeps_wide_times_and_ids_exact_through_inserts_and_dr
     assert_memory_equal(id.ptr, ids[i], id.len);
   }
   /* the byte area holds exactly the ids and the wide times still kept */
-  assert_int_equal(c->interaction_bytes_len,
+  assert_int_equal(c->log->bytes_len,
                    350 + 8 + 0 + 8 + 300 + 8 + 200 + 8 + 8 + 3 + 8);
   cx_state_destroy(s);
 }
@@ -367,7 +367,7 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   assert_null(c->digital);
   assert_null(c->cases);
   assert_null(c->profile);
-  assert_null(c->interactions);
+  assert_null(c->log);
   /* readers see the defaults */
   assert_int_equal(cx_customer_rules(c)->quiet_until_ms[CX_RULE__COUNT - 1], INT64_MIN);
   assert_int_equal(cx_customer_rules(c)->last_frustration_alert_ms, INT64_MIN);
@@ -389,9 +389,9 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
                                           sizeof(cx_digital_state_t) +
                                           sizeof(cx_digital_sessions_t) +
-                                          sizeof(cx_interaction_t) +
-                                          c->interaction_bytes_capacity);
-  assert_int_equal(c->interaction_capacity, 1); /* a log starts at one entry */
+                                          sizeof(cx_interaction_log_t) + sizeof(cx_interaction_t) +
+                                          c->log->bytes_capacity);
+  assert_int_equal(cx_customer_interaction_capacity(c), 1); /* a log starts at one entry */
   cx_state_remove(s, cx_str("C1"), cx_state_hash(cx_str("C1")));
   cx_state_destroy(s); /* ASan/valgrind: the blocks went with the customer */
 }

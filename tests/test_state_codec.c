@@ -301,9 +301,9 @@ static void assert_customer_equal(const cx_customer_t *a, const cx_customer_t *b
   assert_int_equal(cx_customer_rules(a)->last_frustration_alert_ms, cx_customer_rules(b)->last_frustration_alert_ms);
   assert_int_equal(a->consent, b->consent);
 
-  assert_int_equal(a->interaction_count, b->interaction_count);
-  for (uint32_t i = 0; i < a->interaction_count; i++) {
-    const cx_interaction_t *x = &a->interactions[i], *y = &b->interactions[i];
+  assert_int_equal(cx_customer_interaction_count(a), cx_customer_interaction_count(b));
+  for (uint32_t i = 0; i < cx_customer_interaction_count(a); i++) {
+    const cx_interaction_t *x = &cx_customer_interactions(a)[i], *y = &cx_customer_interactions(b)[i];
     assert_int_equal(x->at_ms, y->at_ms);
     assert_int_equal(cx_interaction_wait_ms(a, x), cx_interaction_wait_ms(b, y));
     assert_int_equal(cx_interaction_handle_ms(a, x), cx_interaction_handle_ms(b, y));
@@ -401,11 +401,11 @@ static void test_roundtrip_keeps_every_field_of_processed_customers(void **unuse
     decode_ok(buf.bytes, buf.len, &decoded);
     assert_customer_equal(customer, &decoded);
     assert_int_equal(decoded.generation, 0);
-    assert_int_equal(decoded.interaction_capacity, decoded.interaction_count);
+    assert_int_equal(cx_customer_interaction_capacity(&decoded), cx_customer_interaction_count(&decoded));
     /* what the data exercised */
     compared++;
-    for (uint32_t i = 0; i < customer->interaction_count; i++)
-      heap_ids += customer->interactions[i].id_len >= 40; /* long ids */
+    for (uint32_t i = 0; i < cx_customer_interaction_count(customer); i++)
+      heap_ids += cx_customer_interactions(customer)[i].id_len >= 40; /* long ids */
     with_cases += cx_customer_cases(customer)->slots[0].flags != 0;
     with_sessions += cx_customer_sessions(customer)->sessions[1].flags != 0;
     with_days += cx_customer_digital(customer)->engagement_flags != 0;
@@ -641,7 +641,7 @@ static void test_every_truncation_fails_cleanly(void **unused) {
       assert_int_equal(cx_state_codec_decode(cut, len, &decoded, errstr, sizeof(errstr)), -1);
       assert_true(strncmp(errstr, "state record: ", 14) == 0);
       assert_true(strlen(errstr) > 20);
-      assert_null(decoded.interactions);
+      assert_null(decoded.log);
       assert_int_equal(decoded.key_len, 0);
       free(cut);
     }
@@ -815,8 +815,8 @@ static void test_fields_missing_at_section_end_take_defaults(void **unused) {
   for (int r = 0; r < CX_RULE__COUNT; r++)
     assert_int_equal(cx_customer_rules(&decoded)->quiet_until_ms[r], INT64_MIN);
   assert_int_equal(decoded.event_count, 0);
-  assert_int_equal(decoded.interaction_count, 0);
-  assert_null(decoded.interactions);
+  assert_int_equal(cx_customer_interaction_count(&decoded), 0);
+  assert_null(decoded.log);
   cx_customer_release(&decoded);
 
   /* the same as an upserted customer with nothing applied */
@@ -971,7 +971,7 @@ static void test_release_frees_a_decoded_customer_and_ignores_null(void **unused
   assert_true(decoded.key_len >= CX_STATE_KEY_INLINE);
   cx_customer_release(&decoded);
   assert_int_equal(decoded.key_len, 0);
-  assert_null(decoded.interactions);
+  assert_null(decoded.log);
   cx_customer_release(&decoded); /* released twice: nothing left to free */
   cx_customer_release(NULL);
   cx_state_codec_buf_free(&buf);
@@ -1036,7 +1036,7 @@ static void test_typical_record_sizes(void **unused) {
     encode(customer, &buf);
     total += buf.len;
     count++;
-    interactions += customer->interaction_count;
+    interactions += cx_customer_interaction_count(customer);
     if (buf.len > largest)
       largest = buf.len;
     if (buf.len < smallest)
