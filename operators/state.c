@@ -1,6 +1,7 @@
 /* Per-partition keyed state (see state.h). The table holds index + 1 of a
- * customer record (0 = empty slot); records live in one dense array with a
- * free list, so a lookup touches the table slot and one record. */
+ * customer record (0 = empty slot); records live in chunks that double the
+ * capacity without moving any record, with a free list, so a lookup touches
+ * the table slot and one record. */
 #include "state.h"
 
 #include <assert.h>
@@ -8,14 +9,20 @@
 #include <string.h>
 #include <xxhash.h>
 
+#define FIRST_CHUNK_SHIFT 8 /* chunk 0: 256 records */
+#define CHUNKS (32 - FIRST_CHUNK_SHIFT + 1) /* up to 2^32 records */
+
 struct cx_state_s {
   uint64_t *slots;            /* open-addressing table: the key hash's high 32 bits (a tag
                                  that spares most probes a look at the record) | record
                                  index + 1 in the low 32; 0 = empty */
   size_t slot_mask;           /* table size - 1 (power of two) */
-  cx_customer_t *records;     /* dense array of records */
+  cx_customer_t *chunks[CHUNKS]; /* records: chunk 0 holds records 0..255, chunk k >= 1
+                                 holds 2^(k+7) records from 2^(k+7) on, so growing never
+                                 moves a record (no copy, no second array while it grows) */
+  size_t chunk_count;         /* chunks allocated */
   size_t record_count;        /* records handed out, including free ones */
-  size_t record_capacity;     /* records allocated */
+  size_t record_capacity;     /* records allocated: 256 << (chunk_count - 1) */
   uint32_t free_head;         /* first record free for reuse, index + 1 (0 = none); a free
                                  record's key_hash holds the next one the same way */
   size_t customer_count;      /* live customers */
@@ -30,6 +37,14 @@ struct cx_state_s {
 };
 
 #define INITIAL_SLOTS 1024
+
+/* Record i: in chunk 0 below 256, else in the chunk of its highest bit. */
+static inline cx_customer_t *record_at(const cx_state_t *state, size_t index) {
+  if (index < ((size_t)1 << FIRST_CHUNK_SHIFT))
+    return &state->chunks[0][index];
+  int high = 63 - __builtin_clzll((unsigned long long)index);
+  return &state->chunks[high - FIRST_CHUNK_SHIFT + 1][index - ((size_t)1 << high)];
+}
 
 static inline uint32_t slot_entry(uint64_t slot) {
   return (uint32_t)slot;
@@ -136,34 +151,36 @@ static void lru_push_tail(cx_state_t *state, uint32_t index) {
   state->lru_tail = self;
 }
 
-static uint32_t index_of(const cx_state_t *state, const cx_customer_t *customer) {
-  return (uint32_t)(customer - state->records);
+static uint32_t index_of(const cx_customer_t *customer) {
+  return customer->index;
 }
 
 /* Puts a released record on the free list. */
 static void free_record(cx_state_t *state, uint32_t index) {
-  state->records[index].key_hash = state->free_head;
+  record_at(state, index)->key_hash = state->free_head;
   state->free_head = index + 1;
 }
 
 static void customer_release(cx_state_t *state, cx_customer_t *customer) {
   if (state->lru)
-    lru_unlink(state, index_of(state, customer));
+    lru_unlink(state, index_of(customer));
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes -= customer->key_len;
   release_heap(customer);
-  uint32_t generation = customer->generation;
+  uint32_t generation = customer->generation, index = customer->index;
   memset(customer, 0, sizeof(*customer));
   customer->generation = generation; /* so timers set before can tell it was reused */
+  customer->index = index;
 }
 
 void cx_state_destroy(cx_state_t *state) {
   if (!state)
     return;
   for (size_t i = 0; i < state->record_count; i++)
-    if (state->records[i].key_len)
-      customer_release(state, &state->records[i]);
-  free(state->records);
+    if (record_at(state, i)->key_len)
+      customer_release(state, record_at(state, i));
+  for (size_t i = 0; i < state->chunk_count; i++)
+    free(state->chunks[i]);
   free(state->lru);
   free(state->slots);
   free(state);
@@ -197,7 +214,7 @@ static size_t probe(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
     uint32_t entry = slot_entry(value);
     if (entry == 0 ||
         ((value & 0xffffffff00000000ULL) == tag &&
-         key_equals(&state->records[entry - 1], key, key_hash)))
+         key_equals(record_at(state, entry - 1), key, key_hash)))
       return slot;
     slot = (slot + 1) & state->slot_mask;
   }
@@ -211,7 +228,7 @@ void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
   uint64_t value = state->slots[(size_t)key_hash & state->slot_mask];
   uint32_t entry = slot_entry(value);
   if (entry && (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
-    const char *record = (const char *)&state->records[entry - 1];
+    const char *record = (const char *)record_at(state, entry - 1);
     __builtin_prefetch(record, 1);
     __builtin_prefetch(record + 64, 1);
     __builtin_prefetch(record + 128, 1);
@@ -220,7 +237,7 @@ void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
 
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   uint32_t entry = slot_entry(state->slots[probe(state, key, key_hash)]);
-  return entry ? &state->records[entry - 1] : NULL;
+  return entry ? record_at(state, entry - 1) : NULL;
 }
 
 static int grow_table(cx_state_t *state) {
@@ -232,7 +249,7 @@ static int grow_table(cx_state_t *state) {
     uint32_t entry = slot_entry(state->slots[i]);
     if (!entry)
       continue;
-    size_t slot = (size_t)state->records[entry - 1].key_hash & (new_size - 1);
+    size_t slot = (size_t)record_at(state, entry - 1)->key_hash & (new_size - 1);
     while (slots[slot])
       slot = (slot + 1) & (new_size - 1);
     slots[slot] = state->slots[i];
@@ -246,17 +263,18 @@ static int grow_table(cx_state_t *state) {
 static long take_record(cx_state_t *state) {
   if (state->free_head) {
     uint32_t index = state->free_head - 1;
-    state->free_head = (uint32_t)state->records[index].key_hash;
+    state->free_head = (uint32_t)record_at(state, index)->key_hash;
     return index;
   }
   if (state->record_count == state->record_capacity) {
-    size_t capacity = state->record_capacity ? state->record_capacity * 2 : 256;
-    if (capacity > UINT32_MAX - 1)
+    size_t capacity = state->record_capacity ? state->record_capacity * 2
+                                             : (size_t)1 << FIRST_CHUNK_SHIFT;
+    if (capacity > UINT32_MAX - 1 || state->chunk_count == CHUNKS)
       return -1;
-    cx_customer_t *records = realloc(state->records, capacity * sizeof(*records));
-    if (!records)
+    cx_customer_t *chunk = malloc((capacity - state->record_capacity) * sizeof(*chunk));
+    if (!chunk)
       return -1;
-    state->records = records;
+    state->chunks[state->chunk_count++] = chunk;
     if (state->lru) {
       uint32_t *links = realloc(state->lru, capacity * 2 * sizeof(*links));
       if (!links)
@@ -267,7 +285,9 @@ static long take_record(cx_state_t *state) {
     }
     state->record_capacity = capacity;
   }
-  memset(&state->records[state->record_count], 0, sizeof(cx_customer_t));
+  cx_customer_t *record = record_at(state, state->record_count);
+  memset(record, 0, sizeof(*record));
+  record->index = (uint32_t)state->record_count;
   return (long)state->record_count++;
 }
 
@@ -275,7 +295,7 @@ static void remove_slot(cx_state_t *state, size_t slot);
 
 /* Evicts the head of the recency list to make room for one more customer. */
 static void evict_least_recent(cx_state_t *state) {
-  cx_customer_t *customer = &state->records[state->lru_head - 1];
+  cx_customer_t *customer = record_at(state, state->lru_head - 1);
   uint32_t entry = state->lru_head;
   size_t slot = probe(state, cx_customer_key(customer), customer->key_hash);
   assert(slot_entry(state->slots[slot]) == entry);
@@ -291,7 +311,7 @@ static void evict_least_recent(cx_state_t *state) {
 cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   size_t slot = probe(state, key, key_hash);
   if (state->slots[slot]) {
-    cx_customer_t *found = &state->records[slot_entry(state->slots[slot]) - 1];
+    cx_customer_t *found = record_at(state, slot_entry(state->slots[slot]) - 1);
     if (state->lru && state->lru_tail != slot_entry(state->slots[slot])) {
       lru_unlink(state, slot_entry(state->slots[slot]) - 1);
       lru_push_tail(state, slot_entry(state->slots[slot]) - 1);
@@ -311,10 +331,11 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   long index = take_record(state);
   if (index < 0)
     return NULL;
-  cx_customer_t *customer = &state->records[index];
+  cx_customer_t *customer = record_at(state, index);
   uint32_t generation = customer->generation + 1; /* records keep theirs across reuse */
   memset(customer, 0, sizeof(*customer));
   customer->generation = generation;
+  customer->index = (uint32_t)index;
   customer->key_hash = key_hash;
   customer->key_len = (uint32_t)key.len;
   if (key.len < CX_STATE_KEY_INLINE) {
@@ -466,13 +487,14 @@ long cx_customer_insert_interaction(cx_customer_t *customer,
 }
 
 uint32_t cx_state_index_of(const cx_state_t *state, const cx_customer_t *customer) {
-  return (uint32_t)(customer - state->records);
+  (void)state;
+  return customer->index;
 }
 
 cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generation) {
   if (index >= state->record_count)
     return NULL;
-  cx_customer_t *customer = &state->records[index];
+  cx_customer_t *customer = record_at(state, index);
   return customer->key_len && customer->generation == generation ? customer : NULL;
 }
 
@@ -482,7 +504,7 @@ static void remove_slot(cx_state_t *state, size_t slot) {
   size_t next = (hole + 1) & state->slot_mask;
   while (state->slots[next]) {
     size_t home =
-        (size_t)state->records[slot_entry(state->slots[next]) - 1].key_hash & state->slot_mask;
+        (size_t)record_at(state, slot_entry(state->slots[next]) - 1)->key_hash & state->slot_mask;
     /* Move the entry back if the hole lies between its home and its slot. */
     if (((next - home) & state->slot_mask) >= ((next - hole) & state->slot_mask)) {
       state->slots[hole] = state->slots[next];
@@ -499,11 +521,11 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
   size_t removed = 0;
   for (size_t slot = 0; slot <= state->slot_mask;) {
     uint32_t entry = slot_entry(state->slots[slot]);
-    if (!entry || state->records[entry - 1].last_event_ms >= idle_before_ms) {
+    if (!entry || record_at(state, entry - 1)->last_event_ms >= idle_before_ms) {
       slot++;
       continue;
     }
-    cx_customer_t *customer = &state->records[entry - 1];
+    cx_customer_t *customer = record_at(state, entry - 1);
     if (evicted)
       evicted(customer, opaque);
     customer_release(state, customer);
@@ -522,7 +544,7 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
   size_t slot = probe(state, key, decoded->key_hash);
   cx_customer_t *customer;
   if (state->slots[slot]) {
-    customer = &state->records[slot_entry(state->slots[slot]) - 1];
+    customer = record_at(state, slot_entry(state->slots[slot]) - 1);
     customer_release(state, customer); /* keeps the generation */
   } else {
     if (state->max_customers && state->customer_count >= state->max_customers) {
@@ -537,15 +559,16 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
     long index = take_record(state);
     if (index < 0)
       return NULL;
-    customer = &state->records[index];
+    customer = record_at(state, index);
     state->slots[slot] = slot_make((uint32_t)index + 1, decoded->key_hash);
     state->customer_count++;
   }
-  uint32_t generation = customer->generation + 1;
+  uint32_t generation = customer->generation + 1, index = customer->index;
   *customer = *decoded;
   customer->generation = generation;
+  customer->index = index;
   if (state->lru)
-    lru_push_tail(state, index_of(state, customer));
+    lru_push_tail(state, index_of(customer));
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes += customer->key_len;
   return customer;
@@ -562,7 +585,7 @@ int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
     state->lru = links;
     state->lru_head = state->lru_tail = 0;
     for (size_t i = 0; i < state->record_count; i++)
-      if (state->records[i].key_len)
+      if (record_at(state, i)->key_len)
         lru_push_tail(state, (uint32_t)i);
   }
   state->evicted = evicted;
@@ -594,7 +617,7 @@ size_t cx_state_bytes(const cx_state_t *state) {
                  (state->lru ? state->record_capacity * 2 * sizeof(uint32_t) : 0) +
                  state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
-    const cx_customer_t *customer = &state->records[i];
+    const cx_customer_t *customer = record_at(state, i);
     if (customer->log)
       bytes += sizeof(*customer->log) +
                (size_t)customer->log->capacity * sizeof(cx_interaction_t) +
@@ -628,7 +651,7 @@ void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   uint32_t entry = slot_entry(state->slots[slot]);
   if (!entry)
     return;
-  customer_release(state, &state->records[entry - 1]);
+  customer_release(state, record_at(state, entry - 1));
   free_record(state, entry - 1);
   remove_slot(state, slot);
   state->customer_count--;

@@ -1,5 +1,5 @@
 /* Keyed per-customer state of one partition: an open-addressing hash table
- * (linear probing, backward-shift deletion) of uint32 indexes into a dense
+ * (linear probing, backward-shift deletion) of uint32 indexes into an
  * array of fixed-size customer records. Lookups are O(1); a customer costs
  * one record plus its recent interactions. Customers idle past the largest window
  * are evicted when the watermark passes, so memory stays bounded. */
@@ -112,6 +112,7 @@ typedef struct cx_customer_s {
   cx_profile_state_t *profile;   /* owned, NULL = zero (profile.h) */
   int8_t consent;                /* cx_consent_t */
   uint8_t dirty;                 /* changed since the changes were last taken (runtime only) */
+  uint32_t index;                /* its record index in the table (runtime only) */
 } cx_customer_t;
 
 /* A customer's extension blocks for reading: the block, or a shared one at
