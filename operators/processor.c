@@ -106,8 +106,11 @@ void cx_processor_reconfigure(cx_processor_t *processor, const cx_processor_conf
 static void set_timer(void *opaque, cx_rule_t rule, int64_t fire_ms, uint64_t payload) {
   cx_processor_t *processor = opaque;
   cx_customer_t *customer = processor->timer_customer;
-  cx_timer_t timer = {fire_ms, 0, payload, cx_state_index_of(processor->state, customer),
-                      customer->generation, (uint8_t)rule};
+  cx_timer_t timer = {.fire_ms = fire_ms,
+                      .payload = payload,
+                      .record = cx_state_index_of(processor->state, customer),
+                      .generation = customer->generation,
+                      .rule = (uint8_t)rule};
   if (cx_timers_push(processor->timers, &timer))
     processor->nomem = 1;
 }
@@ -552,5 +555,6 @@ size_t cx_processor_customer_count(const cx_processor_t *processor) {
 }
 
 size_t cx_processor_state_bytes(const cx_processor_t *processor) {
-  return cx_state_bytes(processor->state);
+  return cx_state_bytes(processor->state) + cx_timers_bytes(processor->timers) +
+         processor->dirty_capacity * sizeof(*processor->dirty) + processor->removed_capacity;
 }

@@ -134,6 +134,8 @@ void cx_processor_forget(cx_processor_t *processor, cx_str_t key);
 const cx_processor_stats_t *cx_processor_stats(const cx_processor_t *processor);
 int64_t cx_processor_watermark(const cx_processor_t *processor);
 size_t cx_processor_customer_count(const cx_processor_t *processor);
+/* Heap bytes of the partition's state: customers (cx_state_bytes), their
+ * pending timers and the change lists of the changelog. */
 size_t cx_processor_state_bytes(const cx_processor_t *processor);
 
 #endif
