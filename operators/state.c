@@ -14,8 +14,8 @@
 
 struct cx_state_s {
   uint64_t *slots;            /* open-addressing table: the key hash's high 32 bits (a tag
-                                 that spares most probes a look at the record) | record
-                                 index + 1 in the low 32; 0 = empty */
+                                 that spares most probes a look at the record, and the
+                                 home slot) | record index + 1 in the low 32; 0 = empty */
   size_t slot_mask;           /* table size - 1 (power of two) */
   cx_customer_t *chunks[CHUNKS]; /* records: chunk 0 holds records 0..255, chunk k >= 1
                                  holds 2^(k+7) records from 2^(k+7) on, so growing never
@@ -52,6 +52,12 @@ static inline uint32_t slot_entry(uint64_t slot) {
 
 static inline uint64_t slot_make(uint32_t entry, uint64_t key_hash) {
   return (key_hash & 0xffffffff00000000ULL) | entry;
+}
+
+/* A key's home slot comes from the same high 32 bits as the tag, so moving
+ * an entry (growing, deleting) needs only the slot, never the record. */
+static inline size_t slot_home(uint64_t key_hash_or_slot, size_t mask) {
+  return (size_t)(key_hash_or_slot >> 32) & mask;
 }
 
 cx_state_t *cx_state_new(void) {
@@ -207,7 +213,7 @@ static bool key_equals(const cx_customer_t *customer, cx_str_t key, uint64_t key
 
 /* Slot holding the key, or the empty slot where it would go. */
 static size_t probe(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
-  size_t slot = (size_t)key_hash & state->slot_mask;
+  size_t slot = slot_home(key_hash, state->slot_mask);
   uint64_t tag = key_hash & 0xffffffff00000000ULL;
   for (;;) {
     uint64_t value = state->slots[slot];
@@ -221,11 +227,11 @@ static size_t probe(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
 }
 
 void cx_state_prefetch_slot(const cx_state_t *state, uint64_t key_hash) {
-  __builtin_prefetch(&state->slots[(size_t)key_hash & state->slot_mask]);
+  __builtin_prefetch(&state->slots[slot_home(key_hash, state->slot_mask)]);
 }
 
 void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
-  uint64_t value = state->slots[(size_t)key_hash & state->slot_mask];
+  uint64_t value = state->slots[slot_home(key_hash, state->slot_mask)];
   uint32_t entry = slot_entry(value);
   if (entry && (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
     const char *record = (const char *)record_at(state, entry - 1);
@@ -249,7 +255,7 @@ static int grow_table(cx_state_t *state) {
     uint32_t entry = slot_entry(state->slots[i]);
     if (!entry)
       continue;
-    size_t slot = (size_t)record_at(state, entry - 1)->key_hash & (new_size - 1);
+    size_t slot = slot_home(state->slots[i], new_size - 1);
     while (slots[slot])
       slot = (slot + 1) & (new_size - 1);
     slots[slot] = state->slots[i];
@@ -503,8 +509,7 @@ static void remove_slot(cx_state_t *state, size_t slot) {
   size_t hole = slot;
   size_t next = (hole + 1) & state->slot_mask;
   while (state->slots[next]) {
-    size_t home =
-        (size_t)record_at(state, slot_entry(state->slots[next]) - 1)->key_hash & state->slot_mask;
+    size_t home = slot_home(state->slots[next], state->slot_mask);
     /* Move the entry back if the hole lies between its home and its slot. */
     if (((next - home) & state->slot_mask) >= ((next - hole) & state->slot_mask)) {
       state->slots[hole] = state->slots[next];
