@@ -4,6 +4,7 @@
 #include "scores.h"
 
 #include <math.h>
+#include <string.h>
 
 void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms) {
   if (customer->scores_at_ms == INT64_MIN) {
@@ -13,7 +14,9 @@ void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms) {
   if (t <= customer->scores_at_ms)
     return;
   cx_customer_rules_t *rules = customer->rules;
-  if (rules) { /* no block: every contribution is 0 and stays 0 */
+  static const float zeros[CX_RULE__COUNT];
+  /* No block, or every contribution +0 (bit for bit): decaying changes nothing. */
+  if (rules && memcmp(rules->contribution, zeros, sizeof(zeros))) {
     double factor = half_life_ms > 0
                         ? exp2(-(double)(t - customer->scores_at_ms) / (double)half_life_ms)
                         : 0.0;
