@@ -1,7 +1,8 @@
 /* Keyed per-customer state of one partition: an open-addressing hash table
  * (linear probing, backward-shift deletion) of uint32 indexes into an
- * array of fixed-size customer records. Lookups are O(1); a customer costs
- * one record plus its recent interactions. Customers idle past the largest window
+ * array of compact fixed-size customer records. Lookups are O(1); a
+ * customer costs one record, its recent interactions and the blocks of the
+ * detectors that keep state for it. Customers idle past the largest window
  * are evicted when the watermark passes, so memory stays bounded. */
 #ifndef CX_STATE_H
 #define CX_STATE_H
