@@ -437,12 +437,13 @@ long cx_customer_insert_interaction(cx_customer_t *customer,
     return -1;
   uint32_t capacity = cx_customer_interaction_capacity(customer), entries = capacity;
   if (count == entries)
-    entries = entries == 0 ? 1 : entries > UINT32_MAX / 2 ? UINT32_MAX : entries * 2;
+    /* Growing by half keeps less slack than doubling (logs are long-lived). */
+    entries = entries > UINT32_MAX / 3 * 2 ? UINT32_MAX : entries + entries / 2 + 1;
   uint32_t bytes_capacity = customer->log ? customer->log->bytes_capacity : 0;
   uint32_t bytes = bytes_capacity;
   if (need > bytes - used) {
-    uint64_t grown = (uint64_t)bytes * 2 > (uint64_t)used + need ? (uint64_t)bytes * 2
-                                                                  : (uint64_t)used + need;
+    uint64_t half_more = (uint64_t)bytes + bytes / 2;
+    uint64_t grown = half_more > (uint64_t)used + need ? half_more : (uint64_t)used + need;
     grown = (grown + 7) & ~(uint64_t)7; /* whole words */
     bytes = grown > UINT32_MAX ? UINT32_MAX : (uint32_t)grown;
   }
