@@ -176,7 +176,11 @@ CX_DETECTOR_EVALUATE(unresolved_case) {
   if (event->type != CX_EVENT_CASE_OPENED && event->type != CX_EVENT_CASE_RESOLVED &&
       event->type != CX_EVENT_CASE_REOPENED)
     return false;
-  cx_case_state_t *cases = &input->customer->cases;
+  cx_case_state_t *cases = cx_customer_cases_mut(input->customer);
+  if (!cases) {
+    input->nomem = true;
+    return false;
+  }
   int64_t sla_ms = config->unresolved_case.sla_ms;
   bool has_case = event->case_id.ptr && event->case_id.len;
   uint64_t case_hash = has_case ? cx_state_hash(event->case_id) : 0;
@@ -196,9 +200,9 @@ CX_DETECTOR_ON_TIMER(unresolved_case) {
   (void)timers;
   uint64_t index = input->payload & 0xff;
   uint32_t generation = (uint32_t)(input->payload >> 8);
-  if (index >= CX_CASE_SLOTS)
+  if (index >= CX_CASE_SLOTS || !input->customer->cases) /* set with the timer */
     return false;
-  cx_case_slot_t *slot = &input->customer->cases.slots[index];
+  cx_case_slot_t *slot = &input->customer->cases->slots[index];
   uint8_t want = CX_CASE_SLOT_USED | CX_CASE_SLOT_ARMED;
   if ((slot->flags & (want | CX_CASE_SLOT_BREACHED)) != want ||
       slot->generation != generation || slot->opened_ms == UNKNOWN_MS)
@@ -222,10 +226,10 @@ CX_DETECTOR_ON_TIMER(unresolved_case) {
 CX_DETECTOR_REARM(unresolved_case) {
   /* A slot whose SLA timer may still fire gets it again, with the same
    * generation, so the restored timer matches the slot as the lost one did. */
-  cx_case_state_t *cases = &customer->cases;
+  const cx_case_state_t *cases = cx_customer_cases(customer);
   int64_t sla_ms = config->unresolved_case.sla_ms;
   for (size_t i = 0; i < CX_CASE_SLOTS; i++) {
-    cx_case_slot_t *slot = &cases->slots[i];
+    const cx_case_slot_t *slot = &cases->slots[i];
     if (!pending(slot, sla_ms))
       continue;
     uint64_t payload = (uint64_t)slot->generation << 8 | (uint64_t)i;

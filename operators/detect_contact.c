@@ -10,9 +10,9 @@
 
 static cx_window_range_t log_window(const cx_customer_t *customer, int64_t end_ms,
                                     int64_t width_ms) {
-  return cx_window_sliding(customer->interactions, customer->interaction_count,
-                           sizeof(cx_interaction_t), offsetof(cx_interaction_t, at_ms), end_ms,
-                           width_ms);
+  return cx_window_sliding(cx_customer_interactions(customer),
+                           cx_customer_interaction_count(customer), sizeof(cx_interaction_t),
+                           offsetof(cx_interaction_t, at_ms), end_ms, width_ms);
 }
 
 /* Evidence: ids of the CONTACTs in range that have all of flags (and waited,
@@ -23,13 +23,13 @@ static int64_t collect(const cx_customer_t *customer, cx_window_range_t range, u
   int64_t matched = 0;
   alert->evidence_count = 0;
   for (size_t i = range.end; i > range.begin; i--) {
-    const cx_interaction_t *entry = &customer->interactions[i - 1];
+    const cx_interaction_t *entry = &cx_customer_interactions(customer)[i - 1];
     if (entry->type != CX_EVENT_CONTACT || (entry->flags & flags) != flags ||
-        (waited && entry->wait_ms <= 0))
+        (waited && cx_interaction_wait_ms(customer, entry) <= 0))
       continue;
     matched++;
     if (alert->evidence_count < CX_ALERT_MAX_EVIDENCE)
-      alert->evidence[alert->evidence_count++] = cx_interaction_id(entry);
+      alert->evidence[alert->evidence_count++] = cx_interaction_id(customer, entry);
   }
   for (size_t i = 0, j = alert->evidence_count; i + 1 < j; i++, j--) {
     cx_str_t swap = alert->evidence[i];
@@ -67,10 +67,11 @@ CX_DETECTOR_EVALUATE(long_wait) {
   cx_window_range_t range = log_window(input->customer, t, width);
   int64_t total = 0;
   for (size_t i = range.begin; i < range.end; i++) {
-    const cx_interaction_t *entry = &input->customer->interactions[i];
+    const cx_interaction_t *entry = &cx_customer_interactions(input->customer)[i];
     if (entry->type != CX_EVENT_CONTACT)
       continue;
-    total = entry->wait_ms > INT64_MAX - total ? INT64_MAX : total + entry->wait_ms;
+    int64_t wait_ms = cx_interaction_wait_ms(input->customer, entry);
+    total = wait_ms > INT64_MAX - total ? INT64_MAX : total + wait_ms;
   }
   bool single = event->has_wait_ms && event->wait_ms >= config->long_wait.single_wait_ms;
   bool summed = total >= config->long_wait.total_wait_ms;

@@ -34,8 +34,8 @@ static int32_t clamp_int32(int64_t value) {
 
 /* The session of the event among those followed, or a slot started for it
  * (a free one, else the least recently active). */
-static cx_digital_session_t *follow_session(cx_digital_state_t *state, const cx_event_t *event,
-                                           int64_t gap_ms) {
+static cx_digital_session_t *follow_session(cx_digital_sessions_t *state,
+                                           const cx_event_t *event, int64_t gap_ms) {
   int64_t t = event->occurred_at_ms;
   cx_str_t attribute_value = attribute(event, "session", 7);
   bool implicit = !attribute_value.ptr;
@@ -146,7 +146,12 @@ CX_DETECTOR_EVALUATE(digital_friction) {
   bool failure = event->type == CX_EVENT_ERROR || event->type == CX_EVENT_LOGIN_FAILED;
   if (!is_digital(event->channel) || (!click && !failure))
     return false;
-  cx_digital_session_t *session = follow_session(&input->customer->digital, event,
+  cx_digital_sessions_t *state = cx_customer_sessions_mut(input->customer);
+  if (!state) {
+    input->nomem = true;
+    return false;
+  }
+  cx_digital_session_t *session = follow_session(state, event,
                                                  config->digital_friction.session_gap_ms);
   return failure ? failures(config, session, event, alert)
                  : rage_clicks(config, session, event, alert);
@@ -204,7 +209,11 @@ CX_DETECTOR_EVALUATE(engagement_drop) {
   const cx_event_t *event = input->event;
   if (!is_digital(event->channel))
     return false;
-  cx_digital_state_t *state = &input->customer->digital;
+  cx_digital_state_t *state = cx_customer_digital_mut(input->customer);
+  if (!state) {
+    input->nomem = true;
+    return false;
+  }
   int64_t t = event->occurred_at_ms, day = cx_window_day(t);
   bool last = !(state->engagement_flags & CX_DIGITAL_SEEN) || t >= state->last_ms;
   if (!(state->engagement_flags & CX_DIGITAL_SEEN) || day < state->first_day)
@@ -239,8 +248,9 @@ CX_DETECTOR_EVALUATE(engagement_drop) {
 }
 
 CX_DETECTOR_ON_TIMER(engagement_drop) {
-  cx_digital_state_t *state = &input->customer->digital;
-  if (!(state->engagement_flags & CX_DIGITAL_CHECK_ARMED) || input->payload != state->check_token)
+  cx_digital_state_t *state = input->customer->digital; /* set with the timer */
+  if (!state || !(state->engagement_flags & CX_DIGITAL_CHECK_ARMED) ||
+      input->payload != state->check_token)
     return false; /* replaced since */
   state->engagement_flags &= (uint8_t)~CX_DIGITAL_CHECK_ARMED;
   int64_t day = state->check_day, last_day = cx_window_day(state->last_ms);
@@ -272,7 +282,7 @@ CX_DETECTOR_ON_TIMER(engagement_drop) {
 CX_DETECTOR_REARM(engagement_drop) {
   (void)config;
   /* The armed day-end check comes back with its token, so it is the live one. */
-  cx_digital_state_t *state = &customer->digital;
+  const cx_digital_state_t *state = cx_customer_digital(customer);
   if (!(state->engagement_flags & CX_DIGITAL_CHECK_ARMED))
     return;
   timers->set(timers->opaque, CX_RULE_ENGAGEMENT_DROP, cx_window_day_end_ms(state->check_day),

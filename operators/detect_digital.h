@@ -46,11 +46,15 @@ enum {
   CX_DIGITAL_LAST_HIT = 1 << 2,    /* the last digital event was the trigger of a hit */
 };
 
-/* Per-customer state of these detectors (fixed size, no heap): 320 bytes,
- * 160 for digital_friction and 160 for engagement_drop (with padding). */
+/* Per-customer state of digital_friction (fixed size, no heap): 160 bytes,
+ * kept only for customers with a digital click or failure. */
+typedef struct cx_digital_sessions_s {
+  cx_digital_session_t sessions[CX_DIGITAL_SESSIONS]; /* sessions followed */
+} cx_digital_sessions_t;
+
+/* Per-customer state of engagement_drop (fixed size, no heap): 160 bytes,
+ * kept only for customers with a digital event. */
 typedef struct cx_digital_state_s {
-  cx_digital_session_t sessions[CX_DIGITAL_SESSIONS]; /* digital_friction: sessions followed */
-  /* engagement_drop */
   cx_window_days_t days;     /* digital events per UTC day (88 bytes) */
   int64_t first_day;         /* day of the first digital event counted */
   int64_t last_ms;           /* time of the last digital event (largest; ties: later arrival) */

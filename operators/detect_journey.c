@@ -15,9 +15,9 @@ _Static_assert(CX_CHANNEL__COUNT <= CX_ALERT_MAX_EVIDENCE, "one evidence id per 
 
 static cx_window_range_t log_window(const cx_customer_t *customer, int64_t end_ms,
                                     int64_t width_ms) {
-  return cx_window_sliding(customer->interactions, customer->interaction_count,
-                           sizeof(cx_interaction_t), offsetof(cx_interaction_t, at_ms), end_ms,
-                           width_ms);
+  return cx_window_sliding(cx_customer_interactions(customer),
+                           cx_customer_interaction_count(customer), sizeof(cx_interaction_t),
+                           offsetof(cx_interaction_t, at_ms), end_ms, width_ms);
 }
 
 /* Evidence is collected newest first (scanning backwards); alerts want it
@@ -32,9 +32,9 @@ static void reverse_evidence(cx_alert_t *alert) {
 
 static const cx_interaction_t *trigger_entry(const cx_detect_input_t *input) {
   if (input->interaction_index < 0 ||
-      (size_t)input->interaction_index >= input->customer->interaction_count)
+      (size_t)input->interaction_index >= cx_customer_interaction_count(input->customer))
     return NULL;
-  return &input->customer->interactions[input->interaction_index];
+  return &cx_customer_interactions(input->customer)[input->interaction_index];
 }
 
 static int64_t saturating_add(int64_t a, int64_t b) {
@@ -75,13 +75,14 @@ CX_DETECTOR_EVALUATE(channel_hopping) {
   int64_t channels = 0;
   alert->evidence_count = 0;
   for (size_t i = range.end; i > range.begin; i--) {
-    const cx_interaction_t *entry = &customer->interactions[i - 1];
+    const cx_interaction_t *entry = &cx_customer_interactions(customer)[i - 1];
     if (!is_channel_use(entry) || entry->channel >= CX_CHANNEL__COUNT ||
         (seen >> entry->channel & 1u) || !same_issue(trigger, entry))
       continue;
     seen |= 1u << entry->channel;
     channels++;
-    alert->evidence[alert->evidence_count++] = cx_interaction_id(entry); /* latest on it */
+    /* the latest entry on that channel */
+    alert->evidence[alert->evidence_count++] = cx_interaction_id(customer, entry);
   }
   if (channels < config->channel_hopping.min_channels)
     return false;
@@ -114,10 +115,11 @@ static size_t episode_start(const cx_customer_t *customer, size_t last, int64_t 
   size_t start = 0;
   int64_t ended = INT64_MIN;
   for (size_t i = 0; i <= last; i++) {
-    const cx_interaction_t *entry = &customer->interactions[i];
+    const cx_interaction_t *entry = &cx_customer_interactions(customer)[i];
     if (i > 0 && entry->at_ms >= saturating_add(ended, gap_ms))
       start = i;
-    int64_t end = saturating_add(saturating_add(entry->at_ms, entry->wait_ms), entry->handle_ms);
+    int64_t end = saturating_add(entry->at_ms, cx_interaction_wait_ms(customer, entry));
+    end = saturating_add(end, cx_interaction_handle_ms(customer, entry));
     if (end > ended)
       ended = end;
   }
@@ -137,19 +139,20 @@ CX_DETECTOR_EVALUATE(transfer_loop) {
     first = log_window(customer, t, width).begin;
   } else {
     first = episode_start(customer, last, config->transfer_loop.session_gap_ms);
-    width = t - customer->interactions[first].at_ms + 1; /* (start - 1, t] holds the episode */
+    /* (start - 1, t] holds the episode */
+    width = t - cx_customer_interactions(customer)[first].at_ms + 1;
   }
   int64_t legs = 0, transferred = 0;
   alert->evidence_count = 0;
   for (size_t i = last + 1; i > first; i--) {
-    const cx_interaction_t *entry = &customer->interactions[i - 1];
+    const cx_interaction_t *entry = &cx_customer_interactions(customer)[i - 1];
     bool leg = is_transfer_leg(entry), handed_off = was_transferred(entry);
     if ((!leg && !handed_off) || (trigger->case_hash && entry->case_hash != trigger->case_hash))
       continue;
     legs += leg;
     transferred += handed_off;
     if (alert->evidence_count < CX_ALERT_MAX_EVIDENCE)
-      alert->evidence[alert->evidence_count++] = cx_interaction_id(entry);
+      alert->evidence[alert->evidence_count++] = cx_interaction_id(customer, entry);
   }
   int64_t transfers = legs > transferred ? legs : transferred;
   if (transfers < config->transfer_loop.min_transfers)
@@ -172,13 +175,13 @@ CX_DETECTOR_EVALUATE(self_service_fallout) {
   int64_t failed = 0;
   alert->evidence_count = 0;
   for (size_t i = range.end; i > range.begin; i--) {
-    const cx_interaction_t *entry = &customer->interactions[i - 1];
+    const cx_interaction_t *entry = &cx_customer_interactions(customer)[i - 1];
     if (entry->type != CX_EVENT_SELF_SERVICE ||
         (entry->outcome != CX_OUTCOME_FAILED && entry->outcome != CX_OUTCOME_ABANDONED))
       continue;
     failed++;
     if (alert->evidence_count < CX_ALERT_MAX_EVIDENCE - 1) /* the last slot is the contact's */
-      alert->evidence[alert->evidence_count++] = cx_interaction_id(entry);
+      alert->evidence[alert->evidence_count++] = cx_interaction_id(customer, entry);
   }
   if (failed == 0)
     return false;

@@ -9,12 +9,6 @@
 
 #include "rules.h"
 
-/* Per-customer state of these detectors: none is needed (C has no empty
- * structs, hence the placeholder). */
-typedef struct cx_journey_state_s {
-  int64_t unused; /* placeholder: the journey rules read only the interaction log */
-} cx_journey_state_t;
-
 CX_DETECTOR_EVALUATE(channel_hopping);
 CX_DETECTOR_EVALUATE(transfer_loop);
 CX_DETECTOR_EVALUATE(self_service_fallout);

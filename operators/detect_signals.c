@@ -128,7 +128,11 @@ CX_DETECTOR_EVALUATE(broken_promise) {
       !attribute_is(event, LITERAL("promise"), LITERAL("broken")) &&
       !attribute_is(event, LITERAL("promise"), LITERAL("callback_missed")))
     return false;
-  cx_signals_state_t *state = &input->customer->signals;
+  cx_signals_state_t *state = cx_customer_signals_mut(input->customer);
+  if (!state) {
+    input->nomem = true;
+    return false;
+  }
   int64_t promises = record_and_count(state->broken_promise_ms, &state->broken_promise_count,
                                       event->occurred_at_ms, BROKEN_PROMISE_WINDOW_MS);
   cx_alert_add_reason(alert, "broken_promises", promises, (double)promises);
@@ -187,7 +191,11 @@ CX_DETECTOR_EVALUATE(payment_friction) {
       !has_attribute(event, LITERAL("dispute")))
     return false;
   int64_t width = config->payment_friction.window_ms;
-  cx_signals_state_t *state = &input->customer->signals;
+  cx_signals_state_t *state = cx_customer_signals_mut(input->customer);
+  if (!state) {
+    input->nomem = true;
+    return false;
+  }
   int64_t problems = record_and_count(state->payment_ms, &state->payment_count,
                                       event->occurred_at_ms, width);
   int64_t needed = config->payment_friction.min_failures;
@@ -209,7 +217,7 @@ CX_DETECTOR_EVALUATE(frustration_then_intent) {
   /* Only the latest frustration alert is known: an intent older than it
    * (out of order) does not look further back. */
   int64_t t = input->event->occurred_at_ms, width = config->frustration_then_intent.window_ms;
-  int64_t frustration = input->customer->last_frustration_alert_ms;
+  int64_t frustration = cx_customer_rules(input->customer)->last_frustration_alert_ms;
   if (frustration == INT64_MIN || frustration > t || frustration <= cx_window_start(t, width))
     return false;
   cx_alert_add_reason(alert, "hours_since_frustration", (t - frustration) / HOUR_MS, 1.0);

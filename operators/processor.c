@@ -75,9 +75,12 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
   derive_horizons(processor);
   processor->last_sweep_watermark = CX_WATERMARK_NONE;
   processor->progress_taken = (cx_partition_progress_t){CX_WATERMARK_NONE, 0};
-  if (config->max_customers > 0)
-    cx_state_set_max_customers(processor->state, (size_t)config->max_customers,
-                               on_limit_evicted, processor);
+  if (config->max_customers > 0 &&
+      cx_state_set_max_customers(processor->state, (size_t)config->max_customers,
+                                 on_limit_evicted, processor)) {
+    cx_processor_destroy(processor);
+    return NULL;
+  }
   return processor;
 }
 
@@ -103,8 +106,11 @@ void cx_processor_reconfigure(cx_processor_t *processor, const cx_processor_conf
 static void set_timer(void *opaque, cx_rule_t rule, int64_t fire_ms, uint64_t payload) {
   cx_processor_t *processor = opaque;
   cx_customer_t *customer = processor->timer_customer;
-  cx_timer_t timer = {fire_ms, 0, payload, cx_state_index_of(processor->state, customer),
-                      customer->generation, (uint8_t)rule};
+  cx_timer_t timer = {.fire_ms = fire_ms,
+                      .payload = payload,
+                      .record = cx_state_index_of(processor->state, customer),
+                      .generation = customer->generation,
+                      .rule = (uint8_t)rule};
   if (cx_timers_push(processor->timers, &timer))
     processor->nomem = 1;
 }
@@ -201,7 +207,7 @@ static long log_interaction(cx_processor_t *processor, cx_customer_t *customer,
   if (event->type != CX_EVENT_CONTACT && event->type != CX_EVENT_SELF_SERVICE &&
       event->type != CX_EVENT_TRANSFER)
     return -1;
-  cx_interaction_t entry;
+  cx_interaction_fields_t entry;
   memset(&entry, 0, sizeof(entry));
   entry.at_ms = event->occurred_at_ms;
   entry.wait_ms = event->has_wait_ms && event->wait_ms > 0 ? event->wait_ms : 0;
@@ -220,8 +226,25 @@ static long log_interaction(cx_processor_t *processor, cx_customer_t *customer,
                                      newest - processor->retain_ms);
 }
 
+/* Clears every field but alert_id (cx_alert_make_id writes it whole) and
+ * the reasons and evidence arrays, which are read only below their counts
+ * (which start at 0). Clearing the whole struct (504 bytes) for each of the
+ * 15 rules of every event cost a fifth of the hot path. */
 static void init_alert(cx_alert_t *alert) {
-  memset(alert, 0, sizeof(*alert));
+  alert->customer_id = (cx_str_t){NULL, 0};
+  alert->rule = NULL;
+  alert->rule_index = 0;
+  alert->kind = CX_KIND_FRUSTRATION;
+  alert->severity = CX_SEVERITY_LOW;
+  alert->score = 0;
+  alert->trigger_event_id = (cx_str_t){NULL, 0};
+  alert->event_time_ms = 0;
+  alert->window_start_ms = 0;
+  alert->window_end_ms = 0;
+  alert->reason_count = 0;
+  alert->evidence_count = 0;
+  alert->recommended_action = NULL;
+  alert->action_channel = NULL;
 }
 
 /* Turns a detector hit into an alert unless its cooldown holds it back.
@@ -233,16 +256,22 @@ static bool finish_alert(cx_processor_t *processor, cx_customer_t *customer, cx_
   const cx_detector_t *detector = &cx_detectors[rule];
   double score = cx_scores_value(customer, detector->kind);
   cx_severity_t band = cx_scores_band(scores, score);
-  if (t < customer->quiet_until_ms[rule] &&
-      !(rules->common[rule].realert_on_higher_band && band > customer->alerted_band[rule])) {
+  const cx_customer_rules_t *kept = cx_customer_rules(customer);
+  if (t < kept->quiet_until_ms[rule] &&
+      !(rules->common[rule].realert_on_higher_band && band > kept->alerted_band[rule])) {
     processor->stats.suppressed[rule]++;
     return false;
   }
+  cx_customer_rules_t *state = cx_customer_rules_mut(customer);
+  if (!state) {
+    processor->nomem = 1;
+    return false;
+  }
   int64_t cooldown = rules->common[rule].cooldown_ms;
-  customer->quiet_until_ms[rule] = t > INT64_MAX - cooldown ? INT64_MAX : t + cooldown;
-  customer->alerted_band[rule] = (uint8_t)band;
-  if (detector->kind == CX_KIND_FRUSTRATION && t > customer->last_frustration_alert_ms)
-    customer->last_frustration_alert_ms = t;
+  state->quiet_until_ms[rule] = t > INT64_MAX - cooldown ? INT64_MAX : t + cooldown;
+  state->alerted_band[rule] = (uint8_t)band;
+  if (detector->kind == CX_KIND_FRUSTRATION && t > state->last_frustration_alert_ms)
+    state->last_frustration_alert_ms = t;
 
   double sum = 0;
   for (size_t i = 0; i < alert->reason_count; i++)
@@ -272,8 +301,11 @@ static void maybe_profile(cx_processor_t *processor, cx_customer_t *customer, in
   if (!outputs->profile || !processor->config.profiles.enabled)
     return;
   cx_profile_t profile;
-  if (cx_profile_update(&processor->config.profiles, &processor->config.scores, customer, t,
-                        alerted, &profile)) {
+  int due = cx_profile_update(&processor->config.profiles, &processor->config.scores, customer,
+                              t, alerted, &profile);
+  if (due < 0)
+    processor->nomem = 1;
+  if (due > 0) {
     processor->stats.profiles++;
     outputs->profile(&profile, outputs->opaque);
   }
@@ -297,7 +329,9 @@ static void fire_timers(cx_processor_t *processor, const cx_outputs_t *outputs) 
     if (!detector->on_timer(&processor->config.rules, &input, &sink, &alert))
       continue;
     cx_scores_decay(customer, timer.fire_ms, processor->config.scores.half_life_ms);
-    cx_scores_add(customer, detector->rule, processor->config.rules.common[timer.rule].weight);
+    if (cx_scores_add(customer, detector->rule,
+                      processor->config.rules.common[timer.rule].weight))
+      processor->nomem = 1;
     bool alerted = finish_alert(processor, customer, detector->rule, alert.event_time_ms, &alert,
                                 outputs);
     maybe_profile(processor, customer, timer.fire_ms, alerted, outputs);
@@ -325,8 +359,24 @@ cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_eve
 
 cx_process_result_t cx_processor_process_at(cx_processor_t *processor, const cx_event_t *event,
                                             int64_t offset, const cx_outputs_t *outputs) {
+  return cx_processor_process_hashed(processor, event, offset, cx_state_hash(event->customer_id),
+                                     outputs);
+}
+
+uint64_t cx_processor_prefetch(const cx_processor_t *processor, cx_str_t key) {
+  uint64_t hash = cx_state_hash(key);
+  cx_state_prefetch_slot(processor->state, hash);
+  return hash;
+}
+
+void cx_processor_prefetch_customer(const cx_processor_t *processor, uint64_t key_hash) {
+  cx_state_prefetch_record(processor->state, key_hash);
+}
+
+cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const cx_event_t *event,
+                                                int64_t offset, uint64_t hash,
+                                                const cx_outputs_t *outputs) {
   int64_t t = event->occurred_at_ms;
-  uint64_t hash = cx_state_hash(event->customer_id);
   cx_customer_t *customer = NULL;
   if (offset >= 0) {
     processor->next_offset = offset + 1;
@@ -352,9 +402,16 @@ cx_process_result_t cx_processor_process_at(cx_processor_t *processor, const cx_
   customer->event_count++;
   if (event->type == CX_EVENT_CONSENT)
     apply_consent(customer, event);
-  cx_profile_observe(&customer->profile, event); /* latest sentiment, CSAT, NPS */
+  if (event->has_sentiment || event->has_csat || event->has_nps) {
+    cx_profile_state_t *profile = cx_customer_profile_mut(customer);
+    if (profile)
+      cx_profile_observe(profile, event); /* latest sentiment, CSAT, NPS */
+    else
+      processor->nomem = 1;
+  }
 
-  cx_detect_input_t input = {event, customer, -1, cx_watermark_current(&processor->watermark)};
+  cx_detect_input_t input = {event, customer, -1, cx_watermark_current(&processor->watermark),
+                             false};
   input.interaction_index = log_interaction(processor, customer, event);
   if (input.interaction_index == -1 && (event->type == CX_EVENT_CONTACT ||
       event->type == CX_EVENT_SELF_SERVICE || event->type == CX_EVENT_TRANSFER))
@@ -377,8 +434,11 @@ cx_process_result_t cx_processor_process_at(cx_processor_t *processor, const cx_
     if (!detector->evaluate(rules, &input, &sink, &alerts[r]))
       continue;
     hit[r] = true;
-    cx_scores_add(customer, (cx_rule_t)r, rules->common[r].weight);
+    if (cx_scores_add(customer, (cx_rule_t)r, rules->common[r].weight))
+      processor->nomem = 1;
   }
+  if (input.nomem)
+    processor->nomem = 1;
   bool alerted = false;
   for (int r = 0; r < CX_RULE__COUNT; r++) {
     if (!hit[r])
@@ -495,5 +555,6 @@ size_t cx_processor_customer_count(const cx_processor_t *processor) {
 }
 
 size_t cx_processor_state_bytes(const cx_processor_t *processor) {
-  return cx_state_bytes(processor->state);
+  return cx_state_bytes(processor->state) + cx_timers_bytes(processor->timers) +
+         processor->dirty_capacity * sizeof(*processor->dirty) + processor->removed_capacity;
 }

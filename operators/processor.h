@@ -83,6 +83,21 @@ void cx_processor_restore_progress(cx_processor_t *processor,
 cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_event_t *event,
                                          const cx_outputs_t *outputs);
 
+/* Prefetching for a caller that has the next events' keys a few events
+ * ahead (decoded ahead, or a Kafka message key): cx_processor_prefetch(key)
+ * some 8 events before processing it starts loading its hash table slot and
+ * returns the key's hash; cx_processor_prefetch_customer(hash) some 4
+ * events before loads the customer's record; cx_processor_process_hashed
+ * then processes the event with that hash (no second hashing). Hints only:
+ * skipping them changes nothing but speed. */
+uint64_t cx_processor_prefetch(const cx_processor_t *processor, cx_str_t key);
+void cx_processor_prefetch_customer(const cx_processor_t *processor, uint64_t key_hash);
+/* cx_processor_process_at for an event whose customer_id hashes to key_hash
+ * (cx_processor_prefetch's result). */
+cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const cx_event_t *event,
+                                                int64_t offset, uint64_t key_hash,
+                                                const cx_outputs_t *outputs);
+
 /* Replaces rules, scores and profile settings between events (SIGHUP);
  * lateness stays. State is kept. */
 void cx_processor_reconfigure(cx_processor_t *processor, const cx_processor_config_t *config);
@@ -119,6 +134,8 @@ void cx_processor_forget(cx_processor_t *processor, cx_str_t key);
 const cx_processor_stats_t *cx_processor_stats(const cx_processor_t *processor);
 int64_t cx_processor_watermark(const cx_processor_t *processor);
 size_t cx_processor_customer_count(const cx_processor_t *processor);
+/* Heap bytes of the partition's state: customers (cx_state_bytes), their
+ * pending timers and the change lists of the changelog. */
 size_t cx_processor_state_bytes(const cx_processor_t *processor);
 
 #endif

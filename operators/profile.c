@@ -100,8 +100,8 @@ static void derive_from_log(const cx_customer_t *customer, int64_t as_of, cx_pro
   int64_t previous_assisted_ms = 0;
   bool has_previous_assisted = false;
   int last_channel = -1;
-  for (uint32_t i = 0; i < customer->interaction_count; i++) {
-    const cx_interaction_t *entry = &customer->interactions[i];
+  for (uint32_t i = 0; i < cx_customer_interaction_count(customer); i++) {
+    const cx_interaction_t *entry = &cx_customer_interactions(customer)[i];
     if (entry->at_ms > as_of || entry->channel >= CX_CHANNEL__COUNT)
       continue;
     int64_t age = as_of - entry->at_ms;
@@ -121,7 +121,8 @@ static void derive_from_log(const cx_customer_t *customer, int64_t as_of, cx_pro
       continue;
     out->contacts_30d++;
     per_channel_30d[entry->channel]++;
-    wait_sum_30d += entry->wait_ms;
+    int64_t wait_ms = cx_interaction_wait_ms(customer, entry);
+    wait_sum_30d += wait_ms;
     last_channel = entry->channel;
     out->last_contact_ms = entry->at_ms; /* the log is in time order: the last one wins */
     if (age < 7 * DAY_MS) {
@@ -130,7 +131,7 @@ static void derive_from_log(const cx_customer_t *customer, int64_t as_of, cx_pro
     }
     if (age < DAY_MS) {
       out->contacts_24h++;
-      out->wait_ms_24h += entry->wait_ms;
+      out->wait_ms_24h += wait_ms;
       if (entry->flags & CX_INTERACTION_ABANDONED)
         out->abandoned_24h++;
     }
@@ -158,14 +159,15 @@ static void derive_from_log(const cx_customer_t *customer, int64_t as_of, cx_pro
 static void derive_reasons(const cx_customer_t *customer, cx_profile_t *out) {
   static const cx_rule_kind_t kinds[2] = {CX_KIND_FRUSTRATION, CX_KIND_CHURN};
   for (int k = 0; k < 2; k++) {
+    const float *contribution = cx_customer_rules(customer)->contribution;
     double sum = 0;
     for (int r = 0; r < CX_RULE__COUNT; r++)
       if (cx_detectors[r].kind == kinds[k])
-        sum += customer->contribution[r];
+        sum += contribution[r];
     cx_rule_t top[CX_PROFILE_REASONS_PER_KIND];
     size_t count = cx_scores_top(customer, kinds[k], top, CX_PROFILE_REASONS_PER_KIND);
     for (size_t i = 0; i < count; i++) {
-      double points = customer->contribution[top[i]];
+      double points = contribution[top[i]];
       cx_profile_reason_t *reason = &out->reasons[out->reason_count++];
       reason->code = cx_rule_name(top[i]);
       reason->kind = kinds[k];
@@ -181,7 +183,7 @@ static void derive_reasons(const cx_customer_t *customer, cx_profile_t *out) {
 static int32_t open_cases(const cx_customer_t *customer, int64_t as_of) {
   int32_t count = 0;
   for (int i = 0; i < CX_CASE_SLOTS; i++) {
-    const cx_case_slot_t *slot = &customer->cases.slots[i];
+    const cx_case_slot_t *slot = &cx_customer_cases(customer)->slots[i];
     if ((slot->flags & CX_CASE_SLOT_USED) && slot->opened_ms != INT64_MIN &&
         slot->opened_ms <= as_of && slot->resolved_ms > as_of)
       count++;
@@ -239,25 +241,25 @@ static uint64_t content_digest(const cx_profile_t *profile) {
   return XXH3_64bits(words, n * sizeof(words[0]));
 }
 
-bool cx_profile_update(const cx_profile_config_t *config, const cx_scores_config_t *scores,
-                       cx_customer_t *customer, int64_t t, bool alerted, cx_profile_t *out) {
-  cx_profile_state_t *state = &customer->profile;
+int cx_profile_update(const cx_profile_config_t *config, const cx_scores_config_t *scores,
+                      cx_customer_t *customer, int64_t t, bool alerted, cx_profile_t *out) {
+  const cx_profile_state_t *state = cx_customer_profile(customer);
   int64_t as_of = t > customer->last_event_ms ? t : customer->last_event_ms;
   bool emitted = state->flags & CX_PROFILE_EMITTED;
   if (!consent_allows(config, customer)) {
     if (!emitted)
-      return false;
+      return 0;
     /* Compaction keeps a key's last value: a tombstone erases the profile. */
     memset(out, 0, sizeof(*out));
     if (!set_customer_id(config, customer, out))
-      return false;
+      return 0;
     out->deleted = true;
     out->updated_at_ms = as_of;
-    state->flags &= (uint8_t)~CX_PROFILE_EMITTED;
-    return true;
+    customer->profile->flags &= (uint8_t)~CX_PROFILE_EMITTED; /* emitted: the block exists */
+    return 1;
   }
   if (emitted && config->interval_ms > 0 && as_of - state->emitted_at_ms < config->interval_ms)
-    return false;
+    return 0;
 
   memset(out, 0, sizeof(*out));
   out->updated_at_ms = as_of;
@@ -288,8 +290,9 @@ bool cx_profile_update(const cx_profile_config_t *config, const cx_scores_config
     out->nps = state->nps;
     out->nps_at_ms = state->nps_at_ms;
   }
+  const int64_t *quiet_until_ms = cx_customer_rules(customer)->quiet_until_ms;
   for (int r = 0; r < CX_RULE__COUNT; r++)
-    if (as_of < customer->quiet_until_ms[r])
+    if (as_of < quiet_until_ms[r])
       out->open_alerts[out->open_alert_count++] = cx_rule_name((cx_rule_t)r);
   out->consent_granted = customer->consent == CX_CONSENT_GRANTED;
 
@@ -300,12 +303,15 @@ bool cx_profile_update(const cx_profile_config_t *config, const cx_scores_config
                   fabs(churn - state->churn_score) >= config->min_score_change ||
                   digest != state->digest;
   if (!material || !set_customer_id(config, customer, out))
-    return false;
-  state->emitted_at_ms = as_of;
-  state->digest = digest;
-  state->frustration_score = (float)frustration;
-  state->churn_score = (float)churn;
-  state->bands = bands;
-  state->flags |= CX_PROFILE_EMITTED;
-  return true;
+    return 0;
+  cx_profile_state_t *kept = cx_customer_profile_mut(customer);
+  if (!kept)
+    return -1;
+  kept->emitted_at_ms = as_of;
+  kept->digest = digest;
+  kept->frustration_score = (float)frustration;
+  kept->churn_score = (float)churn;
+  kept->bands = bands;
+  kept->flags |= CX_PROFILE_EMITTED;
+  return 1;
 }

@@ -130,12 +130,13 @@ void cx_profile_observe(cx_profile_state_t *state, const cx_event_t *event);
 
 /* Called after each event and due timer of a customer (t: its event time;
  * alerted: an alert went out for the customer just now): decides whether a
- * profile is due and, if so, fills *out and returns true. A customer whose
- * profile is on the topic and who no longer allows profiling gets one
- * tombstone (out->deleted). */
-bool cx_profile_update(const cx_profile_config_t *config, const cx_scores_config_t *scores,
-                       struct cx_customer_s *customer, int64_t t, bool alerted,
-                       cx_profile_t *out);
+ * profile is due and, if so, fills *out and returns 1 (0: none is due; -1:
+ * out of memory for the customer's profile state, nothing emitted). A
+ * customer whose profile is on the topic and who no longer allows profiling
+ * gets one tombstone (out->deleted). */
+int cx_profile_update(const cx_profile_config_t *config, const cx_scores_config_t *scores,
+                      struct cx_customer_s *customer, int64_t t, bool alerted,
+                      cx_profile_t *out);
 
 /* The pseudonym of a customer id: the first 16 bytes of
  * HMAC-SHA256(key, customer_id) as 32 lower-case hex digits. Returns -1 when

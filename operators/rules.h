@@ -127,6 +127,7 @@ typedef struct cx_detect_input_s {
   struct cx_customer_s *customer;   /* its state, the event already in the shared logs */
   long interaction_index;           /* its index in customer->interactions, -1 if not kept there */
   int64_t watermark_ms;             /* the partition's watermark after this event */
+  bool nomem;                       /* set by a detector that could not allocate its state */
 } cx_detect_input_t;
 
 /* A timer a detector asked for, now due (the watermark passed fire_ms). */

@@ -4,6 +4,7 @@
 #include "scores.h"
 
 #include <math.h>
+#include <string.h>
 
 void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms) {
   if (customer->scores_at_ms == INT64_MIN) {
@@ -12,26 +13,38 @@ void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms) {
   }
   if (t <= customer->scores_at_ms)
     return;
-  double factor = half_life_ms > 0
-                      ? exp2(-(double)(t - customer->scores_at_ms) / (double)half_life_ms)
-                      : 0.0;
-  for (int r = 0; r < CX_RULE__COUNT; r++) {
-    customer->contribution[r] = (float)(customer->contribution[r] * factor);
-    if (customer->contribution[r] < 0.01f)
-      customer->contribution[r] = 0;
+  cx_customer_rules_t *rules = customer->rules;
+  static const float zeros[CX_RULE__COUNT];
+  /* No block, or every contribution +0 (bit for bit): decaying changes nothing. */
+  if (rules && memcmp(rules->contribution, zeros, sizeof(zeros))) {
+    double factor = half_life_ms > 0
+                        ? exp2(-(double)(t - customer->scores_at_ms) / (double)half_life_ms)
+                        : 0.0;
+    for (int r = 0; r < CX_RULE__COUNT; r++) {
+      rules->contribution[r] = (float)(rules->contribution[r] * factor);
+      if (rules->contribution[r] < 0.01f)
+        rules->contribution[r] = 0;
+    }
   }
   customer->scores_at_ms = t;
 }
 
-void cx_scores_add(cx_customer_t *customer, cx_rule_t rule, double points) {
-  customer->contribution[rule] = (float)(customer->contribution[rule] + points);
+int cx_scores_add(cx_customer_t *customer, cx_rule_t rule, double points) {
+  cx_customer_rules_t *rules = cx_customer_rules_mut(customer);
+  if (!rules)
+    return -1;
+  rules->contribution[rule] = (float)(rules->contribution[rule] + points);
+  return 0;
 }
 
 double cx_scores_value(const cx_customer_t *customer, cx_rule_kind_t kind) {
+  if (!customer->rules)
+    return 0;
+  const float *contribution = customer->rules->contribution;
   double sum = 0;
   for (int r = 0; r < CX_RULE__COUNT; r++)
     if (cx_detectors[r].kind == kind)
-      sum += customer->contribution[r];
+      sum += contribution[r];
   return sum > 100 ? 100 : sum;
 }
 
@@ -49,12 +62,15 @@ const char *cx_band_name(cx_severity_t band) {
 size_t cx_scores_top(const cx_customer_t *customer, cx_rule_kind_t kind, cx_rule_t *rules,
                      size_t max) {
   size_t count = 0;
+  if (!customer->rules)
+    return 0;
+  const float *contribution = customer->rules->contribution;
   for (int r = 0; r < CX_RULE__COUNT; r++) {
-    if (cx_detectors[r].kind != kind || customer->contribution[r] <= 0.5f)
+    if (cx_detectors[r].kind != kind || contribution[r] <= 0.5f)
       continue;
     size_t pos = count < max ? count++ : max;
     /* Insertion into a short sorted list; ties keep rule order. */
-    while (pos > 0 && customer->contribution[rules[pos - 1]] < customer->contribution[r]) {
+    while (pos > 0 && contribution[rules[pos - 1]] < contribution[r]) {
       if (pos < max)
         rules[pos] = rules[pos - 1];
       pos--;

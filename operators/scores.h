@@ -13,7 +13,8 @@
 
 /* Decays the contributions to event time t (an older t changes nothing). */
 void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms);
-void cx_scores_add(cx_customer_t *customer, cx_rule_t rule, double points);
+/* Returns -1 when out of memory (the customer's first contribution). */
+int cx_scores_add(cx_customer_t *customer, cx_rule_t rule, double points);
 /* 0..100 */
 double cx_scores_value(const cx_customer_t *customer, cx_rule_kind_t kind);
 cx_severity_t cx_scores_band(const cx_scores_config_t *config, double score);

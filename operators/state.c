@@ -1,6 +1,7 @@
 /* Per-partition keyed state (see state.h). The table holds index + 1 of a
- * customer record (0 = empty slot); records live in one dense array with a
- * free list, so a lookup touches the table slot and one record. */
+ * customer record (0 = empty slot); records live in chunks that double the
+ * capacity without moving any record, with a free list, so a lookup touches
+ * the table slot and one record. */
 #include "state.h"
 
 #include <assert.h>
@@ -8,19 +9,27 @@
 #include <string.h>
 #include <xxhash.h>
 
+#define FIRST_CHUNK_SHIFT 8 /* chunk 0: 256 records */
+#define CHUNKS (32 - FIRST_CHUNK_SHIFT + 1) /* up to 2^32 records */
+
 struct cx_state_s {
   uint64_t *slots;            /* open-addressing table: the key hash's high 32 bits (a tag
-                                 that spares most probes a look at the record) | record
-                                 index + 1 in the low 32; 0 = empty */
+                                 that spares most probes a look at the record, and the
+                                 home slot) | record index + 1 in the low 32; 0 = empty */
   size_t slot_mask;           /* table size - 1 (power of two) */
-  cx_customer_t *records;     /* dense array of records */
+  cx_customer_t *chunks[CHUNKS]; /* records: chunk 0 holds records 0..255, chunk k >= 1
+                                 holds 2^(k+7) records from 2^(k+7) on, so growing never
+                                 moves a record (no copy, no second array while it grows) */
+  size_t chunk_count;         /* chunks allocated */
   size_t record_count;        /* records handed out, including free ones */
-  size_t record_capacity;     /* records allocated */
-  uint32_t *free_records;     /* indexes of records free for reuse */
-  size_t free_count;          /* entries in free_records */
+  size_t record_capacity;     /* records allocated: 256 << (chunk_count - 1) */
+  uint32_t free_head;         /* first record free for reuse, index + 1 (0 = none); a free
+                                 record's key_hash holds the next one the same way */
   size_t customer_count;      /* live customers */
   size_t heap_bytes;          /* long keys (contacts are counted on demand) */
   size_t max_customers;       /* state.max.customers; 0 = no bound, no recency list */
+  uint32_t *lru;              /* under a bound: record i's recency links at [2i] (previous)
+                                 and [2i + 1] (next), index + 1, 0 = end; NULL otherwise */
   uint32_t lru_head, lru_tail; /* recency list: least / most recently active, index + 1 */
   uint64_t limit_evictions;   /* customers evicted to stay within max_customers */
   void (*evicted)(const cx_customer_t *customer, void *opaque); /* told before a bound eviction */
@@ -29,12 +38,26 @@ struct cx_state_s {
 
 #define INITIAL_SLOTS 1024
 
+/* Record i: in chunk 0 below 256, else in the chunk of its highest bit. */
+static inline cx_customer_t *record_at(const cx_state_t *state, size_t index) {
+  if (index < ((size_t)1 << FIRST_CHUNK_SHIFT))
+    return &state->chunks[0][index];
+  int high = 63 - __builtin_clzll((unsigned long long)index);
+  return &state->chunks[high - FIRST_CHUNK_SHIFT + 1][index - ((size_t)1 << high)];
+}
+
 static inline uint32_t slot_entry(uint64_t slot) {
   return (uint32_t)slot;
 }
 
 static inline uint64_t slot_make(uint32_t entry, uint64_t key_hash) {
   return (key_hash & 0xffffffff00000000ULL) | entry;
+}
+
+/* A key's home slot comes from the same high 32 bits as the tag, so moving
+ * an entry (growing, deleting) needs only the slot, never the record. */
+static inline size_t slot_home(uint64_t key_hash_or_slot, size_t mask) {
+  return (size_t)(key_hash_or_slot >> 32) & mask;
 }
 
 cx_state_t *cx_state_new(void) {
@@ -50,62 +73,121 @@ cx_state_t *cx_state_new(void) {
   return state;
 }
 
-/* Frees what a customer record owns: its log (and long ids) and a long key. */
+/* Frees what a customer record owns: its log (and long ids), a long key and
+ * its extension blocks. */
 static void release_heap(cx_customer_t *customer) {
-  for (uint32_t i = 0; i < customer->interaction_count; i++)
-    if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
-      free(customer->interactions[i].id.heap_id);
-  free(customer->interactions);
+  free(customer->log);
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     free(customer->key.heap_key);
+  free(customer->rules);
+  free(customer->signals);
+  free(customer->sessions);
+  free(customer->digital);
+  free(customer->cases);
+  free(customer->profile);
 }
 
-/* The recency list links records by index + 1 (0 = none), so it survives
- * the records array moving when it grows. */
-static void lru_unlink(cx_state_t *state, cx_customer_t *customer) {
-  uint32_t prev = customer->lru_prev, next = customer->lru_next;
-  uint32_t self = (uint32_t)(customer - state->records) + 1;
+/* Extension blocks: a customer without one reads the shared default. */
+static const cx_customer_rules_t default_rules = {
+#define CX__X(id, name, kind) [CX_RULE_##id] = INT64_MIN,
+    .quiet_until_ms = {CX_RULE_MAP(CX__X)},
+#undef CX__X
+    .last_frustration_alert_ms = INT64_MIN,
+};
+static const cx_signals_state_t default_signals;
+static const cx_digital_sessions_t default_sessions;
+static const cx_digital_state_t default_digital;
+static const cx_case_state_t default_cases;
+static const cx_profile_state_t default_profile;
+
+#define EXTENSION(name, type, defaults) \
+  const type *cx_customer_##name(const cx_customer_t *customer) { \
+    return customer->name ? customer->name : &defaults; \
+  } \
+  type *cx_customer_##name##_mut(cx_customer_t *customer) { \
+    if (!customer->name) { \
+      customer->name = malloc(sizeof(type)); \
+      if (customer->name) \
+        *customer->name = defaults; \
+    } \
+    return customer->name; \
+  }
+EXTENSION(rules, cx_customer_rules_t, default_rules)
+EXTENSION(signals, cx_signals_state_t, default_signals)
+EXTENSION(sessions, cx_digital_sessions_t, default_sessions)
+EXTENSION(digital, cx_digital_state_t, default_digital)
+EXTENSION(cases, cx_case_state_t, default_cases)
+EXTENSION(profile, cx_profile_state_t, default_profile)
+#undef EXTENSION
+
+size_t cx_customer_ext_bytes(const cx_customer_t *customer) {
+  return (customer->rules ? sizeof(*customer->rules) : 0) +
+         (customer->signals ? sizeof(*customer->signals) : 0) +
+         (customer->sessions ? sizeof(*customer->sessions) : 0) +
+         (customer->digital ? sizeof(*customer->digital) : 0) +
+         (customer->cases ? sizeof(*customer->cases) : 0) +
+         (customer->profile ? sizeof(*customer->profile) : 0);
+}
+
+/* The recency list links records by index + 1 (0 = none) in a side array
+ * kept only under a bound, so it costs unbounded tables nothing and
+ * survives the records array moving when it grows. */
+static void lru_unlink(cx_state_t *state, uint32_t index) {
+  uint32_t *links = state->lru;
+  uint32_t prev = links[2 * index], next = links[2 * index + 1], self = index + 1;
   if (prev)
-    state->records[prev - 1].lru_next = next;
+    links[2 * (prev - 1) + 1] = next;
   else if (state->lru_head == self)
     state->lru_head = next;
   if (next)
-    state->records[next - 1].lru_prev = prev;
+    links[2 * (next - 1)] = prev;
   else if (state->lru_tail == self)
     state->lru_tail = prev;
-  customer->lru_prev = customer->lru_next = 0;
+  links[2 * index] = links[2 * index + 1] = 0;
 }
 
-static void lru_push_tail(cx_state_t *state, cx_customer_t *customer) {
-  uint32_t self = (uint32_t)(customer - state->records) + 1;
-  customer->lru_prev = state->lru_tail;
-  customer->lru_next = 0;
+static void lru_push_tail(cx_state_t *state, uint32_t index) {
+  uint32_t *links = state->lru, self = index + 1;
+  links[2 * index] = state->lru_tail;
+  links[2 * index + 1] = 0;
   if (state->lru_tail)
-    state->records[state->lru_tail - 1].lru_next = self;
+    links[2 * (state->lru_tail - 1) + 1] = self;
   else
     state->lru_head = self;
   state->lru_tail = self;
 }
 
+static uint32_t index_of(const cx_customer_t *customer) {
+  return customer->index;
+}
+
+/* Puts a released record on the free list. */
+static void free_record(cx_state_t *state, uint32_t index) {
+  record_at(state, index)->key_hash = state->free_head;
+  state->free_head = index + 1;
+}
+
 static void customer_release(cx_state_t *state, cx_customer_t *customer) {
-  if (state->max_customers)
-    lru_unlink(state, customer);
+  if (state->lru)
+    lru_unlink(state, index_of(customer));
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes -= customer->key_len;
   release_heap(customer);
-  uint32_t generation = customer->generation;
+  uint32_t generation = customer->generation, index = customer->index;
   memset(customer, 0, sizeof(*customer));
   customer->generation = generation; /* so timers set before can tell it was reused */
+  customer->index = index;
 }
 
 void cx_state_destroy(cx_state_t *state) {
   if (!state)
     return;
   for (size_t i = 0; i < state->record_count; i++)
-    if (state->records[i].key_len)
-      customer_release(state, &state->records[i]);
-  free(state->records);
-  free(state->free_records);
+    if (record_at(state, i)->key_len)
+      customer_release(state, record_at(state, i));
+  for (size_t i = 0; i < state->chunk_count; i++)
+    free(state->chunks[i]);
+  free(state->lru);
   free(state->slots);
   free(state);
 }
@@ -122,13 +204,6 @@ cx_str_t cx_customer_key(const cx_customer_t *customer) {
   return s;
 }
 
-cx_str_t cx_interaction_id(const cx_interaction_t *interaction) {
-  cx_str_t s;
-  s.ptr = interaction->id_len < CX_INTERACTION_ID_INLINE ? interaction->id.inline_id
-                                                        : interaction->id.heap_id;
-  s.len = interaction->id_len;
-  return s;
-}
 
 static bool key_equals(const cx_customer_t *customer, cx_str_t key, uint64_t key_hash) {
   if (customer->key_hash != key_hash || customer->key_len != key.len)
@@ -138,22 +213,37 @@ static bool key_equals(const cx_customer_t *customer, cx_str_t key, uint64_t key
 
 /* Slot holding the key, or the empty slot where it would go. */
 static size_t probe(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
-  size_t slot = (size_t)key_hash & state->slot_mask;
+  size_t slot = slot_home(key_hash, state->slot_mask);
   uint64_t tag = key_hash & 0xffffffff00000000ULL;
   for (;;) {
     uint64_t value = state->slots[slot];
     uint32_t entry = slot_entry(value);
     if (entry == 0 ||
         ((value & 0xffffffff00000000ULL) == tag &&
-         key_equals(&state->records[entry - 1], key, key_hash)))
+         key_equals(record_at(state, entry - 1), key, key_hash)))
       return slot;
     slot = (slot + 1) & state->slot_mask;
   }
 }
 
+void cx_state_prefetch_slot(const cx_state_t *state, uint64_t key_hash) {
+  __builtin_prefetch(&state->slots[slot_home(key_hash, state->slot_mask)]);
+}
+
+void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
+  uint64_t value = state->slots[slot_home(key_hash, state->slot_mask)];
+  uint32_t entry = slot_entry(value);
+  if (entry && (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
+    const char *record = (const char *)record_at(state, entry - 1);
+    __builtin_prefetch(record, 1);
+    __builtin_prefetch(record + 64, 1);
+    __builtin_prefetch(record + 128, 1);
+  }
+}
+
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   uint32_t entry = slot_entry(state->slots[probe(state, key, key_hash)]);
-  return entry ? &state->records[entry - 1] : NULL;
+  return entry ? record_at(state, entry - 1) : NULL;
 }
 
 static int grow_table(cx_state_t *state) {
@@ -165,7 +255,7 @@ static int grow_table(cx_state_t *state) {
     uint32_t entry = slot_entry(state->slots[i]);
     if (!entry)
       continue;
-    size_t slot = (size_t)state->records[entry - 1].key_hash & (new_size - 1);
+    size_t slot = slot_home(state->slots[i], new_size - 1);
     while (slots[slot])
       slot = (slot + 1) & (new_size - 1);
     slots[slot] = state->slots[i];
@@ -177,24 +267,33 @@ static int grow_table(cx_state_t *state) {
 }
 
 static long take_record(cx_state_t *state) {
-  if (state->free_count)
-    return state->free_records[--state->free_count];
+  if (state->free_head) {
+    uint32_t index = state->free_head - 1;
+    state->free_head = (uint32_t)record_at(state, index)->key_hash;
+    return index;
+  }
   if (state->record_count == state->record_capacity) {
-    size_t capacity = state->record_capacity ? state->record_capacity * 2 : 256;
-    if (capacity > UINT32_MAX - 1)
+    size_t capacity = state->record_capacity ? state->record_capacity * 2
+                                             : (size_t)1 << FIRST_CHUNK_SHIFT;
+    if (capacity > UINT32_MAX - 1 || state->chunk_count == CHUNKS)
       return -1;
-    cx_customer_t *records = realloc(state->records, capacity * sizeof(*records));
-    if (!records)
+    cx_customer_t *chunk = malloc((capacity - state->record_capacity) * sizeof(*chunk));
+    if (!chunk)
       return -1;
-    state->records = records;
-    /* The free list can hold every record, so eviction never allocates. */
-    uint32_t *free_records = realloc(state->free_records, capacity * sizeof(*free_records));
-    if (!free_records)
-      return -1;
-    state->free_records = free_records;
+    state->chunks[state->chunk_count++] = chunk;
+    if (state->lru) {
+      uint32_t *links = realloc(state->lru, capacity * 2 * sizeof(*links));
+      if (!links)
+        return -1;
+      memset(links + 2 * state->record_capacity, 0,
+             (capacity - state->record_capacity) * 2 * sizeof(*links));
+      state->lru = links;
+    }
     state->record_capacity = capacity;
   }
-  memset(&state->records[state->record_count], 0, sizeof(cx_customer_t));
+  cx_customer_t *record = record_at(state, state->record_count);
+  memset(record, 0, sizeof(*record));
+  record->index = (uint32_t)state->record_count;
   return (long)state->record_count++;
 }
 
@@ -202,14 +301,14 @@ static void remove_slot(cx_state_t *state, size_t slot);
 
 /* Evicts the head of the recency list to make room for one more customer. */
 static void evict_least_recent(cx_state_t *state) {
-  cx_customer_t *customer = &state->records[state->lru_head - 1];
+  cx_customer_t *customer = record_at(state, state->lru_head - 1);
   uint32_t entry = state->lru_head;
   size_t slot = probe(state, cx_customer_key(customer), customer->key_hash);
   assert(slot_entry(state->slots[slot]) == entry);
   if (state->evicted)
     state->evicted(customer, state->evicted_opaque);
   customer_release(state, customer);
-  state->free_records[state->free_count++] = entry - 1;
+  free_record(state, entry - 1);
   remove_slot(state, slot);
   state->customer_count--;
   state->limit_evictions++;
@@ -218,10 +317,10 @@ static void evict_least_recent(cx_state_t *state) {
 cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   size_t slot = probe(state, key, key_hash);
   if (state->slots[slot]) {
-    cx_customer_t *found = &state->records[slot_entry(state->slots[slot]) - 1];
-    if (state->max_customers && state->lru_tail != slot_entry(state->slots[slot])) {
-      lru_unlink(state, found);
-      lru_push_tail(state, found);
+    cx_customer_t *found = record_at(state, slot_entry(state->slots[slot]) - 1);
+    if (state->lru && state->lru_tail != slot_entry(state->slots[slot])) {
+      lru_unlink(state, slot_entry(state->slots[slot]) - 1);
+      lru_push_tail(state, slot_entry(state->slots[slot]) - 1);
     }
     return found;
   }
@@ -238,10 +337,11 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   long index = take_record(state);
   if (index < 0)
     return NULL;
-  cx_customer_t *customer = &state->records[index];
+  cx_customer_t *customer = record_at(state, index);
   uint32_t generation = customer->generation + 1; /* records keep theirs across reuse */
   memset(customer, 0, sizeof(*customer));
   customer->generation = generation;
+  customer->index = (uint32_t)index;
   customer->key_hash = key_hash;
   customer->key_len = (uint32_t)key.len;
   if (key.len < CX_STATE_KEY_INLINE) {
@@ -250,7 +350,7 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
     customer->key.heap_key = malloc(key.len);
     if (!customer->key.heap_key) {
       customer->key_len = 0;
-      state->free_records[state->free_count++] = (uint32_t)index;
+      free_record(state, (uint32_t)index);
       return NULL;
     }
     memcpy(customer->key.heap_key, key.ptr, key.len);
@@ -259,71 +359,149 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   customer->first_event_ms = INT64_MIN;
   customer->last_event_ms = INT64_MIN;
   customer->scores_at_ms = INT64_MIN;
-  customer->last_frustration_alert_ms = INT64_MIN;
-  for (int i = 0; i < CX_RULE__COUNT; i++)
-    customer->quiet_until_ms[i] = INT64_MIN;
   state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
   state->customer_count++;
-  if (state->max_customers)
-    lru_push_tail(state, customer);
+  if (state->lru)
+    lru_push_tail(state, (uint32_t)index);
   return customer;
 }
 
-long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_t *entry,
+/* The log is one block: a header, capacity entries, then a byte area of
+ * bytes_capacity bytes holding each entry's wide times and id in entry
+ * order, so an entry's bytes end where the next entry's begin. Resizes it
+ * (never below what is in use), moving the byte area behind the entries. */
+static int log_resize(cx_customer_t *customer, uint32_t entries, uint32_t bytes) {
+  cx_interaction_log_t *log = customer->log;
+  uint32_t old_entries = log ? log->capacity : 0, used = log ? log->bytes_len : 0;
+  size_t size = sizeof(*log) + (size_t)entries * sizeof(cx_interaction_t) + bytes;
+  log = realloc(log, size);
+  if (!log)
+    return -1;
+  if (!customer->log)
+    log->count = log->bytes_len = 0;
+  memmove(log->entries + entries, log->entries + old_entries, used);
+  log->capacity = entries;
+  log->bytes_capacity = bytes;
+  customer->log = log;
+  return 0;
+}
+
+int cx_customer_reserve_interactions(cx_customer_t *customer, uint32_t entries) {
+  if (entries <= cx_customer_interaction_capacity(customer))
+    return 0;
+  return log_resize(customer, entries, customer->log ? customer->log->bytes_capacity : 0);
+}
+
+/* Drops the first `drop` entries and their bytes. */
+static void log_drop_front(cx_interaction_log_t *log, uint32_t drop) {
+  cx_interaction_t *entries = log->entries;
+  uint32_t count = log->count;
+  uint32_t cut = drop < count ? entries[drop].bytes_offset : log->bytes_len;
+  char *area = (char *)(entries + log->capacity);
+  memmove(area, area + cut, log->bytes_len - cut);
+  log->bytes_len -= cut;
+  memmove(entries, entries + drop, (count - drop) * sizeof(cx_interaction_t));
+  log->count = count - drop;
+  for (uint32_t i = 0; i < log->count; i++)
+    entries[i].bytes_offset -= cut;
+}
+
+long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_fields_t *fields,
                                  cx_str_t event_id, int64_t retain_after_ms) {
   /* Logs are short per customer: drop expired entries from the front first. */
+  cx_interaction_log_t *log = customer->log;
   uint32_t drop = 0;
-  while (drop < customer->interaction_count &&
-         customer->interactions[drop].at_ms <= retain_after_ms)
+  while (log && drop < log->count && log->entries[drop].at_ms <= retain_after_ms)
     drop++;
-  if (drop) {
-    for (uint32_t i = 0; i < drop; i++)
-      if (customer->interactions[i].id_len >= CX_INTERACTION_ID_INLINE)
-        free(customer->interactions[i].id.heap_id);
-    memmove(customer->interactions, customer->interactions + drop,
-            (customer->interaction_count - drop) * sizeof(cx_interaction_t));
-    customer->interaction_count -= drop;
+  if (drop)
+    log_drop_front(log, drop);
+  return cx_customer_insert_interaction(customer, fields, event_id);
+}
+
+long cx_customer_insert_interaction(cx_customer_t *customer,
+                                    const cx_interaction_fields_t *fields, cx_str_t event_id) {
+  uint16_t id_len = event_id.len > UINT16_MAX ? UINT16_MAX : (uint16_t)event_id.len;
+  uint8_t wide = 0;
+  uint32_t need = id_len;
+  if ((uint64_t)fields->wait_ms > UINT32_MAX) {
+    wide |= CX_INTERACTION_WIDE_WAIT;
+    need += 8;
   }
-  if (customer->interaction_count == customer->interaction_capacity) {
-    uint32_t capacity = customer->interaction_capacity ? customer->interaction_capacity * 2 : 4;
-    cx_interaction_t *grown = realloc(customer->interactions, capacity * sizeof(*grown));
-    if (!grown)
-      return -1;
-    customer->interactions = grown;
-    customer->interaction_capacity = capacity;
+  if ((uint64_t)fields->handle_ms > UINT32_MAX) {
+    wide |= CX_INTERACTION_WIDE_HANDLE;
+    need += 8;
   }
-  uint32_t pos = customer->interaction_count;
-  while (pos > 0 && customer->interactions[pos - 1].at_ms > entry->at_ms)
+  uint32_t count = cx_customer_interaction_count(customer);
+  uint32_t used = customer->log ? customer->log->bytes_len : 0;
+  if (need > UINT32_MAX - used || count == UINT32_MAX)
+    return -1;
+  uint32_t capacity = cx_customer_interaction_capacity(customer), entries = capacity;
+  if (count == entries)
+    /* Growing by half keeps less slack than doubling (logs are long-lived). */
+    entries = entries > UINT32_MAX / 3 * 2 ? UINT32_MAX : entries + entries / 2 + 1;
+  uint32_t bytes_capacity = customer->log ? customer->log->bytes_capacity : 0;
+  uint32_t bytes = bytes_capacity;
+  if (need > bytes - used) {
+    uint64_t half_more = (uint64_t)bytes + bytes / 2;
+    uint64_t grown = half_more > (uint64_t)used + need ? half_more : (uint64_t)used + need;
+    grown = (grown + 7) & ~(uint64_t)7; /* whole words */
+    bytes = grown > UINT32_MAX ? UINT32_MAX : (uint32_t)grown;
+  }
+  if ((!customer->log || entries != capacity || bytes != bytes_capacity) &&
+      log_resize(customer, entries, bytes))
+    return -1;
+  cx_interaction_log_t *block = customer->log;
+  cx_interaction_t *log = block->entries;
+  uint32_t pos = count;
+  while (pos > 0 && log[pos - 1].at_ms > fields->at_ms)
     pos--;
-  memmove(customer->interactions + pos + 1, customer->interactions + pos,
-          (customer->interaction_count - pos) * sizeof(cx_interaction_t));
-  cx_interaction_t *slot = &customer->interactions[pos];
-  *slot = *entry;
-  size_t id_len = event_id.len > UINT16_MAX ? UINT16_MAX : event_id.len;
-  slot->id_len = (uint16_t)id_len;
-  if (id_len < CX_INTERACTION_ID_INLINE) {
-    memcpy(slot->id.inline_id, event_id.ptr, id_len);
+  uint32_t at = pos < count ? log[pos].bytes_offset : used;
+  char *area = (char *)(log + block->capacity);
+  memmove(area + at + need, area + at, used - at);
+  memmove(log + pos + 1, log + pos, (count - pos) * sizeof(cx_interaction_t));
+  for (uint32_t i = pos + 1; i <= count; i++)
+    log[i].bytes_offset += need;
+  cx_interaction_t *entry = &log[pos];
+  memset(entry, 0, sizeof(*entry));
+  entry->at_ms = fields->at_ms;
+  entry->case_hash = fields->case_hash;
+  entry->topic_hash = fields->topic_hash;
+  entry->type = fields->type;
+  entry->channel = fields->channel;
+  entry->outcome = fields->outcome;
+  entry->flags = fields->flags;
+  entry->wide = wide;
+  entry->id_len = id_len;
+  entry->bytes_offset = at;
+  char *bytes_at = area + at;
+  if (wide & CX_INTERACTION_WIDE_WAIT) {
+    memcpy(bytes_at, &fields->wait_ms, 8);
+    bytes_at += 8;
   } else {
-    slot->id.heap_id = malloc(id_len);
-    if (!slot->id.heap_id) {
-      memmove(customer->interactions + pos, customer->interactions + pos + 1,
-              (customer->interaction_count - pos) * sizeof(cx_interaction_t));
-      return -1;
-    }
-    memcpy(slot->id.heap_id, event_id.ptr, id_len);
+    entry->wait_ms = (uint32_t)fields->wait_ms;
   }
-  customer->interaction_count++;
+  if (wide & CX_INTERACTION_WIDE_HANDLE) {
+    memcpy(bytes_at, &fields->handle_ms, 8);
+    bytes_at += 8;
+  } else {
+    entry->handle_ms = (uint32_t)fields->handle_ms;
+  }
+  if (id_len)
+    memcpy(bytes_at, event_id.ptr, id_len);
+  block->bytes_len = used + need;
+  block->count = count + 1;
   return (long)pos;
 }
 
 uint32_t cx_state_index_of(const cx_state_t *state, const cx_customer_t *customer) {
-  return (uint32_t)(customer - state->records);
+  (void)state;
+  return customer->index;
 }
 
 cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generation) {
   if (index >= state->record_count)
     return NULL;
-  cx_customer_t *customer = &state->records[index];
+  cx_customer_t *customer = record_at(state, index);
   return customer->key_len && customer->generation == generation ? customer : NULL;
 }
 
@@ -332,8 +510,7 @@ static void remove_slot(cx_state_t *state, size_t slot) {
   size_t hole = slot;
   size_t next = (hole + 1) & state->slot_mask;
   while (state->slots[next]) {
-    size_t home =
-        (size_t)state->records[slot_entry(state->slots[next]) - 1].key_hash & state->slot_mask;
+    size_t home = slot_home(state->slots[next], state->slot_mask);
     /* Move the entry back if the hole lies between its home and its slot. */
     if (((next - home) & state->slot_mask) >= ((next - hole) & state->slot_mask)) {
       state->slots[hole] = state->slots[next];
@@ -350,15 +527,15 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
   size_t removed = 0;
   for (size_t slot = 0; slot <= state->slot_mask;) {
     uint32_t entry = slot_entry(state->slots[slot]);
-    if (!entry || state->records[entry - 1].last_event_ms >= idle_before_ms) {
+    if (!entry || record_at(state, entry - 1)->last_event_ms >= idle_before_ms) {
       slot++;
       continue;
     }
-    cx_customer_t *customer = &state->records[entry - 1];
+    cx_customer_t *customer = record_at(state, entry - 1);
     if (evicted)
       evicted(customer, opaque);
     customer_release(state, customer);
-    state->free_records[state->free_count++] = entry - 1;
+    free_record(state, entry - 1);
     remove_slot(state, slot);
     state->customer_count--;
     removed++;
@@ -373,7 +550,7 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
   size_t slot = probe(state, key, decoded->key_hash);
   cx_customer_t *customer;
   if (state->slots[slot]) {
-    customer = &state->records[slot_entry(state->slots[slot]) - 1];
+    customer = record_at(state, slot_entry(state->slots[slot]) - 1);
     customer_release(state, customer); /* keeps the generation */
   } else {
     if (state->max_customers && state->customer_count >= state->max_customers) {
@@ -388,35 +565,41 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
     long index = take_record(state);
     if (index < 0)
       return NULL;
-    customer = &state->records[index];
+    customer = record_at(state, index);
     state->slots[slot] = slot_make((uint32_t)index + 1, decoded->key_hash);
     state->customer_count++;
   }
-  uint32_t generation = customer->generation + 1;
+  uint32_t generation = customer->generation + 1, index = customer->index;
   *customer = *decoded;
   customer->generation = generation;
-  customer->lru_prev = customer->lru_next = 0;
-  if (state->max_customers)
-    lru_push_tail(state, customer);
+  customer->index = index;
+  if (state->lru)
+    lru_push_tail(state, index_of(customer));
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes += customer->key_len;
   return customer;
 }
 
-void cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
-                                void (*evicted)(const cx_customer_t *customer, void *opaque),
-                                void *opaque) {
-  state->evicted = evicted;
-  state->evicted_opaque = opaque;
-  if (!state->max_customers && max_customers) {
+int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
+                               void (*evicted)(const cx_customer_t *customer, void *opaque),
+                               void *opaque) {
+  if (!state->lru && max_customers) {
+    uint32_t *links = calloc(state->record_capacity ? state->record_capacity * 2 : 1,
+                             sizeof(*links));
+    if (!links)
+      return -1;
+    state->lru = links;
     state->lru_head = state->lru_tail = 0;
     for (size_t i = 0; i < state->record_count; i++)
-      if (state->records[i].key_len)
-        lru_push_tail(state, &state->records[i]);
+      if (record_at(state, i)->key_len)
+        lru_push_tail(state, (uint32_t)i);
   }
+  state->evicted = evicted;
+  state->evicted_opaque = opaque;
   state->max_customers = max_customers;
   while (max_customers && state->customer_count > max_customers)
     evict_least_recent(state);
+  return 0;
 }
 
 uint64_t cx_state_limit_evictions(const cx_state_t *state) {
@@ -437,13 +620,15 @@ size_t cx_state_customer_count(const cx_state_t *state) {
 size_t cx_state_bytes(const cx_state_t *state) {
   size_t bytes = sizeof(*state) + (state->slot_mask + 1) * sizeof(uint64_t) +
                  state->record_capacity * sizeof(cx_customer_t) +
-                 state->record_capacity * sizeof(uint32_t) + state->heap_bytes;
+                 (state->lru ? state->record_capacity * 2 * sizeof(uint32_t) : 0) +
+                 state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
-    const cx_customer_t *customer = &state->records[i];
-    bytes += customer->interaction_capacity * sizeof(cx_interaction_t);
-    for (uint32_t c = 0; c < customer->interaction_count; c++)
-      if (customer->interactions[c].id_len >= CX_INTERACTION_ID_INLINE)
-        bytes += customer->interactions[c].id_len;
+    const cx_customer_t *customer = record_at(state, i);
+    if (customer->log)
+      bytes += sizeof(*customer->log) +
+               (size_t)customer->log->capacity * sizeof(cx_interaction_t) +
+               customer->log->bytes_capacity;
+    bytes += cx_customer_ext_bytes(customer);
   }
   return bytes;
 }
@@ -452,8 +637,9 @@ const char *cx_customer_preferred_channel(const cx_customer_t *customer) {
   uint32_t completed[CX_CHANNEL__COUNT] = {0};
   int64_t latest[CX_CHANNEL__COUNT];
   int best = -1;
-  for (uint32_t i = 0; i < customer->interaction_count; i++) {
-    const cx_interaction_t *entry = &customer->interactions[i];
+  const cx_interaction_t *log = cx_customer_interactions(customer);
+  for (uint32_t i = 0; i < cx_customer_interaction_count(customer); i++) {
+    const cx_interaction_t *entry = &log[i];
     if (entry->type != CX_EVENT_CONTACT || !(entry->flags & CX_INTERACTION_ASSISTED) ||
         entry->outcome != CX_OUTCOME_COMPLETED || entry->channel >= CX_CHANNEL__COUNT)
       continue;
@@ -471,8 +657,8 @@ void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   uint32_t entry = slot_entry(state->slots[slot]);
   if (!entry)
     return;
-  customer_release(state, &state->records[entry - 1]);
-  state->free_records[state->free_count++] = entry - 1;
+  customer_release(state, record_at(state, entry - 1));
+  free_record(state, entry - 1);
   remove_slot(state, slot);
   state->customer_count--;
 }

@@ -1,7 +1,8 @@
 /* Keyed per-customer state of one partition: an open-addressing hash table
- * (linear probing, backward-shift deletion) of uint32 indexes into a dense
- * array of fixed-size customer records. Lookups are O(1); a customer costs
- * one record plus its recent interactions. Customers idle past the largest window
+ * (linear probing, backward-shift deletion) of uint32 indexes into an
+ * array of compact fixed-size customer records. Lookups are O(1); a
+ * customer costs one record, its recent interactions and the blocks of the
+ * detectors that keep state for it. Customers idle past the largest window
  * are evicted when the watermark passes, so memory stays bounded. */
 #ifndef CX_STATE_H
 #define CX_STATE_H
@@ -9,51 +10,90 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "detect_case.h"
 #include "detect_digital.h"
-#include "detect_journey.h"
 #include "detect_signals.h"
 #include "event.h"
 #include "profile.h"
 #include "rules.h"
 
-#define CX_STATE_KEY_INLINE 24
-#define CX_INTERACTION_ID_INLINE 40
+#define CX_STATE_KEY_INLINE 16
 
 enum {
   CX_INTERACTION_ASSISTED = 1 << 0,  /* on an assisted channel */
   CX_INTERACTION_ABANDONED = 1 << 1, /* outcome ABANDONED */
 };
 
-/* One CONTACT, SELF_SERVICE or TRANSFER event, kept for the windows and the
- * profile in the customer's interaction log. */
-typedef struct cx_interaction_s {
+/* What a CONTACT, SELF_SERVICE or TRANSFER event leaves in the customer's
+ * interaction log (the input of cx_customer_add_interaction). */
+typedef struct cx_interaction_fields_s {
   int64_t at_ms;      /* event time */
   int64_t wait_ms;    /* queue time, 0 when unknown */
   int64_t handle_ms;  /* time with an agent, 0 when unknown */
   uint64_t case_hash; /* cx_state_hash of case_id, 0 when none */
   uint64_t topic_hash; /* cx_state_hash of topic, 0 when none */
-  uint16_t id_len;    /* event_id length */
   uint8_t type;       /* cx_event_type_t */
   uint8_t channel;    /* cx_channel_t */
   uint8_t outcome;    /* cx_outcome_t */
   uint8_t flags;      /* CX_INTERACTION_* */
-  union {
-    char inline_id[CX_INTERACTION_ID_INLINE]; /* when id_len < CX_INTERACTION_ID_INLINE */
-    char *heap_id;                            /* otherwise, owned */
-  } id;
+} cx_interaction_fields_t;
+
+enum {
+  CX_INTERACTION_WIDE_WAIT = 1 << 0,   /* wait_ms did not fit 32 bits: see cx_interaction_wait_ms */
+  CX_INTERACTION_WIDE_HANDLE = 1 << 1, /* handle_ms did not fit 32 bits */
+};
+
+/* One entry of the interaction log (48 bytes). The event id, and the exact
+ * wait and handle times when they do not fit 32 bits, live in the log's byte
+ * area at bytes_offset: [wide wait le64][wide handle le64][id bytes]. Read
+ * them with the cx_interaction_* accessors. */
+typedef struct cx_interaction_s {
+  int64_t at_ms;         /* event time */
+  uint64_t case_hash;    /* cx_state_hash of case_id, 0 when none */
+  uint64_t topic_hash;   /* cx_state_hash of topic, 0 when none */
+  uint32_t wait_ms;      /* queue time when it fits (else CX_INTERACTION_WIDE_WAIT) */
+  uint32_t handle_ms;    /* time with an agent when it fits (else CX_INTERACTION_WIDE_HANDLE) */
+  uint32_t bytes_offset; /* start of this entry's bytes in the byte area */
+  uint16_t id_len;       /* event_id length */
+  uint8_t type;          /* cx_event_type_t */
+  uint8_t channel;       /* cx_channel_t */
+  uint8_t outcome;       /* cx_outcome_t */
+  uint8_t flags;         /* CX_INTERACTION_* */
+  uint8_t wide;          /* CX_INTERACTION_WIDE_* */
 } cx_interaction_t;
+
+/* A customer's interaction log: one block, allocated with the first entry. */
+typedef struct cx_interaction_log_s {
+  uint32_t count;          /* entries in use, sorted by at_ms then arrival */
+  uint32_t capacity;       /* entries allocated */
+  uint32_t bytes_len;      /* bytes in use of the byte area (ids, wide times) */
+  uint32_t bytes_capacity; /* bytes allocated for it */
+  cx_interaction_t entries[]; /* capacity entries, then the byte area */
+} cx_interaction_log_t;
 
 /* Consent to profiling, from CONSENT events. */
 typedef enum { CX_CONSENT_UNKNOWN, CX_CONSENT_GRANTED, CX_CONSENT_WITHDRAWN } cx_consent_t;
 
+/* Per rule: cooldowns, score contributions and alert bands, kept only for
+ * customers that have had a detector hit or an alert (most never do). */
+typedef struct cx_customer_rules_s {
+  int64_t quiet_until_ms[CX_RULE__COUNT]; /* per rule: cooldown end (INT64_MIN = none) */
+  int64_t last_frustration_alert_ms;      /* INT64_MIN = none */
+  float contribution[CX_RULE__COUNT];     /* per rule: score points, decayed to scores_at_ms */
+  uint8_t alerted_band[CX_RULE__COUNT];   /* per rule: band of its last alert */
+} cx_customer_rules_t;
+
+/* The compact hot part of a customer: what every event reads and writes.
+ * The detector families' own state lives in extension blocks allocated the
+ * first time a customer needs them (most customers never have a case, a
+ * digital session, a payment problem, a score or an alert); a customer
+ * without a block reads as one with that block at its defaults. */
 typedef struct cx_customer_s {
   uint64_t key_hash;             /* XXH3-64 of the customer id */
   uint32_t key_len;              /* customer id length */
   uint32_t generation;           /* bumped each time the record is reused (timers check it) */
-  uint32_t interaction_count;    /* interactions in use, sorted by at_ms then arrival */
-  uint32_t interaction_capacity; /* interactions allocated */
   union {
     char inline_key[CX_STATE_KEY_INLINE]; /* when key_len < CX_STATE_KEY_INLINE */
     char *heap_key;                       /* otherwise, owned */
@@ -63,21 +103,39 @@ typedef struct cx_customer_s {
   uint64_t event_count;          /* events applied since first_event_ms */
   int64_t next_offset;           /* input offset after its last applied event (0 = unknown):
                                     a replayed event below it was applied already */
-  int64_t quiet_until_ms[CX_RULE__COUNT]; /* per rule: cooldown end (INT64_MIN = none) */
-  uint8_t alerted_band[CX_RULE__COUNT];   /* per rule: band of its last alert */
-  float contribution[CX_RULE__COUNT];     /* per rule: score points, decayed to scores_at_ms */
   int64_t scores_at_ms;          /* event time the contributions are decayed to */
-  int64_t last_frustration_alert_ms; /* INT64_MIN = none */
+  struct cx_interaction_log_s *log; /* owned, NULL = no interactions (cx_customer_interactions) */
+  cx_customer_rules_t *rules;    /* owned, NULL = defaults (cx_customer_rules) */
+  cx_signals_state_t *signals;   /* owned, NULL = zero (detect_signals.h) */
+  cx_digital_sessions_t *sessions; /* owned, NULL = zero (detect_digital.h: digital_friction) */
+  cx_digital_state_t *digital;   /* owned, NULL = zero (detect_digital.h: engagement_drop) */
+  cx_case_state_t *cases;        /* owned, NULL = zero (detect_case.h) */
+  cx_profile_state_t *profile;   /* owned, NULL = zero (profile.h) */
   int8_t consent;                /* cx_consent_t */
   uint8_t dirty;                 /* changed since the changes were last taken (runtime only) */
-  uint32_t lru_prev, lru_next;   /* recency list under state.max.customers: record index + 1, 0 = end (runtime only) */
-  cx_interaction_t *interactions; /* owned */
-  cx_journey_state_t journey;    /* detect_journey.h */
-  cx_signals_state_t signals;    /* detect_signals.h */
-  cx_digital_state_t digital;    /* detect_digital.h */
-  cx_case_state_t cases;         /* detect_case.h */
-  cx_profile_state_t profile;    /* profile.h */
+  uint32_t index;                /* its record index in the table (runtime only) */
 } cx_customer_t;
+
+/* A customer's extension blocks for reading: the block, or a shared one at
+ * the defaults when the customer has none (never write through these). */
+const cx_customer_rules_t *cx_customer_rules(const cx_customer_t *customer);
+const cx_signals_state_t *cx_customer_signals(const cx_customer_t *customer);
+const cx_digital_sessions_t *cx_customer_sessions(const cx_customer_t *customer);
+const cx_digital_state_t *cx_customer_digital(const cx_customer_t *customer);
+const cx_case_state_t *cx_customer_cases(const cx_customer_t *customer);
+const cx_profile_state_t *cx_customer_profile(const cx_customer_t *customer);
+
+/* The block for writing, allocated at its defaults on first use; NULL only
+ * when out of memory. */
+cx_customer_rules_t *cx_customer_rules_mut(cx_customer_t *customer);
+cx_signals_state_t *cx_customer_signals_mut(cx_customer_t *customer);
+cx_digital_sessions_t *cx_customer_sessions_mut(cx_customer_t *customer);
+cx_digital_state_t *cx_customer_digital_mut(cx_customer_t *customer);
+cx_case_state_t *cx_customer_cases_mut(cx_customer_t *customer);
+cx_profile_state_t *cx_customer_profile_mut(cx_customer_t *customer);
+
+/* Heap bytes of a customer's extension blocks (for cx_state_bytes). */
+size_t cx_customer_ext_bytes(const cx_customer_t *customer);
 
 typedef struct cx_state_s cx_state_t;
 
@@ -93,14 +151,78 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
 /* Finds the customer or returns NULL. */
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash);
 
-cx_str_t cx_customer_key(const cx_customer_t *customer);
-cx_str_t cx_interaction_id(const cx_interaction_t *interaction);
+/* Hints for a caller that knows its next keys a few events ahead (changes
+ * nothing): the first starts loading the key's table slot; the second, a
+ * few events later when that slot is in cache, the record it points to
+ * (when the slot's hash tag matches). */
+void cx_state_prefetch_slot(const cx_state_t *state, uint64_t key_hash);
+void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash);
 
-/* Inserts a copy of *entry (its id taken from event_id) in time order (after
- * those with an equal time), then drops entries at or before
- * retain_after_ms. Returns its index, or -1 when out of memory. */
-long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_t *entry,
+cx_str_t cx_customer_key(const cx_customer_t *customer);
+
+/* A customer's interactions (sorted by at_ms, then arrival), how many,
+ * how many fit before the log grows, and the log's byte area. */
+static inline const cx_interaction_t *cx_customer_interactions(const cx_customer_t *customer) {
+  return customer->log ? customer->log->entries : NULL;
+}
+
+static inline uint32_t cx_customer_interaction_count(const cx_customer_t *customer) {
+  return customer->log ? customer->log->count : 0;
+}
+
+static inline uint32_t cx_customer_interaction_capacity(const cx_customer_t *customer) {
+  return customer->log ? customer->log->capacity : 0;
+}
+
+static inline const char *cx_customer_interaction_bytes(const cx_customer_t *customer) {
+  return (const char *)(customer->log->entries + customer->log->capacity);
+}
+
+static inline int64_t cx_interaction_wide_at(const cx_customer_t *customer, uint32_t offset) {
+  int64_t value;
+  memcpy(&value, cx_customer_interaction_bytes(customer) + offset, sizeof(value));
+  return value;
+}
+
+/* An entry's exact wait_ms, handle_ms and event id (borrowed from the log:
+ * valid until the customer's log changes). */
+static inline int64_t cx_interaction_wait_ms(const cx_customer_t *customer,
+                                             const cx_interaction_t *entry) {
+  return entry->wide & CX_INTERACTION_WIDE_WAIT
+             ? cx_interaction_wide_at(customer, entry->bytes_offset)
+             : (int64_t)entry->wait_ms;
+}
+
+static inline int64_t cx_interaction_handle_ms(const cx_customer_t *customer,
+                                               const cx_interaction_t *entry) {
+  return entry->wide & CX_INTERACTION_WIDE_HANDLE
+             ? cx_interaction_wide_at(customer, entry->bytes_offset +
+                                                    (entry->wide & CX_INTERACTION_WIDE_WAIT ? 8 : 0))
+             : (int64_t)entry->handle_ms;
+}
+
+static inline cx_str_t cx_interaction_id(const cx_customer_t *customer,
+                                         const cx_interaction_t *entry) {
+  uint32_t skip = (entry->wide & CX_INTERACTION_WIDE_WAIT ? 8 : 0) +
+                  (entry->wide & CX_INTERACTION_WIDE_HANDLE ? 8 : 0);
+  cx_str_t s = {cx_customer_interaction_bytes(customer) + entry->bytes_offset + skip,
+                entry->id_len};
+  return s;
+}
+
+/* Inserts an entry of *fields (its id taken from event_id, cut at 65535
+ * bytes) in time order (after those with an equal time), then drops entries
+ * at or before retain_after_ms. Returns its index, or -1 when out of memory
+ * (or when the log's byte area would pass 4 GiB). */
+long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_fields_t *fields,
                                  cx_str_t event_id, int64_t retain_after_ms);
+/* The same without dropping anything (a decoded log). */
+long cx_customer_insert_interaction(cx_customer_t *customer,
+                                    const cx_interaction_fields_t *fields, cx_str_t event_id);
+
+/* Makes room for at least `entries` entries in the log (no other change).
+ * Returns -1 when out of memory. */
+int cx_customer_reserve_interactions(cx_customer_t *customer, uint32_t entries);
 
 /* The assisted channel the customer completes most contacts on in the log
  * (ties: the most recent), or NULL when there is none. */
@@ -140,11 +262,12 @@ void cx_customer_release(cx_customer_t *customer);
  * new customer that would exceed the bound first evicts the one at the head
  * (the least recently active), calling evicted (may be NULL) just before it
  * goes; cx_state_limit_evictions counts them. Costs two record links per
- * upsert while bounded, nothing otherwise. Customers already in the table are
- * listed in index order. */
-void cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
-                                void (*evicted)(const cx_customer_t *customer, void *opaque),
-                                void *opaque);
+ * upsert while bounded (a side array of two links per record), nothing
+ * otherwise. Customers already in the table are listed in index order.
+ * Returns -1 when out of memory for the list (nothing changed). */
+int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
+                               void (*evicted)(const cx_customer_t *customer, void *opaque),
+                               void *opaque);
 /* Customers evicted by the bound so far. */
 uint64_t cx_state_limit_evictions(const cx_state_t *state);
 

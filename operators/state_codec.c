@@ -292,39 +292,43 @@ static void write_customer(writer_t *w, const cx_customer_t *c) {
     put_varint(w, (uint64_t)c->next_offset);
 }
 
-static bool rule_is_default(const cx_customer_t *c, int rule) {
-  return c->quiet_until_ms[rule] == INT64_MIN && c->alerted_band[rule] == 0 &&
-         float_bits(c->contribution[rule]) == 0;
+static bool rule_is_default(const cx_customer_rules_t *rules, int rule) {
+  return rules->quiet_until_ms[rule] == INT64_MIN && rules->alerted_band[rule] == 0 &&
+         float_bits(rules->contribution[rule]) == 0;
 }
 
 static void write_scores(writer_t *w, const cx_customer_t *c) {
+  const cx_customer_rules_t *rules = cx_customer_rules(c);
   uint64_t rule_count = 0;
   for (int rule = 0; rule < CX_RULE__COUNT; rule++)
-    rule_count += !rule_is_default(c, rule);
-  if (!rule_count && c->scores_at_ms == INT64_MIN && c->last_frustration_alert_ms == INT64_MIN)
+    rule_count += !rule_is_default(rules, rule);
+  if (!rule_count && c->scores_at_ms == INT64_MIN &&
+      rules->last_frustration_alert_ms == INT64_MIN)
     return;
   put_time(w, c->scores_at_ms, c->last_event_ms);
-  put_time(w, c->last_frustration_alert_ms, c->last_event_ms);
+  put_time(w, rules->last_frustration_alert_ms, c->last_event_ms);
   put_varint(w, rule_count);
   for (int rule = 0; rule < CX_RULE__COUNT; rule++) {
-    if (rule_is_default(c, rule))
+    if (rule_is_default(rules, rule))
       continue;
     put_varint(w, (uint64_t)rule);
-    put_time(w, c->quiet_until_ms[rule], c->last_event_ms);
-    put_varint(w, c->alerted_band[rule]);
-    put_le(w, float_bits(c->contribution[rule]), 4);
+    put_time(w, rules->quiet_until_ms[rule], c->last_event_ms);
+    put_varint(w, rules->alerted_band[rule]);
+    put_le(w, float_bits(rules->contribution[rule]), 4);
   }
 }
 
 static void write_interactions(writer_t *w, const cx_customer_t *c) {
-  if (!c->interaction_count)
+  if (!cx_customer_interaction_count(c))
     return;
-  put_varint(w, c->interaction_count);
+  put_varint(w, cx_customer_interaction_count(c));
   int64_t previous = c->last_event_ms;
-  for (uint32_t i = 0; i < c->interaction_count; i++) {
-    const cx_interaction_t *entry = &c->interactions[i];
-    uint8_t present = (uint8_t)((entry->wait_ms ? INTERACTION_HAS_WAIT : 0) |
-                                (entry->handle_ms ? INTERACTION_HAS_HANDLE : 0) |
+  for (uint32_t i = 0; i < cx_customer_interaction_count(c); i++) {
+    const cx_interaction_t *entry = &cx_customer_interactions(c)[i];
+    int64_t wait_ms = cx_interaction_wait_ms(c, entry);
+    int64_t handle_ms = cx_interaction_handle_ms(c, entry);
+    uint8_t present = (uint8_t)((wait_ms ? INTERACTION_HAS_WAIT : 0) |
+                                (handle_ms ? INTERACTION_HAS_HANDLE : 0) |
                                 (entry->case_hash ? INTERACTION_HAS_CASE : 0) |
                                 (entry->topic_hash ? INTERACTION_HAS_TOPIC : 0));
     put_time(w, entry->at_ms, previous);
@@ -335,14 +339,14 @@ static void write_interactions(writer_t *w, const cx_customer_t *c) {
     put_u8(w, entry->flags);
     put_u8(w, present);
     if (present & INTERACTION_HAS_WAIT)
-      put_zigzag(w, entry->wait_ms);
+      put_zigzag(w, wait_ms);
     if (present & INTERACTION_HAS_HANDLE)
-      put_zigzag(w, entry->handle_ms);
+      put_zigzag(w, handle_ms);
     if (present & INTERACTION_HAS_CASE)
       put_le(w, entry->case_hash, 8);
     if (present & INTERACTION_HAS_TOPIC)
       put_le(w, entry->topic_hash, 8);
-    put_string(w, cx_interaction_id(entry));
+    put_string(w, cx_interaction_id(c, entry));
   }
 }
 
@@ -357,7 +361,7 @@ static void write_times(writer_t *w, const int64_t *times, uint8_t count, int64_
 }
 
 static void write_signals(writer_t *w, const cx_customer_t *c) {
-  const cx_signals_state_t *s = &c->signals;
+  const cx_signals_state_t *s = cx_customer_signals(c);
   if (!s->payment_count && !s->broken_promise_count)
     return;
   write_times(w, s->payment_ms, s->payment_count, c->last_event_ms);
@@ -372,9 +376,9 @@ static bool session_is_zero(const cx_digital_session_t *s) {
          !s->failures && !s->run_clicks && !s->flags;
 }
 
-static bool digital_is_zero(const cx_digital_state_t *d) {
+static bool digital_is_zero(const cx_digital_sessions_t *sessions, const cx_digital_state_t *d) {
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++)
-    if (!session_is_zero(&d->sessions[i]))
+    if (!session_is_zero(&sessions->sessions[i]))
       return false;
   for (int i = 0; i < CX_WINDOW_DAYS; i++)
     if (d->days.counts[i])
@@ -390,15 +394,16 @@ static void write_kept_id(writer_t *w, const cx_case_kept_id_t *id) {
 }
 
 static void write_digital(writer_t *w, const cx_customer_t *c) {
-  const cx_digital_state_t *d = &c->digital;
-  if (digital_is_zero(d))
+  const cx_digital_sessions_t *sessions = cx_customer_sessions(c);
+  const cx_digital_state_t *d = cx_customer_digital(c);
+  if (digital_is_zero(sessions, d))
     return;
   uint64_t session_count = 0;
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++)
-    session_count += !session_is_zero(&d->sessions[i]);
+    session_count += !session_is_zero(&sessions->sessions[i]);
   put_varint(w, session_count);
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++) {
-    const cx_digital_session_t *s = &d->sessions[i];
+    const cx_digital_session_t *s = &sessions->sessions[i];
     if (session_is_zero(s))
       continue;
     uint8_t present = (uint8_t)((s->hash ? SESSION_HAS_HASH : 0) |
@@ -445,14 +450,15 @@ static bool case_slot_is_zero(const cx_case_slot_t *s) {
 }
 
 static void write_cases(writer_t *w, const cx_customer_t *c) {
+  const cx_case_state_t *cases = cx_customer_cases(c);
   uint64_t slot_count = 0;
   for (int i = 0; i < CX_CASE_SLOTS; i++)
-    slot_count += !case_slot_is_zero(&c->cases.slots[i]);
+    slot_count += !case_slot_is_zero(&cases->slots[i]);
   if (!slot_count)
     return;
   put_varint(w, slot_count);
   for (int i = 0; i < CX_CASE_SLOTS; i++) {
-    const cx_case_slot_t *s = &c->cases.slots[i];
+    const cx_case_slot_t *s = &cases->slots[i];
     if (case_slot_is_zero(s))
       continue;
     put_varint(w, (uint64_t)i);
@@ -467,7 +473,7 @@ static void write_cases(writer_t *w, const cx_customer_t *c) {
 }
 
 static void write_profile(writer_t *w, const cx_customer_t *c) {
-  const cx_profile_state_t *p = &c->profile;
+  const cx_profile_state_t *p = cx_customer_profile(c);
   int64_t base = c->last_event_ms;
   uint64_t present = 0;
   present |= (uint64_t)(p->emitted_at_ms != 0) << PROFILE_EMITTED_AT;
@@ -714,11 +720,23 @@ static bool read_customer(reader_t *r, cx_customer_t *c) {
   return true;
 }
 
+/* A decoded block, allocated at its defaults when a section has it. */
+#define NEED_BLOCK(r, c, name) \
+  do { \
+    if (!cx_customer_##name##_mut(c)) \
+      return fail(r, "out of memory"); \
+  } while (0)
+
 static bool read_scores(reader_t *r, cx_customer_t *c) {
   uint64_t rule_count;
+  int64_t last_frustration_alert_ms;
   FIELD(get_time(r, "scores_at_ms", c->last_event_ms, &c->scores_at_ms));
   FIELD(get_time(r, "last_frustration_alert_ms", c->last_event_ms,
-                 &c->last_frustration_alert_ms));
+                 &last_frustration_alert_ms));
+  if (last_frustration_alert_ms != INT64_MIN) {
+    NEED_BLOCK(r, c, rules);
+    c->rules->last_frustration_alert_ms = last_frustration_alert_ms;
+  }
   FIELD(get_varint(r, "rule_count", &rule_count));
   if (rule_count > remaining(r))
     return fail(r, "rule_count: %llu rules cannot fit in the %zu bytes left",
@@ -739,14 +757,16 @@ static bool read_scores(reader_t *r, cx_customer_t *c) {
       return false;
     if (rule >= CX_RULE__COUNT)
       continue; /* a newer build's rule: not run here */
-    c->quiet_until_ms[rule] = quiet_until;
-    c->alerted_band[rule] = (uint8_t)band;
-    c->contribution[rule] = contribution;
+    NEED_BLOCK(r, c, rules);
+    c->rules->quiet_until_ms[rule] = quiet_until;
+    c->rules->alerted_band[rule] = (uint8_t)band;
+    c->rules->contribution[rule] = contribution;
   }
   return true;
 }
 
-static bool read_interaction(reader_t *r, int64_t base, cx_interaction_t *entry) {
+static bool read_interaction(reader_t *r, int64_t base, cx_interaction_fields_t *entry,
+                             cx_str_t *id) {
   uint8_t present = 0;
   uint64_t id_len;
   memset(entry, 0, sizeof(*entry));
@@ -771,14 +791,8 @@ static bool read_interaction(reader_t *r, int64_t base, cx_interaction_t *entry)
   if (id_len > remaining(r))
     return fail(r, "id: truncated (needs %llu bytes, %zu left)", (unsigned long long)id_len,
                 remaining(r));
-  char *id = entry->id.inline_id;
-  if (id_len >= CX_INTERACTION_ID_INLINE) {
-    id = entry->id.heap_id = malloc(id_len);
-    if (!id)
-      return fail(r, "id: out of memory for %llu bytes", (unsigned long long)id_len);
-  }
-  entry->id_len = (uint16_t)id_len;
-  memcpy(id, r->at, id_len);
+  id->ptr = (const char *)r->at;
+  id->len = (size_t)id_len;
   r->at += id_len;
   return true;
 }
@@ -791,20 +805,21 @@ static bool read_interactions(reader_t *r, cx_customer_t *c) {
                 (unsigned long long)count, remaining(r));
   if (!count)
     return true;
-  c->interactions = malloc(count * sizeof(*c->interactions));
-  if (!c->interactions)
+  if (cx_customer_reserve_interactions(c, (uint32_t)count))
     return fail(r, "count: out of memory for %llu entries", (unsigned long long)count);
-  c->interaction_capacity = (uint32_t)count;
   int64_t previous = c->last_event_ms; /* the first entry's base */
   for (uint32_t i = 0; i < count; i++) {
-    if (!read_interaction(r, previous, &c->interactions[i]))
+    cx_interaction_fields_t entry;
+    cx_str_t id;
+    if (!read_interaction(r, previous, &entry, &id))
       return false;
-    /* Counted only when complete, so a failure releases exactly what was taken. */
-    c->interaction_count = i + 1;
-    if (i && c->interactions[i].at_ms < previous)
+    if (i && entry.at_ms < previous)
       return fail(r, "at_ms: entry %u (%lld) is before entry %u (%lld): the log must be in time "
-                  "order", i, (long long)c->interactions[i].at_ms, i - 1, (long long)previous);
-    previous = c->interactions[i].at_ms;
+                  "order", i, (long long)entry.at_ms, i - 1, (long long)previous);
+    /* In time order, so it goes at the end; nothing is dropped. */
+    if (cx_customer_insert_interaction(c, &entry, id) < 0)
+      return fail(r, "id: out of memory for %zu bytes", id.len);
+    previous = entry.at_ms;
   }
   return true;
 }
@@ -826,7 +841,10 @@ static bool read_times(reader_t *r, const char *count_field, const char *field, 
 }
 
 static bool read_signals(reader_t *r, cx_customer_t *c) {
-  cx_signals_state_t *s = &c->signals;
+  if (!remaining(r))
+    return true;
+  NEED_BLOCK(r, c, signals);
+  cx_signals_state_t *s = c->signals;
   FIELD(read_times(r, "payment_count", "payment_ms", c->last_event_ms, s->payment_ms,
                    &s->payment_count));
   FIELD(read_times(r, "broken_promise_count", "broken_promise_ms", c->last_event_ms,
@@ -862,9 +880,10 @@ static bool read_session(reader_t *r, int64_t base, cx_digital_session_t *s) {
 }
 
 static bool read_digital(reader_t *r, cx_customer_t *c) {
-  cx_digital_state_t *d = &c->digital;
   uint64_t session_count, day_mask, check_token;
   FIELD(get_bounded(r, "session_count", CX_DIGITAL_SESSIONS, &session_count));
+  if (session_count)
+    NEED_BLOCK(r, c, sessions);
   int64_t previous = -1;
   for (uint64_t i = 0; i < session_count; i++) {
     uint64_t slot;
@@ -874,9 +893,13 @@ static bool read_digital(reader_t *r, cx_customer_t *c) {
       return fail(r, "session.slot: %llu is out of range or out of order",
                   (unsigned long long)slot);
     previous = (int64_t)slot;
-    if (!read_session(r, c->last_event_ms, &d->sessions[slot]))
+    if (!read_session(r, c->last_event_ms, &c->sessions->sessions[slot]))
       return false;
   }
+  if (!remaining(r))
+    return true;
+  NEED_BLOCK(r, c, digital);
+  cx_digital_state_t *d = c->digital;
   FIELD(get_delta(r, "days.newest_day", cx_window_day(c->last_event_ms), &d->days.newest_day));
   FIELD(get_bounded(r, "days.mask", ((uint64_t)1 << CX_WINDOW_DAYS) - 1, &day_mask));
   for (int i = 0; i < CX_WINDOW_DAYS; i++) {
@@ -899,6 +922,9 @@ static bool read_digital(reader_t *r, cx_customer_t *c) {
 
 static bool read_cases(reader_t *r, cx_customer_t *c) {
   uint64_t slot_count;
+  if (!remaining(r))
+    return true;
+  NEED_BLOCK(r, c, cases);
   FIELD(get_bounded(r, "slot_count", CX_CASE_SLOTS, &slot_count));
   int64_t previous = -1;
   for (uint64_t i = 0; i < slot_count; i++) {
@@ -908,7 +934,7 @@ static bool read_cases(reader_t *r, cx_customer_t *c) {
     if (slot >= CX_CASE_SLOTS || (int64_t)slot <= previous)
       return fail(r, "slot: %llu is out of range or out of order", (unsigned long long)slot);
     previous = (int64_t)slot;
-    cx_case_slot_t *s = &c->cases.slots[slot];
+    cx_case_slot_t *s = &c->cases->slots[slot];
     if (!get_le(r, "case_hash", 8, &s->case_hash) ||
         !get_time(r, "opened_ms", c->last_event_ms, &s->opened_ms) ||
         !get_time(r, "resolved_ms", c->last_event_ms, &s->resolved_ms) ||
@@ -922,7 +948,10 @@ static bool read_cases(reader_t *r, cx_customer_t *c) {
 }
 
 static bool read_profile(reader_t *r, cx_customer_t *c) {
-  cx_profile_state_t *p = &c->profile;
+  if (!remaining(r))
+    return true;
+  NEED_BLOCK(r, c, profile);
+  cx_profile_state_t *p = c->profile;
   int64_t base = c->last_event_ms, csat = 0, nps = 0;
   uint64_t present;
   FIELD(get_varint(r, "present", &present));
@@ -947,6 +976,7 @@ static bool read_profile(reader_t *r, cx_customer_t *c) {
   return true;
 }
 
+#undef NEED_BLOCK
 #undef FIELD
 
 int cx_state_codec_decode(const uint8_t *bytes, size_t len, cx_customer_t *customer,
@@ -961,9 +991,6 @@ int cx_state_codec_decode(const uint8_t *bytes, size_t len, cx_customer_t *custo
   customer->first_event_ms = INT64_MIN;
   customer->last_event_ms = INT64_MIN;
   customer->scores_at_ms = INT64_MIN;
-  customer->last_frustration_alert_ms = INT64_MIN;
-  for (int i = 0; i < CX_RULE__COUNT; i++)
-    customer->quiet_until_ms[i] = INT64_MIN;
   if (!len) {
     fail(&r, "empty: expected a version byte");
     goto err;

@@ -34,11 +34,12 @@ int cx_state_codec_encode(const cx_customer_t *customer, cx_state_codec_buf_t *o
 
 /* Decodes a record of len untrusted bytes into *customer, which is zeroed
  * first. On success returns 0 and the caller owns the customer's heap parts
- * (interactions, long key, long interaction ids): hand them to
+ * (interaction log, long key, extension blocks): hand them to
  * cx_state_restore (state.h) or release them with cx_customer_release. On
  * failure returns -1 with the reason in errstr, and *customer holds nothing
- * to release. Allocates at most in proportion to len; key_hash is computed,
- * generation is 0, interaction_capacity == interaction_count. */
+ * to release. Allocates at most in proportion to len (an extension block only
+ * for a section that has fields); key_hash is computed, generation is 0, the
+ * log's capacity is its count. */
 int cx_state_codec_decode(const uint8_t *bytes, size_t len, cx_customer_t *customer,
                           char *errstr, size_t errstr_size);
 

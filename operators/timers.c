@@ -73,3 +73,7 @@ bool cx_timers_pop_due(cx_timers_t *timers, int64_t watermark_ms, cx_timer_t *ou
 size_t cx_timers_count(const cx_timers_t *timers) {
   return timers->count;
 }
+
+size_t cx_timers_bytes(const cx_timers_t *timers) {
+  return sizeof(*timers) + timers->capacity * sizeof(cx_timer_t);
+}

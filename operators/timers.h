@@ -9,13 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 32 bytes: one per pending timer, about one per customer with digital
+ * activity or an open case. */
 typedef struct cx_timer_s {
   int64_t fire_ms;      /* event time it fires at */
-  uint64_t sequence;    /* set order, the tie-break */
   uint64_t payload;     /* the detector's own value */
   uint32_t record;      /* customer record index (cx_state_index_of) */
   uint32_t generation;  /* the record's generation when set */
-  uint8_t rule;         /* cx_rule_t of the detector that set it */
+  uint64_t sequence : 56; /* set order, the tie-break (assigned by cx_timers_push) */
+  uint64_t rule : 8;    /* cx_rule_t of the detector that set it */
 } cx_timer_t;
 
 typedef struct cx_timers_s cx_timers_t;
@@ -30,5 +32,7 @@ int cx_timers_push(cx_timers_t *timers, const cx_timer_t *timer);
 bool cx_timers_pop_due(cx_timers_t *timers, int64_t watermark_ms, cx_timer_t *out);
 
 size_t cx_timers_count(const cx_timers_t *timers);
+/* Heap bytes held (the heap array at its capacity). */
+size_t cx_timers_bytes(const cx_timers_t *timers);
 
 #endif

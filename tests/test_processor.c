@@ -479,9 +479,87 @@ static void test_reconfigure_keeps_max_customers(void **unused) {
   cx_processor_destroy(p);
 }
 
+typedef struct total_wait_s {
+  int count;
+  int64_t total_wait_ms;   /* the last alert's total_wait_ms reason */
+  size_t evidence_count;   /* and its evidence */
+} total_wait_t;
+
+static void capture_total_wait(const cx_alert_t *alert, void *opaque) {
+  total_wait_t *t = opaque;
+  t->count++;
+  t->evidence_count = alert->evidence_count;
+  for (size_t i = 0; i < alert->reason_count; i++)
+    if (!strcmp(alert->reasons[i].code, "total_wait_ms"))
+      t->total_wait_ms = alert->reasons[i].value;
+}
+
+/* The interaction log keeps waits in 32 bits when they fit and exactly
+ * otherwise: long_wait's sum over waits past 2^32 ms stays exact (and
+ * saturates at INT64_MAX as before). */
+static void test_long_wait_sums_waits_past_32_bits_exactly(void **unused) {
+  (void)unused;
+  cx_processor_t *p = only(CX_RULE_LONG_WAIT);
+  cx_processor_config_t config;
+  cx_processor_config_default(&config);
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    config.rules.common[r].enabled = r == CX_RULE_LONG_WAIT;
+  config.rules.common[CX_RULE_LONG_WAIT].cooldown_ms = 0;
+  cx_processor_reconfigure(p, &config);
+  total_wait_t t = {0};
+  cx_outputs_t outputs = {capture_total_wait, NULL, &t};
+  cx_event_t e = test_contact("C1", "e1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED,
+                              4294967295LL);
+  assert_int_equal(cx_processor_process(p, &e, &outputs), CX_PROCESS_OK);
+  assert_int_equal(t.total_wait_ms, 4294967295LL);
+  e = test_contact("C1", "e2", 1, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED, 4294967297LL);
+  assert_int_equal(cx_processor_process(p, &e, &outputs), CX_PROCESS_OK);
+  assert_int_equal(t.total_wait_ms, 4294967295LL + 4294967297LL);
+  assert_int_equal(t.evidence_count, 2);
+  e = test_contact("C1", "e3", 2, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED, 1000000000000LL);
+  assert_int_equal(cx_processor_process(p, &e, &outputs), CX_PROCESS_OK);
+  assert_int_equal(t.total_wait_ms, 4294967295LL + 4294967297LL + 1000000000000LL);
+  e = test_contact("C1", "e4", 3, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED, INT64_MAX);
+  assert_int_equal(cx_processor_process(p, &e, &outputs), CX_PROCESS_OK);
+  assert_int_equal(t.total_wait_ms, INT64_MAX);
+  assert_int_equal(t.count, 4);
+  cx_processor_destroy(p);
+}
+
+/* A customer whose events need no detector state (contacts without a hit)
+ * carries no extension block: only its record and its log. */
+static void test_plain_contacts_allocate_no_detector_blocks(void **unused) {
+  (void)unused;
+  cx_processor_config_t config;
+  cx_processor_config_default(&config);
+  cx_processor_t *p = cx_processor_new(&config); /* every rule enabled */
+  captured_t c = {0};
+  feed(p, test_contact("C1", "e1", 0, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED, 1000), &c);
+  feed(p, test_contact("C1", "e2", H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED, 1000), &c);
+  assert_int_equal(c.count, 0);
+  const cx_customer_t *customer = cx_processor_find(p, cx_str("C1"));
+  assert_non_null(customer);
+  assert_null(customer->rules);
+  assert_null(customer->signals);
+  assert_null(customer->sessions);
+  assert_null(customer->digital);
+  assert_null(customer->cases);
+  assert_null(customer->profile);
+  assert_int_equal(cx_customer_interaction_count(customer), 2);
+  /* the first hit brings the rules block */
+  feed(p, test_contact("C1", "e3", 2 * H_MS, CX_CHANNEL_PHONE, CX_OUTCOME_COMPLETED, 1000), &c);
+  assert_int_equal(c.count, 1); /* repeat_contact */
+  customer = cx_processor_find(p, cx_str("C1"));
+  assert_non_null(customer->rules);
+  assert_null(customer->digital);
+  cx_processor_destroy(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_repeat_contact_fires_on_third_contact_within_window),
+    cmocka_unit_test(test_long_wait_sums_waits_past_32_bits_exactly),
+    cmocka_unit_test(test_plain_contacts_allocate_no_detector_blocks),
     cmocka_unit_test(test_replayed_events_after_restore_are_not_applied_twice),
     cmocka_unit_test(test_restored_progress_keeps_the_watermark),
     cmocka_unit_test(test_repeat_contact_excludes_contact_exactly_24h_before),

@@ -120,7 +120,7 @@ static void direct_contact(direct_t *d, int64_t at_ms, cx_channel_t channel,
                            cx_outcome_t outcome, int64_t wait_ms) {
   char id[32];
   snprintf(id, sizeof(id), "e%d", ++d->id_seq);
-  cx_interaction_t entry;
+  cx_interaction_fields_t entry;
   memset(&entry, 0, sizeof(entry));
   entry.at_ms = at_ms;
   entry.wait_ms = wait_ms;
@@ -306,18 +306,18 @@ static void test_profile_score_change_material_at_min_score_change(void **unused
   direct_t d;
   direct_init(&d, "C1");
   cx_profile_t out;
-  d.customer->contribution[CX_RULE_LONG_WAIT] = 10;
-  d.customer->contribution[CX_RULE_PAYMENT_FRICTION] = 10;
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_LONG_WAIT] = 10;
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_PAYMENT_FRICTION] = 10;
   assert_true(direct_update(&d, T0, false, &out));
   assert_int_equal(out.frustration_score, 10);
-  d.customer->contribution[CX_RULE_LONG_WAIT] = 14.5f; /* moved 4.5 < 5 */
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_LONG_WAIT] = 14.5f; /* moved 4.5 < 5 */
   assert_false(direct_update(&d, T0 + 1, false, &out));
-  d.customer->contribution[CX_RULE_LONG_WAIT] = 15; /* moved exactly 5 from the last profile */
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_LONG_WAIT] = 15; /* moved exactly 5 from the last profile */
   assert_true(direct_update(&d, T0 + 2, false, &out));
   assert_int_equal(out.frustration_score, 15);
-  d.customer->contribution[CX_RULE_PAYMENT_FRICTION] = 5.25f; /* churn moved 4.75 */
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_PAYMENT_FRICTION] = 5.25f; /* churn moved 4.75 */
   assert_false(direct_update(&d, T0 + 3, false, &out));
-  d.customer->contribution[CX_RULE_PAYMENT_FRICTION] = 5;
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_PAYMENT_FRICTION] = 5;
   assert_true(direct_update(&d, T0 + 4, false, &out));
   assert_int_equal(out.churn_score, 5);
   direct_free(&d);
@@ -328,10 +328,10 @@ static void test_profile_band_change_is_material_below_min_score_change(void **u
   direct_t d;
   direct_init(&d, "C1");
   cx_profile_t out;
-  d.customer->contribution[CX_RULE_LONG_WAIT] = 24;
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_LONG_WAIT] = 24;
   assert_true(direct_update(&d, T0, false, &out));
   assert_int_equal(out.frustration_band, CX_SEVERITY_LOW);
-  d.customer->contribution[CX_RULE_LONG_WAIT] = 25; /* +1 crosses scores.band.medium */
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_LONG_WAIT] = 25; /* +1 crosses scores.band.medium */
   assert_true(direct_update(&d, T0 + 1, false, &out));
   assert_int_equal(out.frustration_band, CX_SEVERITY_MEDIUM);
   direct_free(&d);
@@ -355,14 +355,14 @@ static void test_profile_open_alerts_and_reasons_follow_cooldowns_and_contributi
   direct_t d;
   direct_init(&d, "C1");
   cx_profile_t out;
-  d.customer->contribution[CX_RULE_REPEAT_CONTACT] = 30;
-  d.customer->contribution[CX_RULE_LONG_WAIT] = 10;
-  d.customer->contribution[CX_RULE_ABANDONMENT] = 0.5f; /* not over 0.5: no reason */
-  d.customer->contribution[CX_RULE_ESCALATION] = 35;
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_REPEAT_CONTACT] = 30;
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_LONG_WAIT] = 10;
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_ABANDONMENT] = 0.5f; /* not over 0.5: no reason */
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_ESCALATION] = 35;
   for (int r = 0; r < CX_RULE__COUNT; r++)
-    d.customer->quiet_until_ms[r] = INT64_MIN;
-  d.customer->quiet_until_ms[CX_RULE_REPEAT_CONTACT] = T0 + 1; /* still running at T0 */
-  d.customer->quiet_until_ms[CX_RULE_LONG_WAIT] = T0;          /* ends exactly at T0 */
+    cx_customer_rules_mut(d.customer)->quiet_until_ms[r] = INT64_MIN;
+  cx_customer_rules_mut(d.customer)->quiet_until_ms[CX_RULE_REPEAT_CONTACT] = T0 + 1; /* still running at T0 */
+  cx_customer_rules_mut(d.customer)->quiet_until_ms[CX_RULE_LONG_WAIT] = T0;          /* ends exactly at T0 */
   assert_true(direct_update(&d, T0, false, &out));
   assert_int_equal(out.open_alert_count, 1);
   assert_string_equal(out.open_alerts[0], "repeat_contact");
@@ -530,7 +530,7 @@ static void test_profile_keeps_latest_feedback_by_event_time(void **unused) {
 
   direct_t d;
   direct_init(&d, "C1");
-  d.customer->profile = state;
+  *cx_customer_profile_mut(d.customer) = state;
   cx_profile_t out;
   assert_true(direct_update(&d, T0, false, &out));
   assert_true(out.has_sentiment);
@@ -545,7 +545,7 @@ static void test_profile_keeps_latest_feedback_by_event_time(void **unused) {
   event = usage_event("C1", "s4", T0 + 1);
   event.has_nps = true;
   event.nps = 3;
-  cx_profile_observe(&d.customer->profile, &event);
+  cx_profile_observe(cx_customer_profile_mut(d.customer), &event);
   assert_true(direct_update(&d, T0 + 1, false, &out));
   assert_int_equal(out.nps, 3);
   direct_free(&d);
@@ -720,18 +720,18 @@ static void test_profile_avro_reads_back_with_customer_profile_schema(void **unu
   direct_init(&d, "C\"1");
   direct_contact(&d, T0 - 2 * DAY_MS, CX_CHANNEL_CHAT, CX_OUTCOME_COMPLETED, 0);
   direct_contact(&d, T0, CX_CHANNEL_PHONE, CX_OUTCOME_ABANDONED, 700000);
-  d.customer->contribution[CX_RULE_LONG_WAIT] = 20;
-  d.customer->contribution[CX_RULE_ESCALATION] = 35;
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_LONG_WAIT] = 20;
+  cx_customer_rules_mut(d.customer)->contribution[CX_RULE_ESCALATION] = 35;
   for (int r = 0; r < CX_RULE__COUNT; r++)
-    d.customer->quiet_until_ms[r] = INT64_MIN;
-  d.customer->quiet_until_ms[CX_RULE_LONG_WAIT] = T0 + DAY_MS;
+    cx_customer_rules_mut(d.customer)->quiet_until_ms[r] = INT64_MIN;
+  cx_customer_rules_mut(d.customer)->quiet_until_ms[CX_RULE_LONG_WAIT] = T0 + DAY_MS;
   d.customer->consent = CX_CONSENT_GRANTED;
   cx_event_t feedback = usage_event("C\"1", "s1", T0);
   feedback.has_sentiment = true;
   feedback.sentiment = -0.5f;
   feedback.has_nps = true;
   feedback.nps = 4;
-  cx_profile_observe(&d.customer->profile, &feedback);
+  cx_profile_observe(cx_customer_profile_mut(d.customer), &feedback);
   cx_profile_t profile;
   assert_true(direct_update(&d, T0, false, &profile));
 

@@ -175,9 +175,36 @@ static void test_reconfigure_keeps_state_and_applies_new_rules(void **unused) {
   cx_processor_destroy(p);
 }
 
+/* Decay skips the arithmetic when every contribution is +0, and only then:
+ * a -0 contribution (a negative weight's remains, or a restored record)
+ * still becomes +0 as the arithmetic makes it, so the state (and its
+ * changelog record) is the same as without the shortcut. */
+static void test_scores_decay_of_zero_contributions_keeps_their_bits(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *c = customer(s);
+  cx_scores_decay(c, 0, DAY_MS);
+  assert_null(c->rules); /* nothing to decay: no block */
+  cx_scores_decay(c, DAY_MS, DAY_MS);
+  assert_int_equal(c->scores_at_ms, DAY_MS);
+  cx_customer_rules_t *rules = cx_customer_rules_mut(c);
+  rules->contribution[CX_RULE_ESCALATION] = -0.0f;
+  cx_scores_decay(c, 2 * DAY_MS, DAY_MS);
+  uint32_t bits;
+  memcpy(&bits, &rules->contribution[CX_RULE_ESCALATION], sizeof(bits));
+  assert_int_equal(bits, 0); /* -0 became +0 */
+  assert_int_equal(c->scores_at_ms, 2 * DAY_MS);
+  cx_scores_decay(c, 3 * DAY_MS, DAY_MS); /* all +0 now: only the time moves */
+  assert_int_equal(c->scores_at_ms, 3 * DAY_MS);
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    assert_true(rules->contribution[r] == 0.0f);
+  cx_state_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_scores_halve_every_half_life),
+    cmocka_unit_test(test_scores_decay_of_zero_contributions_keeps_their_bits),
     cmocka_unit_test(test_scores_cap_at_100_and_bands_at_thresholds),
     cmocka_unit_test(test_scores_top_orders_by_contribution_within_kind),
     cmocka_unit_test(test_higher_band_breaks_the_cooldown_same_band_does_not),

@@ -11,7 +11,7 @@
 #include "../operators/state.h"
 
 static long add(cx_customer_t *c, int64_t at, const char *id, int64_t retain_after) {
-  cx_interaction_t entry = {0};
+  cx_interaction_fields_t entry = {0};
   entry.at_ms = at;
   entry.type = CX_EVENT_CONTACT;
   return cx_customer_add_interaction(c, &entry, cx_str(id), retain_after);
@@ -67,7 +67,7 @@ static void test_state_contacts_sorted_equal_times_keep_arrival_order(void **unu
   assert_int_equal(add(c, 200, "e2b", INT64_MIN), 2);
   const char *expect[] = {"e1", "e2", "e2b", "e3"};
   for (int i = 0; i < 4; i++) {
-    cx_str_t id = cx_interaction_id(&c->interactions[i]);
+    cx_str_t id = cx_interaction_id(c, &cx_customer_interactions(c)[i]);
     assert_int_equal(id.len, strlen(expect[i]));
     assert_memory_equal(id.ptr, expect[i], id.len);
   }
@@ -84,8 +84,8 @@ static void test_state_trims_contacts_at_or_before_retain_bound(void **unused) {
   add(c, 10, long_id, INT64_MIN);
   add(c, 20, "b", INT64_MIN);
   add(c, 30, "c", 20);
-  assert_int_equal(c->interaction_count, 1);
-  assert_int_equal(c->interactions[0].at_ms, 30);
+  assert_int_equal(cx_customer_interaction_count(c), 1);
+  assert_int_equal(cx_customer_interactions(c)[0].at_ms, 30);
   cx_state_destroy(s);
 }
 
@@ -113,7 +113,7 @@ static void test_state_evicts_idle_customers_only(void **unused) {
   }
   /* Reuses freed records. */
   cx_customer_t *again = upsert(s, "C1");
-  assert_int_equal(again->interaction_count, 0);
+  assert_int_equal(cx_customer_interaction_count(again), 0);
   assert_int_equal(again->generation, 2); /* a reused record: old timers can tell */
   assert_int_equal(cx_state_customer_count(s), 2501);
   cx_state_destroy(s);
@@ -141,7 +141,7 @@ static void test_preferred_channel_is_where_contacts_complete(void **unused) {
   cx_state_t *s = cx_state_new();
   cx_customer_t *c = upsert(s, "C1");
   assert_null(cx_customer_preferred_channel(c));
-  cx_interaction_t e = {0};
+  cx_interaction_fields_t e = {0};
   e.type = CX_EVENT_CONTACT;
   e.flags = CX_INTERACTION_ASSISTED;
   e.outcome = CX_OUTCOME_COMPLETED;
@@ -281,6 +281,121 @@ static void test_state_bound_applies_to_restore_and_to_customers_already_there(v
   cx_state_destroy(s);
 }
 
+/* The compact log keeps every wait and handle time exact: those that do not
+ * fit 32 bits go to the byte area beside the ids, also through out-of-order
+ * inserts and drops from the front. */
+static void test_state_log_keeps_wide_times_and_ids_exact_through_inserts_and_drops(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *c = upsert(s, "C1");
+  static const int64_t waits[] = {0, 1, 4294967295LL, 4294967296LL, -1, INT64_MAX, INT64_MIN, 7};
+  static const int64_t handles[] = {INT64_MIN, 5, 4294967296LL, 0, -7, 4294967295LL, 3, INT64_MAX};
+  static const int64_t times[] = {50, 10, 30, 30, 70, 20, 60, 40}; /* inserts in the middle */
+  char ids[8][400];
+  for (int i = 0; i < 8; i++) {
+    size_t len = (size_t)(i * 50); /* 0 .. 350 bytes */
+    memset(ids[i], 'a' + i, len);
+    ids[i][len] = '\0';
+    cx_interaction_fields_t entry = {0};
+    entry.at_ms = times[i];
+    entry.wait_ms = waits[i];
+    entry.handle_ms = handles[i];
+    entry.case_hash = (uint64_t)i * 1000003u;
+    entry.topic_hash = UINT64_MAX - (uint64_t)i;
+    entry.type = CX_EVENT_CONTACT;
+    entry.channel = (uint8_t)i;
+    entry.outcome = CX_OUTCOME_COMPLETED;
+    entry.flags = (uint8_t)(i & 3);
+    assert_true(cx_customer_add_interaction(c, &entry, cx_str(ids[i]), INT64_MIN) >= 0);
+  }
+  /* by time, equal times in arrival order: 10(1) 20(5) 30(2) 30(3) 40(7) 50(0) 60(6) 70(4) */
+  static const int order[] = {1, 5, 2, 3, 7, 0, 6, 4};
+  assert_int_equal(cx_customer_interaction_count(c), 8);
+  for (int k = 0; k < 8; k++) {
+    const cx_interaction_t *e = &cx_customer_interactions(c)[k];
+    int i = order[k];
+    assert_int_equal(e->at_ms, times[i]);
+    assert_int_equal(cx_interaction_wait_ms(c, e), waits[i]);
+    assert_int_equal(cx_interaction_handle_ms(c, e), handles[i]);
+    assert_int_equal(e->case_hash, (uint64_t)i * 1000003u);
+    assert_int_equal(e->topic_hash, UINT64_MAX - (uint64_t)i);
+    assert_int_equal(e->channel, i);
+    assert_int_equal(e->flags, i & 3);
+    cx_str_t id = cx_interaction_id(c, e);
+    assert_int_equal(id.len, strlen(ids[i]));
+    assert_memory_equal(id.ptr, ids[i], id.len);
+  }
+  /* a new entry that drops everything at or before 30 */
+  cx_interaction_fields_t entry = {0};
+  entry.at_ms = 45;
+  entry.wait_ms = INT64_MAX;
+  assert_int_equal(cx_customer_add_interaction(c, &entry, cx_str("new"), 30), 1);
+  static const int kept[] = {7, -1, 0, 6, 4};
+  assert_int_equal(cx_customer_interaction_count(c), 5);
+  for (int k = 0; k < 5; k++) {
+    const cx_interaction_t *e = &cx_customer_interactions(c)[k];
+    int i = kept[k];
+    cx_str_t id = cx_interaction_id(c, e);
+    if (i < 0) {
+      assert_int_equal(cx_interaction_wait_ms(c, e), INT64_MAX);
+      assert_int_equal(cx_interaction_handle_ms(c, e), 0);
+      assert_int_equal(id.len, 3);
+      assert_memory_equal(id.ptr, "new", 3);
+      continue;
+    }
+    assert_int_equal(e->at_ms, times[i]);
+    assert_int_equal(cx_interaction_wait_ms(c, e), waits[i]);
+    assert_int_equal(cx_interaction_handle_ms(c, e), handles[i]);
+    assert_int_equal(id.len, strlen(ids[i]));
+    assert_memory_equal(id.ptr, ids[i], id.len);
+  }
+  /* the byte area holds exactly the ids and the wide times still kept */
+  assert_int_equal(c->log->bytes_len,
+                   350 + 8 + 0 + 8 + 300 + 8 + 200 + 8 + 8 + 3 + 8);
+  cx_state_destroy(s);
+}
+
+/* A customer starts with no extension block and no log; each block comes
+ * when first written, and cx_state_bytes counts what is allocated. */
+static void test_state_blocks_come_on_first_write_and_are_counted(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *c = upsert(s, "C1");
+  assert_null(c->rules);
+  assert_null(c->signals);
+  assert_null(c->sessions);
+  assert_null(c->digital);
+  assert_null(c->cases);
+  assert_null(c->profile);
+  assert_null(c->log);
+  /* readers see the defaults */
+  assert_int_equal(cx_customer_rules(c)->quiet_until_ms[CX_RULE__COUNT - 1], INT64_MIN);
+  assert_int_equal(cx_customer_rules(c)->last_frustration_alert_ms, INT64_MIN);
+  assert_true(cx_customer_rules(c)->contribution[0] == 0.0f);
+  assert_int_equal(cx_customer_cases(c)->slots[0].flags, 0);
+  assert_int_equal(cx_customer_profile(c)->flags, 0);
+  size_t before = cx_state_bytes(s);
+  cx_customer_rules_t *rules = cx_customer_rules_mut(c);
+  assert_non_null(rules);
+  assert_ptr_equal(cx_customer_rules_mut(c), rules); /* once */
+  assert_int_equal(rules->quiet_until_ms[3], INT64_MIN);
+  assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t));
+  assert_non_null(cx_customer_digital_mut(c));
+  assert_non_null(cx_customer_sessions_mut(c));
+  assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
+                                          sizeof(cx_digital_state_t) +
+                                          sizeof(cx_digital_sessions_t));
+  assert_int_equal(add(c, 5, "0123456789", INT64_MIN), 0);
+  assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
+                                          sizeof(cx_digital_state_t) +
+                                          sizeof(cx_digital_sessions_t) +
+                                          sizeof(cx_interaction_log_t) + sizeof(cx_interaction_t) +
+                                          c->log->bytes_capacity);
+  assert_int_equal(cx_customer_interaction_capacity(c), 1); /* a log starts at one entry */
+  cx_state_remove(s, cx_str("C1"), cx_state_hash(cx_str("C1")));
+  cx_state_destroy(s); /* ASan/valgrind: the blocks went with the customer */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_state_upsert_finds_same_customer),
@@ -295,6 +410,8 @@ int main(void) {
     cmocka_unit_test(test_state_max_customers_bounds_many_and_finds_the_rest),
     cmocka_unit_test(test_state_bound_eviction_makes_timers_stale),
     cmocka_unit_test(test_state_bound_applies_to_restore_and_to_customers_already_there),
+    cmocka_unit_test(test_state_log_keeps_wide_times_and_ids_exact_through_inserts_and_drops),
+    cmocka_unit_test(test_state_blocks_come_on_first_write_and_are_counted),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
