@@ -33,6 +33,8 @@ struct cx_processor_s {
   int64_t retain_ms;             /* log entries older than newest - retain_ms are dropped */
   int64_t evict_idle_ms;         /* customers idle longer than this are evicted */
   int64_t last_sweep_watermark;  /* watermark at the last eviction sweep */
+  int64_t next_fire_ms;          /* no timer fires before this (INT64_MAX: none pending) */
+  uint32_t evaluated;            /* rules enabled and with an evaluate, bit r = rule r */
   cx_processor_stats_t stats;    /* counters */
   bool tracking;                 /* keep the lists below */
   uint64_t *dirty;               /* changed customers: record index << 32 | generation */
@@ -52,10 +54,16 @@ void cx_processor_config_default(cx_processor_config_t *config) {
   cx_profile_config_default(&config->profiles);
 }
 
+_Static_assert(CX_RULE__COUNT <= 32, "rule sets are 32-bit masks");
+
 static void derive_horizons(cx_processor_t *processor) {
   int64_t lateness = processor->watermark.lateness_ms;
   processor->retain_ms = cx_rules_retention_ms(&processor->config.rules) + lateness;
   processor->evict_idle_ms = cx_rules_idle_horizon_ms(&processor->config.rules) + lateness;
+  processor->evaluated = 0;
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    if (processor->config.rules.common[r].enabled && cx_detectors[r].evaluate)
+      processor->evaluated |= UINT32_C(1) << r;
 }
 
 static void on_limit_evicted(const cx_customer_t *customer, void *opaque);
@@ -74,6 +82,7 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
   }
   derive_horizons(processor);
   processor->last_sweep_watermark = CX_WATERMARK_NONE;
+  processor->next_fire_ms = INT64_MAX;
   processor->progress_taken = (cx_partition_progress_t){CX_WATERMARK_NONE, 0};
   if (config->max_customers > 0 &&
       cx_state_set_max_customers(processor->state, (size_t)config->max_customers,
@@ -113,6 +122,8 @@ static void set_timer(void *opaque, cx_rule_t rule, int64_t fire_ms, uint64_t pa
                       .rule = (uint8_t)rule};
   if (cx_timers_push(processor->timers, &timer))
     processor->nomem = 1;
+  else if (fire_ms < processor->next_fire_ms)
+    processor->next_fire_ms = fire_ms;
 }
 
 static void mark_dirty(cx_processor_t *processor, cx_customer_t *customer) {
@@ -313,6 +324,8 @@ static void maybe_profile(cx_processor_t *processor, cx_customer_t *customer, in
 
 static void fire_timers(cx_processor_t *processor, const cx_outputs_t *outputs) {
   int64_t watermark = cx_watermark_current(&processor->watermark);
+  if (!(watermark > processor->next_fire_ms))
+    return; /* nothing due (a timer is due once the watermark passes it) */
   cx_timer_sink_t sink = {set_timer, processor};
   cx_timer_t timer;
   while (cx_timers_pop_due(processor->timers, watermark, &timer)) {
@@ -336,6 +349,7 @@ static void fire_timers(cx_processor_t *processor, const cx_outputs_t *outputs) 
                                 outputs);
     maybe_profile(processor, customer, timer.fire_ms, alerted, outputs);
   }
+  processor->next_fire_ms = cx_timers_next_fire_ms(processor->timers);
 }
 
 /* An event applied before the restart: its event time counts again (the
@@ -410,8 +424,8 @@ cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const
       processor->nomem = 1;
   }
 
-  cx_detect_input_t input = {event, customer, -1, cx_watermark_current(&processor->watermark),
-                             false};
+  cx_detect_input_t input;
+  cx_detect_input_init(&input, event, customer, cx_watermark_current(&processor->watermark));
   input.interaction_index = log_interaction(processor, customer, event);
   if (input.interaction_index == -1 && (event->type == CX_EVENT_CONTACT ||
       event->type == CX_EVENT_SELF_SERVICE || event->type == CX_EVENT_TRANSFER))
@@ -425,24 +439,27 @@ cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const
   cx_timer_sink_t sink = {set_timer, processor};
   processor->timer_customer = customer;
   cx_alert_t alerts[CX_RULE__COUNT];
-  bool hit[CX_RULE__COUNT] = {false};
-  for (int r = 0; r < CX_RULE__COUNT; r++) {
+  uint32_t hit = 0;
+  /* Only the detectors that can act on this event (cx_detector_t.signals):
+   * the others would return false and change nothing. */
+  uint32_t signals = input.signals, channel = CX_CHANNEL_BIT(event->channel);
+  for (uint32_t pending = processor->evaluated; pending; pending &= pending - 1) {
+    int r = __builtin_ctz(pending);
     const cx_detector_t *detector = &cx_detectors[r];
-    if (!rules->common[r].enabled || !detector->evaluate)
+    if (!(detector->signals & signals) || !(detector->channels & channel))
       continue;
     init_alert(&alerts[r]);
     if (!detector->evaluate(rules, &input, &sink, &alerts[r]))
       continue;
-    hit[r] = true;
+    hit |= UINT32_C(1) << r;
     if (cx_scores_add(customer, (cx_rule_t)r, rules->common[r].weight))
       processor->nomem = 1;
   }
   if (input.nomem)
     processor->nomem = 1;
   bool alerted = false;
-  for (int r = 0; r < CX_RULE__COUNT; r++) {
-    if (!hit[r])
-      continue;
+  for (; hit; hit &= hit - 1) {
+    int r = __builtin_ctz(hit);
     alerts[r].trigger_event_id = event->event_id;
     alerts[r].event_time_ms = t;
     alerted |= finish_alert(processor, customer, (cx_rule_t)r, t, &alerts[r], outputs);
