@@ -15,7 +15,7 @@ void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms) {
     return;
   cx_customer_rules_t *rules = customer->rules;
   /* No block, or every contribution +0 (bit for bit): decaying changes
-   * nothing. Both loops are branch-free, so the compiler vectorises them. */
+   * nothing. Both loops are branch-free (scores change at random). */
   if (rules) {
     uint32_t bits = 0;
     for (int r = 0; r < CX_RULE__COUNT; r++) {
@@ -28,8 +28,12 @@ void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms) {
                           ? exp2(-(double)(t - customer->scores_at_ms) / (double)half_life_ms)
                           : 0.0;
       for (int r = 0; r < CX_RULE__COUNT; r++) {
+        /* below 0.01 becomes +0: the bits masked off, without a branch */
         float decayed = (float)(rules->contribution[r] * factor);
-        rules->contribution[r] = decayed < 0.01f ? 0.0f : decayed;
+        uint32_t word;
+        memcpy(&word, &decayed, sizeof(word));
+        word &= -(uint32_t)!(decayed < 0.01f);
+        memcpy(&rules->contribution[r], &word, sizeof(word));
       }
     }
   }
