@@ -129,7 +129,7 @@ struct cx_customer_s;
 #define CX_SIGNAL_TYPE(type) (UINT32_C(1) << (type))
 #define CX_SIGNAL_VOICE (UINT32_C(1) << 24)           /* sentiment, CSAT or NPS set */
 #define CX_SIGNAL_ESCALATED (UINT32_C(1) << 25)       /* outcome ESCALATED */
-#define CX_SIGNAL_PROMISE (UINT32_C(1) << 26)         /* promise=broken or promise=callback_missed */
+#define CX_SIGNAL_PROMISE (UINT32_C(1) << 26)         /* promise=broken or callback_missed */
 #define CX_SIGNAL_INTENT (UINT32_C(1) << 27)          /* intent=cancel or intent=port_out */
 #define CX_SIGNAL_COMPETITOR (UINT32_C(1) << 28)      /* a non-empty competitor attribute */
 #define CX_SIGNAL_DISPUTE (UINT32_C(1) << 29)         /* a non-empty dispute attribute */

@@ -180,7 +180,8 @@ static int check_event(const cx_state_codec_buf_t *primed, const cx_event_t *eve
   int checked = 0;
   for (int r = 0; r < CX_RULE__COUNT; r++) {
     const cx_detector_t *detector = &cx_detectors[r];
-    if ((detector->signals & probe.signals) && (detector->channels & CX_CHANNEL_BIT(event->channel)))
+    if ((detector->signals & probe.signals) &&
+        (detector->channels & CX_CHANNEL_BIT(event->channel)))
       continue; /* declared: may act */
     cx_customer_t customer;
     char errstr[128];
