@@ -57,4 +57,10 @@ CX_DETECTOR_ON_TIMER(unresolved_case);
 
 CX_DETECTOR_REARM(unresolved_case);
 
+/* The events each detector can act on (cx_detector_t.signals, .channels). */
+#define cx_detect_unresolved_case_signals \
+  (CX_SIGNAL_TYPE(CX_EVENT_CASE_OPENED) | CX_SIGNAL_TYPE(CX_EVENT_CASE_RESOLVED) | \
+   CX_SIGNAL_TYPE(CX_EVENT_CASE_REOPENED))
+#define cx_detect_unresolved_case_channels (CX_CHANNELS_ANY)
+
 #endif

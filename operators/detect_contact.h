@@ -16,4 +16,12 @@ CX_DETECTOR_EVALUATE(abandonment);
 #define cx_detect_long_wait_rearm NULL
 #define cx_detect_abandonment_rearm NULL
 
+/* The events each detector can act on (cx_detector_t.signals, .channels). */
+#define cx_detect_repeat_contact_signals (CX_SIGNAL_TYPE(CX_EVENT_CONTACT))
+#define cx_detect_repeat_contact_channels (CX_CHANNELS_ANY)
+#define cx_detect_long_wait_signals (CX_SIGNAL_TYPE(CX_EVENT_CONTACT))
+#define cx_detect_long_wait_channels (CX_CHANNELS_ANY)
+#define cx_detect_abandonment_signals (CX_SIGNAL_TYPE(CX_EVENT_CONTACT))
+#define cx_detect_abandonment_channels (CX_CHANNELS_ANY)
+
 #endif

@@ -15,19 +15,6 @@ static bool is_digital(cx_channel_t channel) {
   return channel == CX_CHANNEL_APP || channel == CX_CHANNEL_WEB;
 }
 
-/* The value of the event's attribute key (absent: ptr NULL); empty = absent. */
-static cx_str_t attribute(const cx_event_t *event, const char *key, size_t key_len) {
-  size_t shown = event->attribute_count < CX_EVENT_MAX_ATTRIBUTES ? event->attribute_count
-                                                                  : CX_EVENT_MAX_ATTRIBUTES;
-  for (size_t i = 0; i < shown; i++) {
-    cx_str_t k = event->attribute_keys[i], value = event->attribute_values[i];
-    if (k.len == key_len && k.ptr && !memcmp(k.ptr, key, key_len) && value.ptr && value.len)
-      return value;
-  }
-  cx_str_t absent = {NULL, 0};
-  return absent;
-}
-
 static int32_t clamp_int32(int64_t value) {
   return value > INT32_MAX ? INT32_MAX : value < INT32_MIN ? INT32_MIN : (int32_t)value;
 }
@@ -35,9 +22,9 @@ static int32_t clamp_int32(int64_t value) {
 /* The session of the event among those followed, or a slot started for it
  * (a free one, else the least recently active). */
 static cx_digital_session_t *follow_session(cx_digital_sessions_t *state,
-                                           const cx_event_t *event, int64_t gap_ms) {
-  int64_t t = event->occurred_at_ms;
-  cx_str_t attribute_value = attribute(event, "session", 7);
+                                           const cx_detect_input_t *input, int64_t gap_ms) {
+  int64_t t = input->event->occurred_at_ms;
+  cx_str_t attribute_value = input->session;
   bool implicit = !attribute_value.ptr;
   uint64_t hash = implicit ? 0 : cx_state_hash(attribute_value);
   cx_digital_session_t *slot = NULL;
@@ -97,9 +84,10 @@ static bool failures(const cx_rules_config_t *config, cx_digital_session_t *sess
 /* Click runs: the gaps between the latest clicks on one element give the
  * span of the latest n of them without keeping their times. */
 static bool rage_clicks(const cx_rules_config_t *config, cx_digital_session_t *session,
-                        const cx_event_t *event, cx_alert_t *alert) {
+                        const cx_detect_input_t *input, cx_alert_t *alert) {
+  const cx_event_t *event = input->event;
   int64_t t = event->occurred_at_ms;
-  cx_str_t element = attribute(event, "element", 7);
+  cx_str_t element = input->element;
   if (!element.ptr) {
     session->run_clicks = 0; /* a click on no known element breaks the run */
     return false;
@@ -151,10 +139,10 @@ CX_DETECTOR_EVALUATE(digital_friction) {
     input->nomem = true;
     return false;
   }
-  cx_digital_session_t *session = follow_session(state, event,
+  cx_digital_session_t *session = follow_session(state, input,
                                                  config->digital_friction.session_gap_ms);
   return failure ? failures(config, session, event, alert)
-                 : rage_clicks(config, session, event, alert);
+                 : rage_clicks(config, session, input, alert);
 }
 
 /* Whole days of the two periods; false when the ring cannot hold them. */

@@ -73,4 +73,13 @@ CX_DETECTOR_ON_TIMER(engagement_drop);
 
 CX_DETECTOR_REARM(engagement_drop);
 
+/* The events each detector can act on (cx_detector_t.signals, .channels). */
+#define CX_DIGITAL_CHANNELS (CX_CHANNEL_BIT(CX_CHANNEL_APP) | CX_CHANNEL_BIT(CX_CHANNEL_WEB))
+#define cx_detect_digital_friction_signals \
+  (CX_SIGNAL_TYPE(CX_EVENT_CLICK) | CX_SIGNAL_TYPE(CX_EVENT_ERROR) | \
+   CX_SIGNAL_TYPE(CX_EVENT_LOGIN_FAILED))
+#define cx_detect_digital_friction_channels (CX_DIGITAL_CHANNELS)
+#define cx_detect_engagement_drop_signals (CX_SIGNAL_ANY)
+#define cx_detect_engagement_drop_channels (CX_DIGITAL_CHANNELS)
+
 #endif

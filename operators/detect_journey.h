@@ -20,4 +20,14 @@ CX_DETECTOR_EVALUATE(self_service_fallout);
 #define cx_detect_transfer_loop_rearm NULL
 #define cx_detect_self_service_fallout_rearm NULL
 
+/* The events each detector can act on (cx_detector_t.signals, .channels). */
+#define cx_detect_channel_hopping_signals \
+  (CX_SIGNAL_TYPE(CX_EVENT_CONTACT) | CX_SIGNAL_TYPE(CX_EVENT_SELF_SERVICE))
+#define cx_detect_channel_hopping_channels (CX_CHANNELS_ANY)
+#define cx_detect_transfer_loop_signals \
+  (CX_SIGNAL_TYPE(CX_EVENT_CONTACT) | CX_SIGNAL_TYPE(CX_EVENT_TRANSFER))
+#define cx_detect_transfer_loop_channels (CX_CHANNELS_ANY)
+#define cx_detect_self_service_fallout_signals (CX_SIGNAL_TYPE(CX_EVENT_CONTACT))
+#define cx_detect_self_service_fallout_channels (CX_CHANNELS_ANY)
+
 #endif

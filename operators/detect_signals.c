@@ -18,40 +18,6 @@
 #define REVIEW_MAX_CSAT 2                      /* escalation: a public negative review */
 #define REVIEW_MAX_SENTIMENT (-0.5)
 
-/* A string literal and its length, for attribute comparisons. */
-#define LITERAL(s) (s), (sizeof(s) - 1)
-
-static bool str_is(cx_str_t s, const char *literal, size_t length) {
-  return s.ptr && s.len == length && memcmp(s.ptr, literal, length) == 0;
-}
-
-/* Attributes past CX_EVENT_MAX_ATTRIBUTES are not in the struct: not seen. */
-static size_t attributes_shown(const cx_event_t *event) {
-  return event->attribute_count < CX_EVENT_MAX_ATTRIBUTES ? event->attribute_count
-                                                          : CX_EVENT_MAX_ATTRIBUTES;
-}
-
-/* Does the event have attribute key with the given value? */
-static bool attribute_is(const cx_event_t *event, const char *key, size_t key_length,
-                         const char *value, size_t value_length) {
-  size_t shown = attributes_shown(event);
-  for (size_t i = 0; i < shown; i++)
-    if (str_is(event->attribute_keys[i], key, key_length) &&
-        str_is(event->attribute_values[i], value, value_length))
-      return true;
-  return false;
-}
-
-/* Does the event have attribute key with a non-empty value? */
-static bool has_attribute(const cx_event_t *event, const char *key, size_t key_length) {
-  size_t shown = attributes_shown(event);
-  for (size_t i = 0; i < shown; i++)
-    if (str_is(event->attribute_keys[i], key, key_length) && event->attribute_values[i].ptr &&
-        event->attribute_values[i].len > 0)
-      return true;
-  return false;
-}
-
 /* The window and evidence of a signal read from the trigger alone. */
 static void point_signal(cx_alert_t *alert, const cx_event_t *event, int64_t width_ms) {
   alert->evidence[0] = event->event_id;
@@ -124,9 +90,7 @@ CX_DETECTOR_EVALUATE(negative_voice) {
 CX_DETECTOR_EVALUATE(broken_promise) {
   (void)config; (void)timers;
   const cx_event_t *event = input->event;
-  if (event->type != CX_EVENT_APPOINTMENT_MISSED &&
-      !attribute_is(event, LITERAL("promise"), LITERAL("broken")) &&
-      !attribute_is(event, LITERAL("promise"), LITERAL("callback_missed")))
+  if (event->type != CX_EVENT_APPOINTMENT_MISSED && !(input->signals & CX_SIGNAL_PROMISE))
     return false;
   cx_signals_state_t *state = cx_customer_signals_mut(input->customer);
   if (!state) {
@@ -140,19 +104,18 @@ CX_DETECTOR_EVALUATE(broken_promise) {
   return true;
 }
 
-/* cancellation_intent's condition, shared with frustration_then_intent. */
-static bool cancel_signal(const cx_event_t *event, bool *cancel, bool *competitor) {
-  *cancel = event->type == CX_EVENT_CANCEL_INTENT ||
-            attribute_is(event, LITERAL("intent"), LITERAL("cancel")) ||
-            attribute_is(event, LITERAL("intent"), LITERAL("port_out"));
-  *competitor = has_attribute(event, LITERAL("competitor"));
+/* cancellation_intent's condition, shared with frustration_then_intent: a
+ * CANCEL_INTENT, intent=cancel or port_out, a competitor mentioned. */
+static bool cancel_signal(const cx_detect_input_t *input, bool *cancel, bool *competitor) {
+  *cancel = input->event->type == CX_EVENT_CANCEL_INTENT || (input->signals & CX_SIGNAL_INTENT);
+  *competitor = input->signals & CX_SIGNAL_COMPETITOR;
   return *cancel || *competitor;
 }
 
 CX_DETECTOR_EVALUATE(cancellation_intent) {
   (void)config; (void)timers;
   bool cancel, competitor;
-  if (!cancel_signal(input->event, &cancel, &competitor))
+  if (!cancel_signal(input, &cancel, &competitor))
     return false;
   if (cancel)
     cx_alert_add_reason(alert, "cancel_intent", 1, 1.0);
@@ -187,8 +150,7 @@ CX_DETECTOR_EVALUATE(payment_friction) {
   (void)timers;
   const cx_event_t *event = input->event;
   if (event->type != CX_EVENT_PAYMENT_FAILED &&
-      !str_is(event->topic, LITERAL("billing_dispute")) &&
-      !has_attribute(event, LITERAL("dispute")))
+      !(input->signals & (CX_SIGNAL_BILLING_DISPUTE | CX_SIGNAL_DISPUTE)))
     return false;
   int64_t width = config->payment_friction.window_ms;
   cx_signals_state_t *state = cx_customer_signals_mut(input->customer);
@@ -212,7 +174,7 @@ CX_DETECTOR_EVALUATE(payment_friction) {
 CX_DETECTOR_EVALUATE(frustration_then_intent) {
   (void)timers;
   bool cancel, competitor;
-  if (!cancel_signal(input->event, &cancel, &competitor))
+  if (!cancel_signal(input, &cancel, &competitor))
     return false;
   /* Only the latest frustration alert is known: an intent older than it
    * (out of order) does not look further back. */

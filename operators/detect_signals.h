@@ -46,4 +46,22 @@ CX_DETECTOR_EVALUATE(frustration_then_intent);
 #define cx_detect_payment_friction_rearm NULL
 #define cx_detect_frustration_then_intent_rearm NULL
 
+/* The events each detector can act on (cx_detector_t.signals, .channels). */
+#define cx_detect_negative_voice_signals (CX_SIGNAL_VOICE)
+#define cx_detect_negative_voice_channels (CX_CHANNELS_ANY)
+#define cx_detect_broken_promise_signals \
+  (CX_SIGNAL_TYPE(CX_EVENT_APPOINTMENT_MISSED) | CX_SIGNAL_PROMISE)
+#define cx_detect_broken_promise_channels (CX_CHANNELS_ANY)
+#define cx_detect_cancellation_intent_signals \
+  (CX_SIGNAL_TYPE(CX_EVENT_CANCEL_INTENT) | CX_SIGNAL_INTENT | CX_SIGNAL_COMPETITOR)
+#define cx_detect_cancellation_intent_channels (CX_CHANNELS_ANY)
+#define cx_detect_escalation_signals \
+  (CX_SIGNAL_TYPE(CX_EVENT_COMPLAINT) | CX_SIGNAL_TYPE(CX_EVENT_REVIEW) | CX_SIGNAL_ESCALATED)
+#define cx_detect_escalation_channels (CX_CHANNELS_ANY)
+#define cx_detect_payment_friction_signals \
+  (CX_SIGNAL_TYPE(CX_EVENT_PAYMENT_FAILED) | CX_SIGNAL_BILLING_DISPUTE | CX_SIGNAL_DISPUTE)
+#define cx_detect_payment_friction_channels (CX_CHANNELS_ANY)
+#define cx_detect_frustration_then_intent_signals (cx_detect_cancellation_intent_signals)
+#define cx_detect_frustration_then_intent_channels (CX_CHANNELS_ANY)
+
 #endif

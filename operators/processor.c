@@ -33,6 +33,9 @@ struct cx_processor_s {
   int64_t retain_ms;             /* log entries older than newest - retain_ms are dropped */
   int64_t evict_idle_ms;         /* customers idle longer than this are evicted */
   int64_t last_sweep_watermark;  /* watermark at the last eviction sweep */
+  int64_t next_fire_ms;          /* no timer fires before this (INT64_MAX: none pending) */
+  uint32_t by_signal[32];        /* enabled rules with an evaluate acting on signal bit b */
+  uint32_t by_channel[32];       /* the same per channel bit (CX_CHANNEL_BIT) */
   cx_processor_stats_t stats;    /* counters */
   bool tracking;                 /* keep the lists below */
   uint64_t *dirty;               /* changed customers: record index << 32 | generation */
@@ -52,10 +55,25 @@ void cx_processor_config_default(cx_processor_config_t *config) {
   cx_profile_config_default(&config->profiles);
 }
 
+_Static_assert(CX_RULE__COUNT <= 32, "rule sets are 32-bit masks");
+
 static void derive_horizons(cx_processor_t *processor) {
   int64_t lateness = processor->watermark.lateness_ms;
   processor->retain_ms = cx_rules_retention_ms(&processor->config.rules) + lateness;
   processor->evict_idle_ms = cx_rules_idle_horizon_ms(&processor->config.rules) + lateness;
+  memset(processor->by_signal, 0, sizeof(processor->by_signal));
+  memset(processor->by_channel, 0, sizeof(processor->by_channel));
+  for (int r = 0; r < CX_RULE__COUNT; r++) {
+    const cx_detector_t *detector = &cx_detectors[r];
+    if (!processor->config.rules.common[r].enabled || !detector->evaluate)
+      continue;
+    for (int b = 0; b < 32; b++) {
+      if (detector->signals >> b & 1)
+        processor->by_signal[b] |= UINT32_C(1) << r;
+      if (detector->channels >> b & 1)
+        processor->by_channel[b] |= UINT32_C(1) << r;
+    }
+  }
 }
 
 static void on_limit_evicted(const cx_customer_t *customer, void *opaque);
@@ -74,6 +92,7 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
   }
   derive_horizons(processor);
   processor->last_sweep_watermark = CX_WATERMARK_NONE;
+  processor->next_fire_ms = INT64_MAX;
   processor->progress_taken = (cx_partition_progress_t){CX_WATERMARK_NONE, 0};
   if (config->max_customers > 0 &&
       cx_state_set_max_customers(processor->state, (size_t)config->max_customers,
@@ -113,6 +132,8 @@ static void set_timer(void *opaque, cx_rule_t rule, int64_t fire_ms, uint64_t pa
                       .rule = (uint8_t)rule};
   if (cx_timers_push(processor->timers, &timer))
     processor->nomem = 1;
+  else if (fire_ms < processor->next_fire_ms)
+    processor->next_fire_ms = fire_ms;
 }
 
 static void mark_dirty(cx_processor_t *processor, cx_customer_t *customer) {
@@ -196,6 +217,30 @@ static void apply_consent(cx_customer_t *customer, const cx_event_t *event) {
     else if (value.len == 19 && !memcmp(value.ptr, "profiling_withdrawn", 19))
       customer->consent = CX_CONSENT_WITHDRAWN;
   }
+}
+
+/* Starts loading every cache line of a customer's block (NULL: none). */
+static void prefetch_block(const void *block, size_t size) {
+  if (!block)
+    return;
+  for (size_t at = 0; at < size; at += 64)
+    __builtin_prefetch((const char *)block + at, 1);
+}
+
+/* Starts loading the blocks the event will touch, so that their cache
+ * misses overlap instead of coming one after the other. A hint only. */
+static void prefetch_blocks(const cx_processor_t *processor, const cx_customer_t *customer,
+                            const cx_event_t *event) {
+  if (customer->rules)
+    __builtin_prefetch(customer->rules->contribution, 1);
+  if (event->channel == CX_CHANNEL_APP || event->channel == CX_CHANNEL_WEB) {
+    if (event->type == CX_EVENT_CLICK || event->type == CX_EVENT_ERROR ||
+        event->type == CX_EVENT_LOGIN_FAILED)
+      prefetch_block(customer->sessions, sizeof(*customer->sessions));
+    prefetch_block(customer->digital, sizeof(*customer->digital));
+  }
+  if (processor->config.profiles.enabled)
+    prefetch_block(customer->profile, sizeof(*customer->profile));
 }
 
 static uint64_t hash_or_zero(cx_str_t s) {
@@ -313,6 +358,8 @@ static void maybe_profile(cx_processor_t *processor, cx_customer_t *customer, in
 
 static void fire_timers(cx_processor_t *processor, const cx_outputs_t *outputs) {
   int64_t watermark = cx_watermark_current(&processor->watermark);
+  if (!(watermark > processor->next_fire_ms))
+    return; /* nothing due (a timer is due once the watermark passes it) */
   cx_timer_sink_t sink = {set_timer, processor};
   cx_timer_t timer;
   while (cx_timers_pop_due(processor->timers, watermark, &timer)) {
@@ -336,6 +383,7 @@ static void fire_timers(cx_processor_t *processor, const cx_outputs_t *outputs) 
                                 outputs);
     maybe_profile(processor, customer, timer.fire_ms, alerted, outputs);
   }
+  processor->next_fire_ms = cx_timers_next_fire_ms(processor->timers);
 }
 
 /* An event applied before the restart: its event time counts again (the
@@ -394,6 +442,7 @@ cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const
     customer = cx_state_upsert(processor->state, event->customer_id, hash);
   if (!customer)
     return CX_PROCESS_NOMEM;
+  prefetch_blocks(processor, customer, event);
   if (offset >= 0)
     customer->next_offset = offset + 1;
   if (customer->first_event_ms == INT64_MIN)
@@ -410,8 +459,8 @@ cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const
       processor->nomem = 1;
   }
 
-  cx_detect_input_t input = {event, customer, -1, cx_watermark_current(&processor->watermark),
-                             false};
+  cx_detect_input_t input;
+  cx_detect_input_init(&input, event, customer, cx_watermark_current(&processor->watermark));
   input.interaction_index = log_interaction(processor, customer, event);
   if (input.interaction_index == -1 && (event->type == CX_EVENT_CONTACT ||
       event->type == CX_EVENT_SELF_SERVICE || event->type == CX_EVENT_TRANSFER))
@@ -425,24 +474,28 @@ cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const
   cx_timer_sink_t sink = {set_timer, processor};
   processor->timer_customer = customer;
   cx_alert_t alerts[CX_RULE__COUNT];
-  bool hit[CX_RULE__COUNT] = {false};
-  for (int r = 0; r < CX_RULE__COUNT; r++) {
+  uint32_t hit = 0;
+  /* Only the detectors that can act on this event (cx_detector_t.signals
+   * and .channels): the others would return false and change nothing. */
+  uint32_t candidates = 0;
+  for (uint32_t signals = input.signals; signals; signals &= signals - 1)
+    candidates |= processor->by_signal[__builtin_ctz(signals)];
+  candidates &= processor->by_channel[__builtin_ctz(CX_CHANNEL_BIT(event->channel))];
+  for (; candidates; candidates &= candidates - 1) {
+    int r = __builtin_ctz(candidates);
     const cx_detector_t *detector = &cx_detectors[r];
-    if (!rules->common[r].enabled || !detector->evaluate)
-      continue;
     init_alert(&alerts[r]);
     if (!detector->evaluate(rules, &input, &sink, &alerts[r]))
       continue;
-    hit[r] = true;
+    hit |= UINT32_C(1) << r;
     if (cx_scores_add(customer, (cx_rule_t)r, rules->common[r].weight))
       processor->nomem = 1;
   }
   if (input.nomem)
     processor->nomem = 1;
   bool alerted = false;
-  for (int r = 0; r < CX_RULE__COUNT; r++) {
-    if (!hit[r])
-      continue;
+  for (; hit; hit &= hit - 1) {
+    int r = __builtin_ctz(hit);
     alerts[r].trigger_event_id = event->event_id;
     alerts[r].event_time_ms = t;
     alerted |= finish_alert(processor, customer, (cx_rule_t)r, t, &alerts[r], outputs);

@@ -91,11 +91,73 @@ void cx_scores_config_default(cx_scores_config_t *config) {
 
 const cx_detector_t cx_detectors[CX_RULE__COUNT] = {
 #define CX__X(id, name, kind) \
-  {CX_RULE_##id, #name, CX_KIND_##kind, cx_detect_##name##_evaluate,      \
+  {CX_RULE_##id, #name, CX_KIND_##kind, cx_detect_##name##_signals,       \
+   cx_detect_##name##_channels, cx_detect_##name##_evaluate,                 \
    cx_detect_##name##_on_timer, cx_detect_##name##_rearm},
   CX_RULE_MAP(CX__X)
 #undef CX__X
 };
+
+static bool str_is(cx_str_t s, const char *literal, size_t length) {
+  return s.ptr && s.len == length && memcmp(s.ptr, literal, length) == 0;
+}
+
+void cx_detect_input_init(cx_detect_input_t *input, const cx_event_t *event,
+                          struct cx_customer_s *customer, int64_t watermark_ms) {
+  input->event = event;
+  input->customer = customer;
+  input->interaction_index = -1;
+  input->watermark_ms = watermark_ms;
+  input->nomem = false;
+  input->session = (cx_str_t){NULL, 0};
+  input->element = (cx_str_t){NULL, 0};
+  uint32_t signals = 0;
+  if ((unsigned)event->type < CX_EVENT_TYPE__COUNT)
+    signals |= CX_SIGNAL_TYPE(event->type);
+  if (event->has_sentiment || event->has_csat || event->has_nps)
+    signals |= CX_SIGNAL_VOICE;
+  if (event->outcome == CX_OUTCOME_ESCALATED)
+    signals |= CX_SIGNAL_ESCALATED;
+  if (str_is(event->topic, "billing_dispute", 15))
+    signals |= CX_SIGNAL_BILLING_DISPUTE;
+  size_t shown = event->attribute_count < CX_EVENT_MAX_ATTRIBUTES ? event->attribute_count
+                                                                  : CX_EVENT_MAX_ATTRIBUTES;
+  for (size_t i = 0; i < shown; i++) {
+    cx_str_t key = event->attribute_keys[i], value = event->attribute_values[i];
+    if (!key.ptr)
+      continue;
+    bool filled = value.ptr && value.len;
+    switch (key.len) {
+    case 6:
+      if (!memcmp(key.ptr, "intent", 6) &&
+          (str_is(value, "cancel", 6) || str_is(value, "port_out", 8)))
+        signals |= CX_SIGNAL_INTENT;
+      break;
+    case 7:
+      if (!memcmp(key.ptr, "session", 7)) {
+        if (filled && !input->session.ptr)
+          input->session = value;
+      } else if (!memcmp(key.ptr, "element", 7)) {
+        if (filled && !input->element.ptr)
+          input->element = value;
+      } else if (!memcmp(key.ptr, "promise", 7)) {
+        if (str_is(value, "broken", 6) || str_is(value, "callback_missed", 15))
+          signals |= CX_SIGNAL_PROMISE;
+      } else if (!memcmp(key.ptr, "dispute", 7)) {
+        if (filled)
+          signals |= CX_SIGNAL_DISPUTE;
+      }
+      break;
+    case 10:
+      if (filled && !memcmp(key.ptr, "competitor", 10))
+        signals |= CX_SIGNAL_COMPETITOR;
+      break;
+    default:
+      break;
+    }
+  }
+  input->signals = signals;
+}
 
 const char *cx_rule_name(cx_rule_t rule) {
   return (unsigned)rule < CX_RULE__COUNT ? rule_info[rule].name : "?";

@@ -121,6 +121,29 @@ void cx_scores_config_default(cx_scores_config_t *config);
 
 struct cx_customer_s;
 
+/* What of an event can make a detector act: bit t (t < CX_EVENT_TYPE__COUNT)
+ * is the event type t; the bits above are read once per event from its
+ * fields and attributes (cx_detect_input_init), so that no detector scans
+ * the attributes itself and the processor calls only the detectors an event
+ * concerns (cx_detector_t.signals). */
+#define CX_SIGNAL_TYPE(type) (UINT32_C(1) << (type))
+#define CX_SIGNAL_VOICE (UINT32_C(1) << 24)           /* sentiment, CSAT or NPS set */
+#define CX_SIGNAL_ESCALATED (UINT32_C(1) << 25)       /* outcome ESCALATED */
+#define CX_SIGNAL_PROMISE (UINT32_C(1) << 26)         /* promise=broken or callback_missed */
+#define CX_SIGNAL_INTENT (UINT32_C(1) << 27)          /* intent=cancel or intent=port_out */
+#define CX_SIGNAL_COMPETITOR (UINT32_C(1) << 28)      /* a non-empty competitor attribute */
+#define CX_SIGNAL_DISPUTE (UINT32_C(1) << 29)         /* a non-empty dispute attribute */
+#define CX_SIGNAL_BILLING_DISPUTE (UINT32_C(1) << 30) /* topic billing_dispute */
+#define CX_SIGNAL_ANY UINT32_MAX                      /* every event */
+_Static_assert(CX_EVENT_TYPE__COUNT <= 24, "event type bits lie below the other signals");
+
+/* Channel sets of cx_detector_t.channels: bit c is channel c; a channel out
+ * of range is bit 31. */
+#define CX_CHANNELS_ANY UINT32_MAX
+#define CX_CHANNEL_BIT(channel) \
+  ((unsigned)(channel) < CX_CHANNEL__COUNT ? UINT32_C(1) << (channel) : UINT32_C(1) << 31)
+_Static_assert(CX_CHANNEL__COUNT < 31, "channel bits lie below bit 31");
+
 /* What a detector sees of the event being processed. */
 typedef struct cx_detect_input_s {
   const cx_event_t *event;          /* the trigger candidate */
@@ -128,7 +151,16 @@ typedef struct cx_detect_input_s {
   long interaction_index;           /* its index in customer->interactions, -1 if not kept there */
   int64_t watermark_ms;             /* the partition's watermark after this event */
   bool nomem;                       /* set by a detector that could not allocate its state */
+  uint32_t signals;                 /* CX_SIGNAL_* of the event */
+  cx_str_t session;                 /* the first non-empty "session" attribute (absent: ptr NULL) */
+  cx_str_t element;                 /* the first non-empty "element" attribute (absent: ptr NULL) */
 } cx_detect_input_t;
+
+/* Fills *input for event and customer: interaction_index -1, nomem false,
+ * the signals and attributes read in one pass over the event's attributes
+ * (those past CX_EVENT_MAX_ATTRIBUTES are not in the struct: not seen). */
+void cx_detect_input_init(cx_detect_input_t *input, const cx_event_t *event,
+                          struct cx_customer_s *customer, int64_t watermark_ms);
 
 /* A timer a detector asked for, now due (the watermark passed fire_ms). */
 typedef struct cx_timer_input_s {
@@ -147,6 +179,11 @@ typedef struct cx_detector_s {
   cx_rule_t rule;           /* index into per-rule arrays */
   const char *name;         /* rule name in alerts and config keys */
   cx_rule_kind_t kind;      /* frustration or churn */
+  /* evaluate is called only for events with one of these signals on one of
+   * these channels: for any other event it must return false and change
+   * nothing (cx_detect_<name>_signals and _channels in its header). */
+  uint32_t signals;
+  uint32_t channels;
   /* Updates the detector's own part of the customer's state with the event,
    * may set timers, and returns true when the rule fires on this event,
    * having filled reasons, evidence and the window of *alert. NULL = never. */

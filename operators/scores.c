@@ -14,16 +14,27 @@ void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms) {
   if (t <= customer->scores_at_ms)
     return;
   cx_customer_rules_t *rules = customer->rules;
-  static const float zeros[CX_RULE__COUNT];
-  /* No block, or every contribution +0 (bit for bit): decaying changes nothing. */
-  if (rules && memcmp(rules->contribution, zeros, sizeof(zeros))) {
-    double factor = half_life_ms > 0
-                        ? exp2(-(double)(t - customer->scores_at_ms) / (double)half_life_ms)
-                        : 0.0;
+  /* No block, or every contribution +0 (bit for bit): decaying changes
+   * nothing. Both loops are branch-free (scores change at random). */
+  if (rules) {
+    uint32_t bits = 0;
     for (int r = 0; r < CX_RULE__COUNT; r++) {
-      rules->contribution[r] = (float)(rules->contribution[r] * factor);
-      if (rules->contribution[r] < 0.01f)
-        rules->contribution[r] = 0;
+      uint32_t word;
+      memcpy(&word, &rules->contribution[r], sizeof(word));
+      bits |= word;
+    }
+    if (bits) {
+      double factor = half_life_ms > 0
+                          ? exp2(-(double)(t - customer->scores_at_ms) / (double)half_life_ms)
+                          : 0.0;
+      for (int r = 0; r < CX_RULE__COUNT; r++) {
+        /* below 0.01 becomes +0: the bits masked off, without a branch */
+        float decayed = (float)(rules->contribution[r] * factor);
+        uint32_t word;
+        memcpy(&word, &decayed, sizeof(word));
+        word &= -(uint32_t)!(decayed < 0.01f);
+        memcpy(&rules->contribution[r], &word, sizeof(word));
+      }
     }
   }
   customer->scores_at_ms = t;

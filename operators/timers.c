@@ -70,6 +70,10 @@ bool cx_timers_pop_due(cx_timers_t *timers, int64_t watermark_ms, cx_timer_t *ou
   return true;
 }
 
+int64_t cx_timers_next_fire_ms(const cx_timers_t *timers) {
+  return timers->count ? timers->heap[0].fire_ms : INT64_MAX;
+}
+
 size_t cx_timers_count(const cx_timers_t *timers) {
   return timers->count;
 }

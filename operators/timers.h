@@ -31,6 +31,8 @@ int cx_timers_push(cx_timers_t *timers, const cx_timer_t *timer);
 /* Removes and returns the earliest timer if it is due at watermark_ms. */
 bool cx_timers_pop_due(cx_timers_t *timers, int64_t watermark_ms, cx_timer_t *out);
 
+/* The earliest timer's fire_ms, or INT64_MAX when there is none. */
+int64_t cx_timers_next_fire_ms(const cx_timers_t *timers);
 size_t cx_timers_count(const cx_timers_t *timers);
 /* Heap bytes held (the heap array at its capacity). */
 size_t cx_timers_bytes(const cx_timers_t *timers);
