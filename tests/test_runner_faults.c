@@ -649,9 +649,9 @@ static void test_at_least_once_undeliverable_output_stops_before_committing(void
   cx_config_t *config = mock_config(&mock, "at_least_once");
   produce_events(&mock, config);
   /* Some produce requests succeed, then one is refused for good. */
-  rd_kafka_resp_err_t produce[13] = {0};
-  produce[12] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
-  push_errors(&mock, API_PRODUCE, 13, produce);
+  rd_kafka_resp_err_t produce[6] = {0};
+  produce[5] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+  push_errors(&mock, API_PRODUCE, 6, produce);
   cx_report_t report;
   assert_int_equal(run(config, mock.produced, &report), 1);
   assert_errors_consumed(&mock, API_PRODUCE);
@@ -774,9 +774,9 @@ static void test_undeliverable_output_under_exactly_once_aborts_and_stops(void *
   mock_start(&mock, "undeliverable-eos");
   cx_config_t *config = mock_config(&mock, "exactly_once");
   produce_events(&mock, config);
-  rd_kafka_resp_err_t produce[13] = {0};
-  produce[12] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
-  push_errors(&mock, API_PRODUCE, 13, produce);
+  rd_kafka_resp_err_t produce[6] = {0};
+  produce[5] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+  push_errors(&mock, API_PRODUCE, 6, produce);
   cx_report_t report;
   int rc = run(config, mock.produced, &report);
   fprintf(stderr, "undeliverable-eos: rc %d, consumed %llu, %d transactions, %d failed, %d "
