@@ -33,6 +33,7 @@
 #include "clock.h"
 #include "changelog.h"
 #include "codec.h"
+#include "inflight.h"
 #include "jsonl.h"
 #include "kafka.h"
 #include "log.h"
@@ -47,20 +48,6 @@ typedef struct task_s {
   cx_metric_series_t *late;    /* late events of this partition; lazily */
 } task_t;
 
-/* at_least_once: a batch whose outputs, then state records, are on their
- * way; its offsets are stored when both are acknowledged (see seal_batch). */
-typedef struct epoch_s {
-  cx_kafka_tally_t outputs;    /* alerts, profiles, dead letters, late events of the batch */
-  cx_kafka_tally_t records;    /* its state records, once sent */
-  cx_changelog_held_t held;    /* its state records, held until its outputs are acknowledged */
-  rd_kafka_topic_partition_list_t *offsets; /* to store at the end, or NULL */
-  bool records_sent;           /* held records produced (or there were none) */
-  int64_t sealed_ms;           /* when the batch ended (commit latency) */
-  int64_t messages;            /* messages of the batch */
-} epoch_t;
-
-/* Batches in flight at once: the open one plus up to MAX_EPOCHS - 1 sealed. */
-#define MAX_EPOCHS 8
 /* The batch loop reads the clocks every CLOCK_EVERY messages and serves
  * delivery reports every PUMP_EVERY messages (powers of two). */
 #define CLOCK_EVERY 32
@@ -89,9 +76,8 @@ typedef struct runner_s {
   cx_metrics_shard_t *metrics; /* this thread's metrics, or NULL (metrics.h) */
   cx_metric_series_t *alerts[CX_RULE__COUNT][CX_SEVERITY_CRITICAL + 1]; /* lazily */
   int64_t batch_messages;      /* messages taken in the open batch */
-  epoch_t epochs[MAX_EPOCHS];  /* at_least_once: a ring, oldest sealed at first_epoch */
-  int first_epoch;             /* index of the oldest sealed batch */
-  int sealed_epochs;           /* sealed batches not yet committed */
+  cx_inflight_t inflight;      /* at_least_once: sealed batches not yet safe */
+  cx_inflight_batch_t *open;   /* at_least_once: the batch being filled, or NULL */
   int64_t now_wall_ms;         /* wall clock, read every CLOCK_EVERY messages */
   int64_t gauges_ms;           /* when the state gauges were last set */
   cx_metric_series_t *event_latency; /* lazily */
@@ -601,87 +587,67 @@ static int finish_batch_inner(runner_t *runner) {
   return rc;
 }
 
-/* at_least_once, pipelined. A batch's outputs are produced as its events
- * are processed; at its end (seal_batch) the customers it changed are
- * encoded at once, as they are then, and held in memory with the batch's
- * offsets, and the next batch starts while the broker acknowledges. When
- * every output of the batch is acknowledged, and every earlier batch's
- * state records are sent, its state records go to the changelog (so a
- * record on the changelog means its customer's outputs are safe); when
- * those are acknowledged too, and every earlier batch is done, its offsets
- * are stored, and librdkafka's auto-commit commits stored offsets only. So
- * an offset is committed only after its outputs and state are safe, as
- * with a flush at the end of every batch. A delivery that fails stops the
- * process before any later offset is stored: a restart replays from the
- * last committed offset and may repeat alerts (same alert_id), never lose
- * them. At most MAX_EPOCHS batches are in flight; a revoke and a stop wait
- * for the sealed ones (drain_batches). A crash in between
- * makes the changelog run ahead of the committed offsets; the restored
- * customers and partition progress recognise the events applied already
- * (cx_processor_process_at), so they are not applied twice. */
-static epoch_t *epoch_at(runner_t *runner, int k) {
-  return &runner->epochs[(runner->first_epoch + k) % MAX_EPOCHS];
-}
-
-/* Moves the sealed batches on with what the delivery reports served so far
- * say: sends held state records, stores offsets, retires batches. */
-static void advance_batches(runner_t *runner) {
-  if (runner->fatal)
+/* at_least_once, pipelined (stream/inflight.h). A batch's outputs are
+ * produced as its events are processed; at its end (seal_batch) the
+ * customers it changed are encoded at once, as they are then, and held in
+ * memory with the batch's offsets, and the next batch starts while the
+ * broker acknowledges. Its state records go to the changelog once its
+ * outputs are acknowledged (so a record on the changelog means its
+ * customer's outputs are safe), and its offsets are stored once those are
+ * acknowledged too, in batch order; librdkafka's auto-commit commits stored
+ * offsets only. So an offset is committed only after its outputs and state
+ * are safe, as with a flush at the end of every batch. A delivery that
+ * fails stops the process before any later offset is stored: a restart
+ * replays from the last committed offset and may repeat alerts (same
+ * alert_id), never lose them. A revoke and a stop wait for the sealed
+ * batches (drain_batches). A crash in between makes the changelog run ahead
+ * of the committed offsets; the restored customers and partition progress
+ * recognise the events applied already (cx_processor_process_at), so they
+ * are not applied twice. */
+static void send_records(cx_inflight_batch_t *batch, void *opaque) {
+  runner_t *runner = opaque;
+  if (!runner->changelog)
     return;
-  if (runner->output.delivery_failures) {
-    delivery_failed(runner);
-    return;
-  }
   cx_kafka_tally_t *open = runner->output.tally;
-  for (int k = 0; k < runner->sealed_epochs; k++) {
-    epoch_t *epoch = epoch_at(runner, k);
-    if (epoch->records_sent)
-      continue;
-    if (epoch->outputs.pending)
-      break; /* later batches' records wait for this one's */
-    runner->output.tally = &epoch->records;
-    cx_changelog_send_held(runner->changelog, &runner->output, &epoch->held);
-    runner->output.tally = open;
-    epoch->records_sent = true;
-  }
-  while (runner->sealed_epochs && !runner->output.delivery_failures) {
-    epoch_t *epoch = epoch_at(runner, 0);
-    if (!epoch->records_sent || epoch->records.pending)
-      break;
-    if (epoch->offsets) {
-      rd_kafka_resp_err_t err = rd_kafka_offsets_store(runner->consumer, epoch->offsets);
-      if (err && err != RD_KAFKA_RESP_ERR__STATE)
-        cx_log(CX_LOG_WARN, "storing offsets: %s", rd_kafka_err2str(err));
-      rd_kafka_topic_partition_list_destroy(epoch->offsets);
-      epoch->offsets = NULL;
-    }
-    if (runner->metrics && epoch->messages)
-      cx_metrics_observe(cx_metrics_series0(runner->metrics, CX_METRIC_COMMIT_LATENCY),
-                         (double)(cx_clock_mono_ms() - epoch->sealed_ms) / 1000.0);
-    runner->first_epoch = (runner->first_epoch + 1) % MAX_EPOCHS;
-    runner->sealed_epochs--;
-  }
-  if (runner->output.delivery_failures)
-    delivery_failed(runner);
+  runner->output.tally = &batch->records;
+  cx_changelog_send_held(runner->changelog, &runner->output, &batch->held);
+  runner->output.tally = open;
 }
 
-/* Serves delivery reports (waiting up to timeout_ms for one), then advances. */
+static void batch_done(cx_inflight_batch_t *batch, void *opaque) {
+  runner_t *runner = opaque;
+  if (batch->offsets) {
+    rd_kafka_resp_err_t err = rd_kafka_offsets_store(runner->consumer, batch->offsets);
+    if (err && err != RD_KAFKA_RESP_ERR__STATE)
+      cx_log(CX_LOG_WARN, "storing offsets: %s", rd_kafka_err2str(err));
+  }
+  if (runner->metrics && batch->messages)
+    cx_metrics_observe(cx_metrics_series0(runner->metrics, CX_METRIC_COMMIT_LATENCY),
+                       (double)(cx_clock_mono_ms() - batch->sealed_ms) / 1000.0);
+}
+
+/* Serves delivery reports (waiting up to timeout_ms for one), then moves
+ * the sealed batches on. */
 static void pump_batches(runner_t *runner, int timeout_ms) {
   rd_kafka_poll(runner->output.producer, timeout_ms);
+  if (runner->fatal)
+    return;
   char fatal[256];
   if (rd_kafka_fatal_error(runner->output.producer, fatal, sizeof(fatal))) {
     cx_log(CX_LOG_ERROR, "producer fatal error: %s", fatal);
     runner->fatal = 1;
     return;
   }
-  advance_batches(runner);
+  cx_inflight_hooks_t hooks = {send_records, batch_done, runner};
+  if (runner->output.delivery_failures || cx_inflight_advance(&runner->inflight, &hooks))
+    delivery_failed(runner);
 }
 
 /* Waits until at most keep sealed batches are in flight (0: all committed),
  * or a fatal error; a second stop signal gives up after a second. */
 static void drain_batches(runner_t *runner, int keep) {
   int64_t hurried = 0;
-  while (runner->sealed_epochs > keep && !runner->fatal) {
+  while (runner->inflight.sealed > keep && !runner->fatal) {
     pump_batches(runner, 100);
     if (stop_requested > 1) {
       int64_t now = cx_clock_mono_ms();
@@ -693,57 +659,51 @@ static void drain_batches(runner_t *runner, int keep) {
   }
 }
 
-/* Opens a batch: its sends are counted in a free slot of the ring. */
+/* Opens a batch: its sends are counted in the next free batch of the ring
+ * (when none is free, the oldest sealed one is waited for). */
 static void open_batch(runner_t *runner) {
   if (runner->exactly_once)
     return;
-  drain_batches(runner, MAX_EPOCHS - 1);
-  epoch_t *epoch = epoch_at(runner, runner->sealed_epochs);
-  epoch->outputs = (cx_kafka_tally_t){0, 0};
-  epoch->records = (cx_kafka_tally_t){0, 0};
-  epoch->records_sent = false;
-  epoch->messages = 0;
-  runner->output.tally = &epoch->outputs;
+  drain_batches(runner, CX_INFLIGHT_MAX - 1);
+  runner->open = runner->fatal ? NULL : cx_inflight_open(&runner->inflight);
+  runner->output.tally = runner->open ? &runner->open->outputs : NULL;
 }
 
 /* Ends the open batch: its offsets and state records are taken now and go
  * out when its outputs are acknowledged (see above). */
 static int seal_batch(runner_t *runner) {
-  if (runner->fatal || runner->sealed_epochs >= MAX_EPOCHS)
+  cx_inflight_batch_t *batch = runner->open;
+  if (runner->fatal || !batch)
     return -1;
-  epoch_t *epoch = epoch_at(runner, runner->sealed_epochs);
-  if (!runner->batch_messages && !epoch->outputs.pending && !epoch->outputs.failed) {
+  if (!runner->batch_messages && !batch->outputs.pending && !batch->outputs.failed) {
     /* Nothing consumed nor sent: the batch stays open for the next poll. */
     pump_batches(runner, 0);
     return runner->fatal ? -1 : 0;
   }
-  rd_kafka_topic_partition_list_t *offsets = NULL;
   for (size_t i = 0; i < runner->task_count; i++) {
     task_t *task = &runner->tasks[i];
     if (task->next_offset < 0)
       continue;
-    if (!offsets)
-      offsets = rd_kafka_topic_partition_list_new((int)runner->task_count);
-    rd_kafka_topic_partition_list_add(offsets, task->topic, task->partition)->offset =
+    if (!batch->offsets)
+      batch->offsets = rd_kafka_topic_partition_list_new((int)runner->task_count);
+    rd_kafka_topic_partition_list_add(batch->offsets, task->topic, task->partition)->offset =
         task->next_offset;
     task->next_offset = -1;
   }
   for (size_t i = 0; runner->changelog && i < runner->task_count; i++) {
     char errstr[256];
-    if (cx_changelog_hold(runner->changelog, &epoch->held, runner->tasks[i].partition,
+    if (cx_changelog_hold(runner->changelog, &batch->held, runner->tasks[i].partition,
                           runner->tasks[i].processor, errstr, sizeof(errstr))) {
       cx_log(CX_LOG_ERROR, "state changelog: %s", errstr);
       runner->fatal = 1;
-      if (offsets)
-        rd_kafka_topic_partition_list_destroy(offsets);
       return -1;
     }
   }
-  epoch->offsets = offsets;
-  epoch->messages = runner->batch_messages;
-  epoch->sealed_ms = cx_clock_mono_ms();
+  batch->messages = runner->batch_messages;
+  batch->sealed_ms = cx_clock_mono_ms();
   runner->output.tally = NULL;
-  runner->sealed_epochs++;
+  runner->open = NULL;
+  cx_inflight_seal(&runner->inflight);
   pump_batches(runner, 0);
   return runner->fatal ? -1 : 0;
 }
@@ -933,7 +893,7 @@ static void runner_loop(runner_t *runner) {
     for (int64_t i = 0; !(full = i >= config->batch_size); i++) {
       /* A batch waits for its first message, briefly when earlier batches
        * are in flight (their delivery reports are served between polls). */
-      int wait_ms = i ? 0 : runner->sealed_epochs ? 5 : 100;
+      int wait_ms = i ? 0 : runner->inflight.sealed ? 5 : 100;
       rd_kafka_message_t *message = rd_kafka_consumer_poll(runner->consumer, wait_ms);
       if (!message)
         break;
@@ -959,7 +919,8 @@ static void runner_loop(runner_t *runner) {
           (check_time && cx_clock_mono_ms() - batch_start >= config->commit_interval_ms))
         break;
       /* at_least_once: delivery reports of earlier batches, now and then. */
-      if (!runner->exactly_once && runner->sealed_epochs && (i & (PUMP_EVERY - 1)) == PUMP_EVERY - 1)
+      if (!runner->exactly_once && runner->inflight.sealed &&
+          (i & (PUMP_EVERY - 1)) == PUMP_EVERY - 1)
         pump_batches(runner, 0);
     }
     if (runner->batch_messages) {
@@ -1005,7 +966,7 @@ static void runner_loop(runner_t *runner) {
   /* at_least_once: what was sealed commits before the consumer leaves (a
    * batch cut short by a fatal error is not sealed: nothing of it counts). */
   if (!runner->exactly_once && !runner->fatal) {
-    if (runner->output.tally)
+    if (runner->open)
       seal_batch(runner);
     drain_batches(runner, 0);
   }
@@ -1036,11 +997,7 @@ static void runner_close(runner_t *runner) {
              "#4312), the process exits without it");
   }
   cx_kafka_output_close(&runner->output, 10000);
-  for (int k = 0; k < MAX_EPOCHS; k++) {
-    cx_changelog_held_free(&runner->epochs[k].held);
-    if (runner->epochs[k].offsets)
-      rd_kafka_topic_partition_list_destroy(runner->epochs[k].offsets);
-  }
+  cx_inflight_free(&runner->inflight);
   cx_changelog_destroy(runner->changelog);
   while (runner->task_count)
     drop_task(runner, runner->tasks[0].topic, runner->tasks[0].partition);
