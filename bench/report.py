@@ -184,7 +184,7 @@ def table(ip, hp, ee, lat, pr):
                      f"{verdict(s['bytes_per_customer'], TARGETS['bytes_per_customer'], False)} |")
     if ee["runs"]:
         lines += [
-            f"| end to end: raw consume, kcat -C -e to /dev/null (events/s, start-up left out) | "
+            f"| end to end: raw consume, kcat -C -c N to /dev/null (events/s, start-up left out) | "
             f"{fmt(ee['kcat'])} | |",
             f"| end to end: `cxstream run` at saturation, at_least_once (events/s; per core) | "
             f"{fmt(ee['alos'])}; {fmt(ee['alos_core'])} | |",

@@ -21,9 +21,44 @@ struct cx_changelog_s {
 
 typedef struct write_ctx_s {
   cx_changelog_t *changelog;    /* the changelog */
-  cx_kafka_output_t *output;    /* its producer */
+  cx_kafka_output_t *output;    /* its producer, or NULL: into held */
+  cx_changelog_held_t *held;    /* records kept back (cx_changelog_hold) */
   int32_t partition;            /* where the records go */
 } write_ctx_t;
+
+/* A held record: this header, then the key, then the value (none when
+ * value_len < 0: a tombstone). */
+typedef struct held_header_s {
+  int64_t timestamp;
+  int32_t partition;
+  uint32_t key_len;
+  int32_t value_len;
+} held_header_t;
+
+/* One record to the changelog now, or into ctx->held for later. */
+static int emit(write_ctx_t *ctx, const void *key, size_t key_len, const void *value,
+                size_t value_len, int64_t timestamp) {
+  if (ctx->output) {
+    cx_kafka_output_send_to(ctx->output, ctx->changelog->topic, ctx->partition, key, key_len,
+                            value, value_len, timestamp, NULL);
+    return 0;
+  }
+  held_header_t header = {timestamp, ctx->partition, (uint32_t)key_len,
+                          value ? (int32_t)value_len : -1};
+  cx_buf_t *bytes = &ctx->held->bytes;
+  if (cx_buf_reserve(bytes, sizeof(header) + key_len + value_len))
+    return -1;
+  memcpy(bytes->data + bytes->len, &header, sizeof(header));
+  bytes->len += sizeof(header);
+  if (key_len)
+    memcpy(bytes->data + bytes->len, key, key_len);
+  bytes->len += key_len;
+  if (value && value_len)
+    memcpy(bytes->data + bytes->len, value, value_len);
+  bytes->len += value ? value_len : 0;
+  ctx->held->count++;
+  return 0;
+}
 
 static int partition_count(rd_kafka_t *rk, const char *topic, char *errstr, size_t errstr_size) {
   rd_kafka_topic_t *handle = rd_kafka_topic_new(rk, topic, NULL);
@@ -262,10 +297,7 @@ static int restore_progress(cx_processor_t *processor, const rd_kafka_message_t 
 }
 
 static int write_removed(cx_str_t key, void *opaque) {
-  write_ctx_t *ctx = opaque;
-  cx_kafka_output_send_to(ctx->output, ctx->changelog->topic, ctx->partition, key.ptr, key.len,
-                          NULL, 0, 0, NULL);
-  return 0;
+  return emit(opaque, key.ptr, key.len, NULL, 0, 0);
 }
 
 static int write_changed(const cx_customer_t *customer, void *opaque) {
@@ -275,17 +307,13 @@ static int write_changed(const cx_customer_t *customer, void *opaque) {
   if (cx_state_codec_encode(customer, record))
     return -1;
   cx_str_t key = cx_customer_key(customer);
-  cx_kafka_output_send_to(ctx->output, ctx->changelog->topic, ctx->partition, key.ptr, key.len,
-                          record->bytes, record->len,
-                          customer->last_event_ms > 0 ? customer->last_event_ms : 0, NULL);
-  return 0;
+  return emit(ctx, key.ptr, key.len, record->bytes, record->len,
+              customer->last_event_ms > 0 ? customer->last_event_ms : 0);
 }
 
-cx_err_t cx_changelog_write(cx_changelog_t *changelog, cx_kafka_output_t *output,
-                            int32_t partition, cx_processor_t *processor, char *errstr,
-                            size_t errstr_size) {
-  write_ctx_t ctx = {changelog, output, partition};
-  if (cx_processor_take_changes(processor, write_removed, write_changed, &ctx)) {
+static cx_err_t take(write_ctx_t *ctx, cx_processor_t *processor, char *errstr,
+                     size_t errstr_size) {
+  if (cx_processor_take_changes(processor, write_removed, write_changed, ctx)) {
     snprintf(errstr, errstr_size, "out of memory encoding state records");
     return CX_ERR_NOMEM;
   }
@@ -295,8 +323,47 @@ cx_err_t cx_changelog_write(cx_changelog_t *changelog, cx_kafka_output_t *output
     memcpy(value, PROGRESS_MAGIC, 4);
     put_le64(value + 4, progress.max_event_ms);
     put_le64(value + 12, progress.next_offset);
-    cx_kafka_output_send_to(output, changelog->topic, partition, "", 0, value, sizeof(value), 0,
-                            NULL);
+    if (emit(ctx, "", 0, value, sizeof(value), 0)) {
+      snprintf(errstr, errstr_size, "out of memory holding state records");
+      return CX_ERR_NOMEM;
+    }
   }
   return CX_OK;
+}
+
+cx_err_t cx_changelog_write(cx_changelog_t *changelog, cx_kafka_output_t *output,
+                            int32_t partition, cx_processor_t *processor, char *errstr,
+                            size_t errstr_size) {
+  write_ctx_t ctx = {changelog, output, NULL, partition};
+  return take(&ctx, processor, errstr, errstr_size);
+}
+
+cx_err_t cx_changelog_hold(cx_changelog_t *changelog, cx_changelog_held_t *held,
+                           int32_t partition, cx_processor_t *processor, char *errstr,
+                           size_t errstr_size) {
+  write_ctx_t ctx = {changelog, NULL, held, partition};
+  return take(&ctx, processor, errstr, errstr_size);
+}
+
+void cx_changelog_send_held(cx_changelog_t *changelog, cx_kafka_output_t *output,
+                            cx_changelog_held_t *held) {
+  for (size_t at = 0; at < held->bytes.len;) {
+    held_header_t header;
+    memcpy(&header, held->bytes.data + at, sizeof(header));
+    at += sizeof(header);
+    const uint8_t *key = held->bytes.data + at;
+    at += header.key_len;
+    const uint8_t *value = header.value_len < 0 ? NULL : held->bytes.data + at;
+    size_t value_len = header.value_len < 0 ? 0 : (size_t)header.value_len;
+    at += value_len;
+    cx_kafka_output_send_to(output, changelog->topic, header.partition, key, header.key_len,
+                            value, value_len, header.timestamp, NULL);
+  }
+  held->bytes.len = 0;
+  held->count = 0;
+}
+
+void cx_changelog_held_free(cx_changelog_held_t *held) {
+  cx_buf_free(&held->bytes);
+  held->count = 0;
 }

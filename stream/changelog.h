@@ -13,6 +13,7 @@
 #include "../operators/processor.h"
 #include "config.h"
 #include "err.h"
+#include "buf.h"
 #include "kafka.h"
 
 typedef struct cx_changelog_s cx_changelog_t;
@@ -30,9 +31,26 @@ cx_err_t cx_changelog_restore(cx_changelog_t *changelog, int32_t partition,
                               cx_processor_t *processor, uint64_t *records, char *errstr,
                               size_t errstr_size);
 
+/* State records kept back in memory, in the order they were taken. */
+typedef struct cx_changelog_held_s {
+  cx_buf_t bytes;  /* records, each a header, its key and its value */
+  size_t count;    /* records held */
+} cx_changelog_held_t;
+
 /* Produces what the processor changed since the last call to partition. */
 cx_err_t cx_changelog_write(cx_changelog_t *changelog, cx_kafka_output_t *output,
                             int32_t partition, cx_processor_t *processor, char *errstr,
                             size_t errstr_size);
+
+/* The same records as cx_changelog_write, encoded now but kept in held
+ * (appended) to be produced later by cx_changelog_send_held: at_least_once
+ * holds a batch's records until the batch's outputs are acknowledged. */
+cx_err_t cx_changelog_hold(cx_changelog_t *changelog, cx_changelog_held_t *held,
+                           int32_t partition, cx_processor_t *processor, char *errstr,
+                           size_t errstr_size);
+/* Produces the held records in order and empties held (keeps its memory). */
+void cx_changelog_send_held(cx_changelog_t *changelog, cx_kafka_output_t *output,
+                            cx_changelog_held_t *held);
+void cx_changelog_held_free(cx_changelog_held_t *held);
 
 #endif

@@ -139,6 +139,12 @@ cx_err_t cx_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, 
 static void on_output_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque) {
   (void)rk;
   cx_kafka_output_t *output = opaque;
+  cx_kafka_tally_t *tally = message->_private;
+  if (tally) {
+    tally->pending--;
+    if (message->err)
+      tally->failed++;
+  }
   if (message->err && output->delivery_failures++ == 0)
     snprintf(output->delivery_error, sizeof(output->delivery_error), "%s: %s",
              rd_kafka_topic_name(message->rkt), rd_kafka_err2str(message->err));
@@ -180,13 +186,14 @@ void cx_kafka_output_send_to(cx_kafka_output_t *output, const char *topic, int32
                               RD_KAFKA_V_VALUE((void *)value, value_len),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                               RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers),
-                              RD_KAFKA_V_END);
+                              RD_KAFKA_V_OPAQUE(output->tally), RD_KAFKA_V_END);
     else
       err = rd_kafka_producev(output->producer, RD_KAFKA_V_TOPIC(topic),
                               RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_len),
                               RD_KAFKA_V_VALUE((void *)value, value_len),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_END);
+                              RD_KAFKA_V_TIMESTAMP(timestamp),
+                              RD_KAFKA_V_OPAQUE(output->tally), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(output->producer, 100);
       continue;
@@ -197,6 +204,10 @@ void cx_kafka_output_send_to(cx_kafka_output_t *output, const char *topic, int32
       if (output->delivery_failures++ == 0)
         snprintf(output->delivery_error, sizeof(output->delivery_error), "%s: %s", topic,
                  rd_kafka_err2str(err));
+      if (output->tally)
+        output->tally->failed++;
+    } else if (output->tally) {
+      output->tally->pending++;
     }
     output->produced++;
     return;

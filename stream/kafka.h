@@ -39,8 +39,17 @@ cx_err_t cx_kafka_create_topics_with(rd_kafka_t *rk, const char *const *topics, 
  * message), alerts and profiles encoded and keyed by customer_id, dead
  * letters with their original key, value, headers and timestamp plus
  * __cxstream.errors.* headers. */
+/* A group of sends counted until each is reported: while output->tally
+ * points at one, every send counts up in it and its delivery report (served
+ * by rd_kafka_poll on the producer) counts down. It must outlive its reports. */
+typedef struct cx_kafka_tally_s {
+  uint64_t pending;            /* sent, not reported yet */
+  uint64_t failed;             /* reported with an error, or refused at once */
+} cx_kafka_tally_t;
+
 typedef struct cx_kafka_output_s {
   rd_kafka_t *producer;        /* owned */
+  cx_kafka_tally_t *tally;     /* where sends are counted now, or NULL */
   cx_buf_t value;              /* reused encode buffer */
   uint64_t produced;           /* outputs produced since the last cx_kafka_output_reset_count */
   uint64_t delivery_failures;  /* delivery reports (or produce calls) with an error */

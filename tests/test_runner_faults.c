@@ -7,7 +7,8 @@
  * generates the same 1,603 events (300 customers, 2 days, seed 11) into 3
  * partitions of its own mock cluster (one broker: every leader and
  * coordinator, so the faults go on that broker's error stacks and the test
- * can check each one was answered), runs with batches of 50 and the state
+ * can check each one was answered), runs with batches of 50 (transactions
+ * of commit.interval.ms=1, so a run has several) and the state
  * changelog on, and compares the alerts on the alerts topic (alert_id, read
  * with read_committed, decoded with Avro-C) with a fault-free reference run.
  *
@@ -247,7 +248,7 @@ static void mock_stop(mock_t *mock) {
 }
 
 static cx_config_t *mock_config(const mock_t *mock, const char *guarantee) {
-  enum { PAIRS = 15 };
+  enum { PAIRS = 16 };
   char pairs[PAIRS][384];
   int n = 0;
   snprintf(pairs[n++], sizeof(pairs[0]), "application.id=%s", mock->app);
@@ -259,6 +260,9 @@ static cx_config_t *mock_config(const mock_t *mock, const char *guarantee) {
   snprintf(pairs[n++], sizeof(pairs[0]), "kafka.bootstrap.servers=%s", mock->bootstraps);
   snprintf(pairs[n++], sizeof(pairs[0]), "processing.guarantee=%s", guarantee);
   snprintf(pairs[n++], sizeof(pairs[0]), "processing.batch.size=50");
+  /* exactly_once: a transaction spans full batches for commit.interval.ms;
+   * 1 ms gives each run dozens of transactions for the faults to hit. */
+  snprintf(pairs[n++], sizeof(pairs[0]), "commit.interval.ms=1");
   snprintf(pairs[n++], sizeof(pairs[0]), "metrics.listen=");
   snprintf(pairs[n++], sizeof(pairs[0]), "log.level=error");
   snprintf(pairs[n++], sizeof(pairs[0]), "state.changelog=true");
@@ -645,9 +649,9 @@ static void test_at_least_once_undeliverable_output_stops_before_committing(void
   cx_config_t *config = mock_config(&mock, "at_least_once");
   produce_events(&mock, config);
   /* Some produce requests succeed, then one is refused for good. */
-  rd_kafka_resp_err_t produce[13] = {0};
-  produce[12] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
-  push_errors(&mock, API_PRODUCE, 13, produce);
+  rd_kafka_resp_err_t produce[6] = {0};
+  produce[5] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+  push_errors(&mock, API_PRODUCE, 6, produce);
   cx_report_t report;
   assert_int_equal(run(config, mock.produced, &report), 1);
   assert_errors_consumed(&mock, API_PRODUCE);
@@ -770,9 +774,9 @@ static void test_undeliverable_output_under_exactly_once_aborts_and_stops(void *
   mock_start(&mock, "undeliverable-eos");
   cx_config_t *config = mock_config(&mock, "exactly_once");
   produce_events(&mock, config);
-  rd_kafka_resp_err_t produce[13] = {0};
-  produce[12] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
-  push_errors(&mock, API_PRODUCE, 13, produce);
+  rd_kafka_resp_err_t produce[6] = {0};
+  produce[5] = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+  push_errors(&mock, API_PRODUCE, 6, produce);
   cx_report_t report;
   int rc = run(config, mock.produced, &report);
   fprintf(stderr, "undeliverable-eos: rc %d, consumed %llu, %d transactions, %d failed, %d "

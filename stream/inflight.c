@@ -1,0 +1,72 @@
+/* Sealed at-least-once batches in order (see inflight.h). */
+#include "inflight.h"
+
+static cx_inflight_batch_t *at(cx_inflight_t *inflight, int k) {
+  return &inflight->batches[(inflight->first + k) % CX_INFLIGHT_MAX];
+}
+
+cx_inflight_batch_t *cx_inflight_open(cx_inflight_t *inflight) {
+  if (inflight->sealed >= CX_INFLIGHT_MAX)
+    return NULL;
+  cx_inflight_batch_t *batch = at(inflight, inflight->sealed);
+  batch->outputs = (cx_kafka_tally_t){0, 0};
+  batch->records = (cx_kafka_tally_t){0, 0};
+  batch->held.bytes.len = 0;
+  batch->held.count = 0;
+  if (batch->offsets)
+    rd_kafka_topic_partition_list_destroy(batch->offsets);
+  batch->offsets = NULL;
+  batch->records_sent = false;
+  batch->sealed_ms = 0;
+  batch->messages = 0;
+  return batch;
+}
+
+void cx_inflight_seal(cx_inflight_t *inflight) {
+  if (inflight->sealed < CX_INFLIGHT_MAX)
+    inflight->sealed++;
+}
+
+int cx_inflight_advance(cx_inflight_t *inflight, const cx_inflight_hooks_t *hooks) {
+  for (int k = 0; k < inflight->sealed; k++) {
+    cx_inflight_batch_t *batch = at(inflight, k);
+    if (batch->outputs.failed || batch->records.failed)
+      return -1;
+  }
+  for (int k = 0; k < inflight->sealed; k++) {
+    cx_inflight_batch_t *batch = at(inflight, k);
+    if (batch->records_sent)
+      continue;
+    if (batch->outputs.pending)
+      break; /* later batches' records wait for this one's */
+    hooks->send_records(batch, hooks->opaque);
+    batch->records_sent = true;
+    if (batch->records.failed)
+      return -1; /* refused at once */
+  }
+  while (inflight->sealed) {
+    cx_inflight_batch_t *batch = at(inflight, 0);
+    if (!batch->records_sent || batch->records.pending)
+      break;
+    if (batch->records.failed)
+      return -1;
+    hooks->done(batch, hooks->opaque);
+    if (batch->offsets)
+      rd_kafka_topic_partition_list_destroy(batch->offsets);
+    batch->offsets = NULL;
+    inflight->first = (inflight->first + 1) % CX_INFLIGHT_MAX;
+    inflight->sealed--;
+  }
+  return 0;
+}
+
+void cx_inflight_free(cx_inflight_t *inflight) {
+  for (int k = 0; k < CX_INFLIGHT_MAX; k++) {
+    cx_changelog_held_free(&inflight->batches[k].held);
+    if (inflight->batches[k].offsets)
+      rd_kafka_topic_partition_list_destroy(inflight->batches[k].offsets);
+    inflight->batches[k].offsets = NULL;
+  }
+  inflight->first = 0;
+  inflight->sealed = 0;
+}
