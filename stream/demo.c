@@ -110,7 +110,7 @@ int cx_demo_main(cx_config_t *config) {
           (unsigned long long)produced, (unsigned long long)journey_config.customers,
           journey_config.days, topic_names[0], name);
 
-  cx_runner_options_t options = {NULL, NULL, 0, stdout, produced, 30000};
+  cx_runner_options_t options = {NULL, NULL, 0, stdout, produced, 30000, false};
   cx_report_t report;
   cx_report_start(&report, false);
   rc = cx_runner_run(config, &options, &report);

@@ -937,7 +937,7 @@ static void runner_loop(runner_t *runner) {
        * a full batch does not end a younger transaction. */
       bool stopping = stop_requested || runner->fatal ||
                       (options->stop_after && atomic_load(&messages_total) >= options->stop_after);
-      if (full && runner->in_transaction && !stopping &&
+      if (full && runner->in_transaction && !stopping && !options->transaction_per_batch &&
           cx_clock_mono_ms() - runner->transaction_ms < config->commit_interval_ms)
         rc = 0;
       else
@@ -1109,7 +1109,7 @@ int cx_runner_run(const cx_config_t *config, const cx_runner_options_t *options,
 
 int cx_run_main(const cx_config_t *config, const char *config_file,
                 const char *const *overrides, size_t override_count) {
-  cx_runner_options_t options = {config_file, overrides, override_count, NULL, 0, 0};
+  cx_runner_options_t options = {config_file, overrides, override_count, NULL, 0, 0, false};
   cx_report_t report;
   cx_report_start(&report, false);
   int rc = cx_runner_run(config, &options, &report);

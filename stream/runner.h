@@ -4,6 +4,7 @@
 #ifndef CX_RUNNER_H
 #define CX_RUNNER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -17,6 +18,9 @@ typedef struct cx_runner_options_s {
   FILE *print_alerts;        /* also print each alert as a JSON line here, or NULL */
   uint64_t stop_after;       /* stop once this many messages were consumed (0 = never) */
   int64_t stop_idle_ms;      /* with stop_after: give up after this long without messages */
+  bool transaction_per_batch; /* exactly_once: commit at the end of every batch instead of once
+                                 per commit.interval.ms (tests: transaction boundaries that do
+                                 not depend on how fast the machine is) */
 } cx_runner_options_t;
 
 /* Runs until SIGTERM/SIGINT (or options->stop_after). Returns an exit code. */
