@@ -243,29 +243,11 @@ static void prefetch_blocks(const cx_processor_t *processor, const cx_customer_t
     prefetch_block(customer->profile, sizeof(*customer->profile));
 }
 
-static uint64_t hash_or_zero(cx_str_t s) {
-  return s.ptr && s.len ? cx_state_hash(s) : 0;
-}
-
 static long log_interaction(cx_processor_t *processor, cx_customer_t *customer,
                             const cx_event_t *event) {
-  if (event->type != CX_EVENT_CONTACT && event->type != CX_EVENT_SELF_SERVICE &&
-      event->type != CX_EVENT_TRANSFER)
-    return -1;
   cx_interaction_fields_t entry;
-  memset(&entry, 0, sizeof(entry));
-  entry.at_ms = event->occurred_at_ms;
-  entry.wait_ms = event->has_wait_ms && event->wait_ms > 0 ? event->wait_ms : 0;
-  entry.handle_ms = event->has_handle_ms && event->handle_ms > 0 ? event->handle_ms : 0;
-  entry.case_hash = hash_or_zero(event->case_id);
-  entry.topic_hash = hash_or_zero(event->topic);
-  entry.type = (uint8_t)event->type;
-  entry.channel = (uint8_t)event->channel;
-  entry.outcome = (uint8_t)event->outcome;
-  if (cx_channel_is_assisted(event->channel))
-    entry.flags |= CX_INTERACTION_ASSISTED;
-  if (event->outcome == CX_OUTCOME_ABANDONED)
-    entry.flags |= CX_INTERACTION_ABANDONED;
+  if (!cx_interaction_fields_from_event(event, &entry))
+    return -1;
   int64_t newest = customer->last_event_ms > entry.at_ms ? customer->last_event_ms : entry.at_ms;
   return cx_customer_add_interaction(customer, &entry, event->event_id,
                                      newest - processor->retain_ms);

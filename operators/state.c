@@ -406,6 +406,30 @@ static void log_drop_front(cx_interaction_log_t *log, uint32_t drop) {
     entries[i].bytes_offset -= cut;
 }
 
+static uint64_t hash_or_zero(cx_str_t s) {
+  return s.ptr && s.len ? cx_state_hash(s) : 0;
+}
+
+bool cx_interaction_fields_from_event(const cx_event_t *event, cx_interaction_fields_t *fields) {
+  if (event->type != CX_EVENT_CONTACT && event->type != CX_EVENT_SELF_SERVICE &&
+      event->type != CX_EVENT_TRANSFER)
+    return false;
+  memset(fields, 0, sizeof(*fields));
+  fields->at_ms = event->occurred_at_ms;
+  fields->wait_ms = event->has_wait_ms && event->wait_ms > 0 ? event->wait_ms : 0;
+  fields->handle_ms = event->has_handle_ms && event->handle_ms > 0 ? event->handle_ms : 0;
+  fields->case_hash = hash_or_zero(event->case_id);
+  fields->topic_hash = hash_or_zero(event->topic);
+  fields->type = (uint8_t)event->type;
+  fields->channel = (uint8_t)event->channel;
+  fields->outcome = (uint8_t)event->outcome;
+  if (cx_channel_is_assisted(event->channel))
+    fields->flags |= CX_INTERACTION_ASSISTED;
+  if (event->outcome == CX_OUTCOME_ABANDONED)
+    fields->flags |= CX_INTERACTION_ABANDONED;
+  return true;
+}
+
 long cx_customer_add_interaction(cx_customer_t *customer, const cx_interaction_fields_t *fields,
                                  cx_str_t event_id, int64_t retain_after_ms) {
   /* Logs are short per customer: drop expired entries from the front first. */

@@ -210,6 +210,10 @@ static inline cx_str_t cx_interaction_id(const cx_customer_t *customer,
   return s;
 }
 
+/* The log entry of an event, as the processor keeps it: false (and *fields
+ * untouched) when the event is not a CONTACT, SELF_SERVICE or TRANSFER. */
+bool cx_interaction_fields_from_event(const cx_event_t *event, cx_interaction_fields_t *fields);
+
 /* Inserts an entry of *fields (its id taken from event_id, cut at 65535
  * bytes) in time order (after those with an equal time), then drops entries
  * at or before retain_after_ms. Returns its index, or -1 when out of memory

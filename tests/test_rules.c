@@ -152,19 +152,9 @@ static unsigned blocks_of(const cx_customer_t *c) {
 
 /* Logs the event as the processor does (CONTACT, SELF_SERVICE, TRANSFER). */
 static long log_as_processor(cx_customer_t *customer, const cx_event_t *event) {
-  if (event->type != CX_EVENT_CONTACT && event->type != CX_EVENT_SELF_SERVICE &&
-      event->type != CX_EVENT_TRANSFER)
-    return -1;
   cx_interaction_fields_t entry;
-  memset(&entry, 0, sizeof(entry));
-  entry.at_ms = event->occurred_at_ms;
-  entry.type = (uint8_t)event->type;
-  entry.channel = (uint8_t)event->channel;
-  entry.outcome = (uint8_t)event->outcome;
-  if (cx_channel_is_assisted(event->channel))
-    entry.flags |= CX_INTERACTION_ASSISTED;
-  if (event->outcome == CX_OUTCOME_ABANDONED)
-    entry.flags |= CX_INTERACTION_ABANDONED;
+  if (!cx_interaction_fields_from_event(event, &entry))
+    return -1;
   long index = cx_customer_add_interaction(customer, &entry, event->event_id, INT64_MIN);
   assert_true(index >= 0);
   return index;
