@@ -20,16 +20,19 @@ static int32_t clamp_int32(int64_t value) {
 }
 
 /* The session of the event among those followed, or a slot started for it
- * (a free one, else the least recently active). */
-static cx_digital_session_t *follow_session(cx_digital_sessions_t *state,
+ * (a free one, else the least recently active). Slots not allocated are
+ * free: the first free one past them is allocated here. NULL when out of
+ * memory. */
+static cx_digital_session_t *follow_session(cx_customer_t *customer,
                                            const cx_detect_input_t *input, int64_t gap_ms) {
   int64_t t = input->event->occurred_at_ms;
   cx_str_t attribute_value = input->session;
   bool implicit = !attribute_value.ptr;
   uint64_t hash = implicit ? 0 : cx_state_hash(attribute_value);
-  cx_digital_session_t *slot = NULL;
-  for (int i = 0; i < CX_DIGITAL_SESSIONS && !slot; i++) {
-    cx_digital_session_t *session = &state->sessions[i];
+  cx_digital_session_t *sessions = customer->sessions, *slot = NULL;
+  int slots = customer->session_slots;
+  for (int i = 0; i < slots && !slot; i++) {
+    cx_digital_session_t *session = &sessions[i];
     bool session_implicit = session->flags & CX_DIGITAL_SESSION_IMPLICIT;
     if ((session->flags & CX_DIGITAL_SESSION_ACTIVE) && session_implicit == implicit &&
         session->hash == hash)
@@ -44,16 +47,22 @@ static cx_digital_session_t *follow_session(cx_digital_sessions_t *state,
       slot->last_ms = t;
     return slot;
   }
-  for (int i = 0; i < CX_DIGITAL_SESSIONS && !slot; i++) {
-    cx_digital_session_t *session = &state->sessions[i];
+  for (int i = 0; i < slots && !slot; i++) {
+    cx_digital_session_t *session = &sessions[i];
     if (!(session->flags & CX_DIGITAL_SESSION_ACTIVE))
       slot = session;
   }
+  if (!slot && slots < CX_DIGITAL_SESSIONS) {
+    sessions = cx_customer_sessions_mut(customer, slots + 1);
+    if (!sessions)
+      return NULL;
+    slot = &sessions[slots];
+  }
   if (!slot) {
-    slot = &state->sessions[0];
+    slot = &sessions[0];
     for (int i = 1; i < CX_DIGITAL_SESSIONS; i++)
-      if (state->sessions[i].last_ms < slot->last_ms)
-        slot = &state->sessions[i];
+      if (sessions[i].last_ms < slot->last_ms)
+        slot = &sessions[i];
   }
   memset(slot, 0, sizeof(*slot));
   slot->hash = hash;
@@ -134,13 +143,12 @@ CX_DETECTOR_EVALUATE(digital_friction) {
   bool failure = event->type == CX_EVENT_ERROR || event->type == CX_EVENT_LOGIN_FAILED;
   if (!is_digital(event->channel) || (!click && !failure))
     return false;
-  cx_digital_sessions_t *state = cx_customer_sessions_mut(input->customer);
-  if (!state) {
+  cx_digital_session_t *session = follow_session(input->customer, input,
+                                                 config->digital_friction.session_gap_ms);
+  if (!session) {
     input->nomem = true;
     return false;
   }
-  cx_digital_session_t *session = follow_session(state, input,
-                                                 config->digital_friction.session_gap_ms);
   return failure ? failures(config, session, event, alert)
                  : rage_clicks(config, session, input, alert);
 }

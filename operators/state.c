@@ -95,7 +95,7 @@ static const cx_customer_rules_t default_rules = {
     .last_frustration_alert_ms = INT64_MIN,
 };
 static const cx_signals_state_t default_signals;
-static const cx_digital_sessions_t default_sessions;
+static const cx_digital_session_t default_session;
 static const cx_digital_state_t default_digital;
 static const cx_case_state_t default_cases;
 static const cx_profile_state_t default_profile;
@@ -114,16 +114,32 @@ static const cx_profile_state_t default_profile;
   }
 EXTENSION(rules, cx_customer_rules_t, default_rules)
 EXTENSION(signals, cx_signals_state_t, default_signals)
-EXTENSION(sessions, cx_digital_sessions_t, default_sessions)
 EXTENSION(digital, cx_digital_state_t, default_digital)
 EXTENSION(cases, cx_case_state_t, default_cases)
 EXTENSION(profile, cx_profile_state_t, default_profile)
 #undef EXTENSION
 
+const cx_digital_session_t *cx_customer_session(const cx_customer_t *customer, int i) {
+  return i < customer->session_slots ? &customer->sessions[i] : &default_session;
+}
+
+cx_digital_session_t *cx_customer_sessions_mut(cx_customer_t *customer, int slots) {
+  if (slots <= customer->session_slots)
+    return customer->sessions;
+  cx_digital_session_t *sessions = realloc(customer->sessions, (size_t)slots * sizeof(*sessions));
+  if (!sessions)
+    return NULL;
+  memset(sessions + customer->session_slots, 0,
+         (size_t)(slots - customer->session_slots) * sizeof(*sessions));
+  customer->sessions = sessions;
+  customer->session_slots = (uint8_t)slots;
+  return sessions;
+}
+
 size_t cx_customer_ext_bytes(const cx_customer_t *customer) {
   return (customer->rules ? sizeof(*customer->rules) : 0) +
          (customer->signals ? sizeof(*customer->signals) : 0) +
-         (customer->sessions ? sizeof(*customer->sessions) : 0) +
+         customer->session_slots * sizeof(cx_digital_session_t) +
          (customer->digital ? sizeof(*customer->digital) : 0) +
          (customer->cases ? sizeof(*customer->cases) : 0) +
          (customer->profile ? sizeof(*customer->profile) : 0);

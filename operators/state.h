@@ -107,12 +107,14 @@ typedef struct cx_customer_s {
   struct cx_interaction_log_s *log; /* owned, NULL = no interactions (cx_customer_interactions) */
   cx_customer_rules_t *rules;    /* owned, NULL = defaults (cx_customer_rules) */
   cx_signals_state_t *signals;   /* owned, NULL = zero (detect_signals.h) */
-  cx_digital_sessions_t *sessions; /* owned, NULL = zero (detect_digital.h: digital_friction) */
+  cx_digital_session_t *sessions; /* owned: session_slots slots, NULL = zero (detect_digital.h:
+                                    digital_friction); slots past them read as zero */
   cx_digital_state_t *digital;   /* owned, NULL = zero (detect_digital.h: engagement_drop) */
   cx_case_state_t *cases;        /* owned, NULL = zero (detect_case.h) */
   cx_profile_state_t *profile;   /* owned, NULL = zero (profile.h) */
   int8_t consent;                /* cx_consent_t */
   uint8_t dirty;                 /* changed since the changes were last taken (runtime only) */
+  uint8_t session_slots;         /* sessions allocated, 0..CX_DIGITAL_SESSIONS */
   uint32_t index;                /* its record index in the table (runtime only) */
 } cx_customer_t;
 
@@ -120,7 +122,9 @@ typedef struct cx_customer_s {
  * the defaults when the customer has none (never write through these). */
 const cx_customer_rules_t *cx_customer_rules(const cx_customer_t *customer);
 const cx_signals_state_t *cx_customer_signals(const cx_customer_t *customer);
-const cx_digital_sessions_t *cx_customer_sessions(const cx_customer_t *customer);
+/* digital_friction's session slot i (< CX_DIGITAL_SESSIONS), or a shared
+ * zeroed one when it is not allocated. */
+const cx_digital_session_t *cx_customer_session(const cx_customer_t *customer, int i);
 const cx_digital_state_t *cx_customer_digital(const cx_customer_t *customer);
 const cx_case_state_t *cx_customer_cases(const cx_customer_t *customer);
 const cx_profile_state_t *cx_customer_profile(const cx_customer_t *customer);
@@ -129,7 +133,9 @@ const cx_profile_state_t *cx_customer_profile(const cx_customer_t *customer);
  * when out of memory. */
 cx_customer_rules_t *cx_customer_rules_mut(cx_customer_t *customer);
 cx_signals_state_t *cx_customer_signals_mut(cx_customer_t *customer);
-cx_digital_sessions_t *cx_customer_sessions_mut(cx_customer_t *customer);
+/* The session slots for writing, at least `slots` of them (new ones
+ * zeroed); NULL only when out of memory (the slots held are unchanged). */
+cx_digital_session_t *cx_customer_sessions_mut(cx_customer_t *customer, int slots);
 cx_digital_state_t *cx_customer_digital_mut(cx_customer_t *customer);
 cx_case_state_t *cx_customer_cases_mut(cx_customer_t *customer);
 cx_profile_state_t *cx_customer_profile_mut(cx_customer_t *customer);

@@ -376,9 +376,9 @@ static bool session_is_zero(const cx_digital_session_t *s) {
          !s->failures && !s->run_clicks && !s->flags;
 }
 
-static bool digital_is_zero(const cx_digital_sessions_t *sessions, const cx_digital_state_t *d) {
+static bool digital_is_zero(const cx_customer_t *c, const cx_digital_state_t *d) {
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++)
-    if (!session_is_zero(&sessions->sessions[i]))
+    if (!session_is_zero(cx_customer_session(c, i)))
       return false;
   for (int i = 0; i < CX_WINDOW_DAYS; i++)
     if (d->days.counts[i])
@@ -394,16 +394,15 @@ static void write_kept_id(writer_t *w, const cx_case_kept_id_t *id) {
 }
 
 static void write_digital(writer_t *w, const cx_customer_t *c) {
-  const cx_digital_sessions_t *sessions = cx_customer_sessions(c);
   const cx_digital_state_t *d = cx_customer_digital(c);
-  if (digital_is_zero(sessions, d))
+  if (digital_is_zero(c, d))
     return;
   uint64_t session_count = 0;
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++)
-    session_count += !session_is_zero(&sessions->sessions[i]);
+    session_count += !session_is_zero(cx_customer_session(c, i));
   put_varint(w, session_count);
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++) {
-    const cx_digital_session_t *s = &sessions->sessions[i];
+    const cx_digital_session_t *s = cx_customer_session(c, i);
     if (session_is_zero(s))
       continue;
     uint8_t present = (uint8_t)((s->hash ? SESSION_HAS_HASH : 0) |
@@ -882,8 +881,6 @@ static bool read_session(reader_t *r, int64_t base, cx_digital_session_t *s) {
 static bool read_digital(reader_t *r, cx_customer_t *c) {
   uint64_t session_count, day_mask, check_token;
   FIELD(get_bounded(r, "session_count", CX_DIGITAL_SESSIONS, &session_count));
-  if (session_count)
-    NEED_BLOCK(r, c, sessions);
   int64_t previous = -1;
   for (uint64_t i = 0; i < session_count; i++) {
     uint64_t slot;
@@ -893,7 +890,9 @@ static bool read_digital(reader_t *r, cx_customer_t *c) {
       return fail(r, "session.slot: %llu is out of range or out of order",
                   (unsigned long long)slot);
     previous = (int64_t)slot;
-    if (!read_session(r, c->last_event_ms, &c->sessions->sessions[slot]))
+    if (!cx_customer_sessions_mut(c, (int)slot + 1))
+      return fail(r, "out of memory");
+    if (!read_session(r, c->last_event_ms, &c->sessions[slot]))
       return false;
   }
   if (!remaining(r))

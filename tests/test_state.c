@@ -381,14 +381,26 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   assert_int_equal(rules->quiet_until_ms[3], INT64_MIN);
   assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t));
   assert_non_null(cx_customer_digital_mut(c));
-  assert_non_null(cx_customer_sessions_mut(c));
+  assert_non_null(cx_customer_sessions_mut(c, 1));
   assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
                                           sizeof(cx_digital_state_t) +
-                                          sizeof(cx_digital_sessions_t));
+                                          sizeof(cx_digital_session_t));
+  /* session slots come one at a time; a slot not allocated reads as zero */
+  assert_int_equal(c->session_slots, 1);
+  assert_int_equal(cx_customer_session(c, 1)->flags, 0);
+  c->sessions[0].flags = CX_DIGITAL_SESSION_ACTIVE;
+  assert_non_null(cx_customer_sessions_mut(c, 2));
+  assert_int_equal(c->sessions[0].flags, CX_DIGITAL_SESSION_ACTIVE); /* kept */
+  assert_int_equal(cx_customer_session(c, 1)->flags, 0);             /* new: zeroed */
+  assert_ptr_equal(cx_customer_sessions_mut(c, 1), c->sessions);
+  assert_int_equal(c->session_slots, 2);
+  assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
+                                          sizeof(cx_digital_state_t) +
+                                          2 * sizeof(cx_digital_session_t));
   assert_int_equal(add(c, 5, "0123456789", INT64_MIN), 0);
   assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
                                           sizeof(cx_digital_state_t) +
-                                          sizeof(cx_digital_sessions_t) +
+                                          2 * sizeof(cx_digital_session_t) +
                                           sizeof(cx_interaction_log_t) + sizeof(cx_interaction_t) +
                                           c->log->bytes_capacity);
   assert_int_equal(cx_customer_interaction_capacity(c), 1); /* a log starts at one entry */

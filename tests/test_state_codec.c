@@ -325,7 +325,7 @@ static void assert_customer_equal(const cx_customer_t *a, const cx_customer_t *b
     assert_int_equal(cx_customer_signals(a)->broken_promise_ms[i], cx_customer_signals(b)->broken_promise_ms[i]);
 
   for (int s = 0; s < CX_DIGITAL_SESSIONS; s++) {
-    const cx_digital_session_t *x = &cx_customer_sessions(a)->sessions[s], *y = &cx_customer_sessions(b)->sessions[s];
+    const cx_digital_session_t *x = cx_customer_session(a, s), *y = cx_customer_session(b, s);
     assert_int_equal(x->hash, y->hash);
     assert_int_equal(x->first_ms, y->first_ms);
     assert_int_equal(x->last_ms, y->last_ms);
@@ -407,7 +407,7 @@ static void test_roundtrip_keeps_every_field_of_processed_customers(void **unuse
     for (uint32_t i = 0; i < cx_customer_interaction_count(customer); i++)
       heap_ids += cx_customer_interactions(customer)[i].id_len >= 40; /* long ids */
     with_cases += cx_customer_cases(customer)->slots[0].flags != 0;
-    with_sessions += cx_customer_sessions(customer)->sessions[1].flags != 0;
+    with_sessions += cx_customer_session(customer, 1)->flags != 0;
     with_days += cx_customer_digital(customer)->engagement_flags != 0;
     with_signals += cx_customer_signals(customer)->payment_count && cx_customer_signals(customer)->broken_promise_count;
     with_cooldowns += cx_customer_rules(customer)->last_frustration_alert_ms != INT64_MIN;
@@ -489,12 +489,12 @@ static void test_roundtrip_keeps_extreme_values(void **unused) {
   cx_customer_signals_mut(c)->payment_count = CX_SIGNALS_MAX_TIMES;
   for (int i = 0; i < CX_SIGNALS_MAX_TIMES; i++)
     cx_customer_signals_mut(c)->payment_ms[i] = i < 4 ? INT64_MIN : INT64_MAX;
-  cx_customer_sessions_mut(c)->sessions[1].hash = UINT64_MAX;
-  cx_customer_sessions_mut(c)->sessions[1].first_ms = INT64_MIN;
-  cx_customer_sessions_mut(c)->sessions[1].click_gaps_ms[CX_DIGITAL_RAGE_MAX - 2] = INT32_MIN;
-  cx_customer_sessions_mut(c)->sessions[1].click_gaps_ms[0] = INT32_MAX;
-  cx_customer_sessions_mut(c)->sessions[1].failures = UINT16_MAX;
-  cx_customer_sessions_mut(c)->sessions[1].run_clicks = UINT16_MAX;
+  cx_customer_sessions_mut(c, 2)[1].hash = UINT64_MAX;
+  cx_customer_sessions_mut(c, 2)[1].first_ms = INT64_MIN;
+  cx_customer_sessions_mut(c, 2)[1].click_gaps_ms[CX_DIGITAL_RAGE_MAX - 2] = INT32_MIN;
+  cx_customer_sessions_mut(c, 2)[1].click_gaps_ms[0] = INT32_MAX;
+  cx_customer_sessions_mut(c, 2)[1].failures = UINT16_MAX;
+  cx_customer_sessions_mut(c, 2)[1].run_clicks = UINT16_MAX;
   cx_customer_digital_mut(c)->days.newest_day = INT64_MIN;
   cx_customer_digital_mut(c)->days.counts[0] = UINT16_MAX;
   cx_customer_digital_mut(c)->days.counts[CX_WINDOW_DAYS - 1] = 1;
