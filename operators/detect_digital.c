@@ -211,11 +211,14 @@ CX_DETECTOR_EVALUATE(engagement_drop) {
     return false;
   }
   int64_t t = event->occurred_at_ms, day = cx_window_day(t);
+  if (cx_window_days_add(&state->days, day, 1) < 0) { /* before any other change */
+    input->nomem = true;
+    return false;
+  }
   bool last = !(state->engagement_flags & CX_DIGITAL_SEEN) || t >= state->last_ms;
   if (!(state->engagement_flags & CX_DIGITAL_SEEN) || day < state->first_day)
     state->first_day = day;
   state->engagement_flags |= CX_DIGITAL_SEEN;
-  cx_window_days_add(&state->days, day, 1);
   if (last) {
     state->last_ms = t;
     cx_case_keep_id(&state->last_id, event->event_id);
@@ -284,3 +287,8 @@ CX_DETECTOR_REARM(engagement_drop) {
   timers->set(timers->opaque, CX_RULE_ENGAGEMENT_DROP, cx_window_day_end_ms(state->check_day),
               state->check_token);
 }
+
+/* Blocks sized to the allocator's classes (jemalloc: 80, 128): growing a
+ * field past them costs a whole class more per customer. */
+_Static_assert(sizeof(cx_digital_session_t) <= 80, "a session slot is 80 bytes");
+_Static_assert(sizeof(cx_digital_state_t) <= 128, "engagement_drop's block is 128 bytes");

@@ -52,10 +52,11 @@ enum {
  * a customer with one session so far costs 80 bytes, not 160. A slot not
  * allocated reads as a zeroed (inactive) one (cx_customer_session). */
 
-/* Per-customer state of engagement_drop (fixed size, no heap): 160 bytes,
- * kept only for customers with a digital event. */
+/* Per-customer state of engagement_drop: 128 bytes (the days' high bytes,
+ * 40 more, only once a day has more than 255 digital events), kept only for
+ * customers with a digital event. */
 typedef struct cx_digital_state_s {
-  cx_window_days_t days;     /* digital events per UTC day (88 bytes) */
+  cx_window_days_t days;     /* digital events per UTC day (56 bytes) */
   int64_t first_day;         /* day of the first digital event counted */
   int64_t last_ms;           /* time of the last digital event (largest; ties: later arrival) */
   int64_t check_day;         /* day whose end the armed check timer is set for */

@@ -82,6 +82,8 @@ static void release_heap(cx_customer_t *customer) {
   free(customer->rules);
   free(customer->signals);
   free(customer->sessions);
+  if (customer->digital)
+    cx_window_days_release(&customer->digital->days);
   free(customer->digital);
   free(customer->cases);
   free(customer->profile);
@@ -140,7 +142,8 @@ size_t cx_customer_ext_bytes(const cx_customer_t *customer) {
   return (customer->rules ? sizeof(*customer->rules) : 0) +
          (customer->signals ? sizeof(*customer->signals) : 0) +
          customer->session_slots * sizeof(cx_digital_session_t) +
-         (customer->digital ? sizeof(*customer->digital) : 0) +
+         (customer->digital ? sizeof(*customer->digital) +
+                                  cx_window_days_heap_bytes(&customer->digital->days) : 0) +
          (customer->cases ? sizeof(*customer->cases) : 0) +
          (customer->profile ? sizeof(*customer->profile) : 0);
 }

@@ -381,7 +381,7 @@ static bool digital_is_zero(const cx_customer_t *c, const cx_digital_state_t *d)
     if (!session_is_zero(cx_customer_session(c, i)))
       return false;
   for (int i = 0; i < CX_WINDOW_DAYS; i++)
-    if (d->days.counts[i])
+    if (cx_window_days_count(&d->days, (size_t)i))
       return false;
   return !d->days.newest_day && !d->first_day && !d->last_ms && !d->check_day &&
          !d->check_token && !d->engagement_flags && !d->last_id.len;
@@ -429,12 +429,12 @@ static void write_digital(writer_t *w, const cx_customer_t *c) {
   put_zigzag(w, delta(d->days.newest_day, cx_window_day(c->last_event_ms)));
   uint64_t day_mask = 0;
   for (int i = 0; i < CX_WINDOW_DAYS; i++)
-    if (d->days.counts[i])
+    if (cx_window_days_count(&d->days, (size_t)i))
       day_mask |= (uint64_t)1 << i;
   put_varint(w, day_mask);
   for (int i = 0; i < CX_WINDOW_DAYS; i++)
-    if (d->days.counts[i])
-      put_varint(w, d->days.counts[i]);
+    if (cx_window_days_count(&d->days, (size_t)i))
+      put_varint(w, cx_window_days_count(&d->days, (size_t)i));
   put_zigzag(w, delta(d->first_day, d->days.newest_day));
   put_time(w, d->last_ms, c->last_event_ms);
   put_zigzag(w, delta(d->check_day, d->days.newest_day));
@@ -907,7 +907,8 @@ static bool read_digital(reader_t *r, cx_customer_t *c) {
       continue;
     if (!get_bounded(r, "days.counts", UINT16_MAX, &count))
       return false;
-    d->days.counts[i] = (uint16_t)count;
+    if (cx_window_days_set(&d->days, (size_t)i, (uint32_t)count))
+      return fail(r, "days.counts: out of memory");
   }
   FIELD(get_delta(r, "first_day", d->days.newest_day, &d->first_day));
   FIELD(get_time(r, "last_ms", c->last_event_ms, &d->last_ms));

@@ -2,6 +2,7 @@
  * Day counters: a ring indexed by day mod CX_WINDOW_DAYS. */
 #include "window.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int64_t time_at(const void *base, size_t stride, size_t time_offset, size_t index) {
@@ -69,21 +70,62 @@ int64_t cx_window_days_oldest(const cx_window_days_t *days) {
   return days->newest_day - (CX_WINDOW_DAYS - 1);
 }
 
-bool cx_window_days_add(cx_window_days_t *days, int64_t day, uint32_t count) {
+uint32_t cx_window_days_count(const cx_window_days_t *days, size_t slot) {
+  return days->low[slot] | (days->high ? (uint32_t)days->high[slot] << 8 : 0);
+}
+
+int cx_window_days_set(cx_window_days_t *days, size_t slot, uint32_t count) {
+  if (count > UINT8_MAX && !days->high) {
+    days->high = calloc(CX_WINDOW_DAYS, 1);
+    if (!days->high)
+      return -1;
+  }
+  days->low[slot] = (uint8_t)count;
+  if (days->high)
+    days->high[slot] = (uint8_t)(count >> 8);
+  return 0;
+}
+
+void cx_window_days_release(cx_window_days_t *days) {
+  free(days->high);
+  days->high = NULL;
+}
+
+size_t cx_window_days_heap_bytes(const cx_window_days_t *days) {
+  return days->high ? CX_WINDOW_DAYS : 0;
+}
+
+static void clear_slot(cx_window_days_t *days, size_t slot) {
+  days->low[slot] = 0;
+  if (days->high)
+    days->high[slot] = 0;
+}
+
+int cx_window_days_add(cx_window_days_t *days, int64_t day, uint32_t count) {
+  if (day <= days->newest_day && day < cx_window_days_oldest(days))
+    return 0;
+  size_t slot = ring_index(day);
+  /* A newer day's slot held a day that leaves the ring: it starts at 0. */
+  uint32_t old = day > days->newest_day ? 0 : cx_window_days_count(days, slot);
+  uint32_t sum = count >= UINT16_MAX - old ? UINT16_MAX : old + count;
+  if (sum > UINT8_MAX && !days->high) {
+    days->high = calloc(CX_WINDOW_DAYS, 1);
+    if (!days->high)
+      return -1;
+  }
   if (day > days->newest_day) {
     if ((uint64_t)day - (uint64_t)days->newest_day >= CX_WINDOW_DAYS) {
-      memset(days->counts, 0, sizeof(days->counts));
+      memset(days->low, 0, sizeof(days->low));
+      if (days->high)
+        memset(days->high, 0, CX_WINDOW_DAYS);
     } else {
       for (int64_t d = days->newest_day + 1; d <= day; d++)
-        days->counts[ring_index(d)] = 0;
+        clear_slot(days, ring_index(d));
     }
     days->newest_day = day;
-  } else if (day < cx_window_days_oldest(days)) {
-    return false;
   }
-  uint16_t *counter = &days->counts[ring_index(day)];
-  *counter = count >= (uint32_t)(UINT16_MAX - *counter) ? UINT16_MAX : (uint16_t)(*counter + count);
-  return true;
+  cx_window_days_set(days, slot, sum); /* cannot fail: the high bytes are there when needed */
+  return 1;
 }
 
 uint32_t cx_window_days_sum(const cx_window_days_t *days, int64_t first_day, int64_t last_day) {
@@ -94,6 +136,6 @@ uint32_t cx_window_days_sum(const cx_window_days_t *days, int64_t first_day, int
     last_day = days->newest_day;
   uint32_t sum = 0;
   for (int64_t d = first_day; d <= last_day; d++)
-    sum += days->counts[ring_index(d)];
+    sum += cx_window_days_count(days, ring_index(d));
   return sum;
 }

@@ -339,7 +339,8 @@ static void assert_customer_equal(const cx_customer_t *a, const cx_customer_t *b
   }
   assert_int_equal(cx_customer_digital(a)->days.newest_day, cx_customer_digital(b)->days.newest_day);
   for (int d = 0; d < CX_WINDOW_DAYS; d++)
-    assert_int_equal(cx_customer_digital(a)->days.counts[d], cx_customer_digital(b)->days.counts[d]);
+    assert_int_equal(cx_window_days_count(&cx_customer_digital(a)->days, (size_t)d),
+                     cx_window_days_count(&cx_customer_digital(b)->days, (size_t)d));
   assert_int_equal(cx_customer_digital(a)->first_day, cx_customer_digital(b)->first_day);
   assert_int_equal(cx_customer_digital(a)->last_ms, cx_customer_digital(b)->last_ms);
   assert_int_equal(cx_customer_digital(a)->check_day, cx_customer_digital(b)->check_day);
@@ -496,8 +497,9 @@ static void test_roundtrip_keeps_extreme_values(void **unused) {
   cx_customer_sessions_mut(c, 2)[1].failures = UINT16_MAX;
   cx_customer_sessions_mut(c, 2)[1].run_clicks = UINT16_MAX;
   cx_customer_digital_mut(c)->days.newest_day = INT64_MIN;
-  cx_customer_digital_mut(c)->days.counts[0] = UINT16_MAX;
-  cx_customer_digital_mut(c)->days.counts[CX_WINDOW_DAYS - 1] = 1;
+  assert_int_equal(cx_window_days_set(&cx_customer_digital_mut(c)->days, 0, UINT16_MAX), 0);
+  assert_int_equal(cx_window_days_set(&cx_customer_digital_mut(c)->days, CX_WINDOW_DAYS - 1, 1), 0);
+  assert_int_equal(cx_window_days_set(&cx_customer_digital_mut(c)->days, 1, 256), 0);
   cx_customer_digital_mut(c)->first_day = INT64_MAX;
   cx_customer_digital_mut(c)->check_day = 7;
   cx_customer_digital_mut(c)->check_token = UINT32_MAX;

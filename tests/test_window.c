@@ -142,6 +142,38 @@ static void test_window_days_counters_saturate(void **state) {
   assert_int_equal(cx_window_days_sum(&days, 7, 7), UINT16_MAX);
   assert_true(cx_window_days_add(&days, 8, UINT32_MAX));
   assert_int_equal(cx_window_days_sum(&days, 7, 8), 2 * UINT16_MAX);
+  cx_window_days_release(&days);
+}
+
+/* Counts are one byte until one passes 255; then the high bytes come and
+ * every count stays exact, also across the ring moving forward. */
+static void test_window_days_counts_past_one_byte_stay_exact(void **state) {
+  (void)state;
+  cx_window_days_t days;
+  memset(&days, 0, sizeof(days));
+  for (int i = 0; i < 255; i++)
+    assert_int_equal(cx_window_days_add(&days, 20, 1), 1);
+  assert_null(days.high);
+  assert_int_equal(cx_window_days_heap_bytes(&days), 0);
+  assert_int_equal(cx_window_days_add(&days, 19, 3), 1);
+  assert_int_equal(cx_window_days_add(&days, 20, 1), 1); /* 256 */
+  assert_non_null(days.high);
+  assert_int_equal(cx_window_days_heap_bytes(&days), CX_WINDOW_DAYS);
+  assert_int_equal(cx_window_days_sum(&days, 20, 20), 256);
+  assert_int_equal(cx_window_days_sum(&days, 19, 19), 3);
+  assert_int_equal(cx_window_days_add(&days, 21, 1000), 1);
+  assert_int_equal(cx_window_days_sum(&days, 19, 21), 1259);
+  /* day 20 + CX_WINDOW_DAYS reuses day 20's slot: it starts at 0 */
+  assert_int_equal(cx_window_days_add(&days, 20 + CX_WINDOW_DAYS, 2), 1);
+  assert_int_equal(cx_window_days_sum(&days, 20 + CX_WINDOW_DAYS, 20 + CX_WINDOW_DAYS), 2);
+  assert_int_equal(cx_window_days_sum(&days, 21, 21), 1000);
+  assert_int_equal(cx_window_days_add(&days, 20 + 3 * CX_WINDOW_DAYS, 300), 1); /* jump: all cleared */
+  assert_int_equal(cx_window_days_sum(&days, 0, 1000), 300);
+  assert_int_equal(cx_window_days_count(&days, (20 + 3 * CX_WINDOW_DAYS) % CX_WINDOW_DAYS), 300);
+  assert_int_equal(cx_window_days_set(&days, 0, UINT16_MAX), 0);
+  assert_int_equal(cx_window_days_count(&days, 0), UINT16_MAX);
+  cx_window_days_release(&days);
+  assert_null(days.high);
 }
 
 int main(void) {
@@ -158,6 +190,7 @@ int main(void) {
     cmocka_unit_test(test_window_days_forgets_days_that_leave_the_ring),
     cmocka_unit_test(test_window_days_jump_past_ring_clears_everything),
     cmocka_unit_test(test_window_days_refuses_day_older_than_ring),
+    cmocka_unit_test(test_window_days_counts_past_one_byte_stay_exact),
     cmocka_unit_test(test_window_days_counters_saturate),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
