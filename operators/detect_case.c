@@ -58,27 +58,39 @@ static int64_t last_activity(const cx_case_slot_t *slot) {
              : slot->opened_ms;
 }
 
-static cx_case_slot_t *find(cx_case_state_t *cases, uint64_t case_hash) {
-  for (int i = 0; i < CX_CASE_SLOTS; i++)
-    if ((cases->slots[i].flags & CX_CASE_SLOT_USED) && cases->slots[i].case_hash == case_hash)
-      return &cases->slots[i];
+static cx_case_slot_t *find(cx_customer_t *customer, uint64_t case_hash) {
+  for (int i = 0; i < customer->case_slots; i++)
+    if ((customer->cases[i].flags & CX_CASE_SLOT_USED) && customer->cases[i].case_hash == case_hash)
+      return &customer->cases[i];
   return NULL;
 }
 
-/* A slot for a new case: a never used one, else the one least recently
- * touched among those without a pending timer; NULL when all four are
- * pending (the new case is then not tracked). Reuse bumps the generation,
- * so the old case's timers are stale. */
-static cx_case_slot_t *take(cx_case_state_t *cases, uint64_t case_hash, int64_t sla_ms) {
+/* A slot for a new case: a never used one (the first slot not allocated is
+ * allocated here: slots not allocated are never used ones), else the one
+ * least recently touched among those without a pending timer; NULL when all
+ * four are pending (the new case is then not tracked). Reuse bumps the
+ * generation, so the old case's timers are stale. *nomem: out of memory. */
+static cx_case_slot_t *take(cx_customer_t *customer, uint64_t case_hash, int64_t sla_ms,
+                            bool *nomem) {
   cx_case_slot_t *best = NULL;
-  for (int i = 0; i < CX_CASE_SLOTS; i++) {
-    cx_case_slot_t *slot = &cases->slots[i];
+  bool unused = false;
+  for (int i = 0; i < customer->case_slots; i++) {
+    cx_case_slot_t *slot = &customer->cases[i];
     if (!(slot->flags & CX_CASE_SLOT_USED)) {
       best = slot;
+      unused = true;
       break;
     }
     if (!pending(slot, sla_ms) && (!best || last_activity(slot) < last_activity(best)))
       best = slot;
+  }
+  if (!unused && customer->case_slots < CX_CASE_SLOTS) {
+    int slots = customer->case_slots;
+    if (!cx_customer_cases_mut(customer, slots + 1)) {
+      *nomem = true;
+      return NULL;
+    }
+    best = &customer->cases[slots];
   }
   if (!best)
     return NULL;
@@ -92,17 +104,18 @@ static cx_case_slot_t *take(cx_case_state_t *cases, uint64_t case_hash, int64_t 
   return best;
 }
 
-static void arm(cx_case_state_t *cases, cx_case_slot_t *slot, int64_t sla_ms,
+static void arm(const cx_customer_t *customer, cx_case_slot_t *slot, int64_t sla_ms,
                 const cx_timer_sink_t *timers) {
   slot->generation++;
   slot->flags = (uint8_t)((slot->flags | CX_CASE_SLOT_ARMED) & ~CX_CASE_SLOT_BREACHED);
-  uint64_t payload = (uint64_t)slot->generation << 8 | (uint64_t)(slot - cases->slots);
+  uint64_t payload = (uint64_t)slot->generation << 8 | (uint64_t)(slot - customer->cases);
   timers->set(timers->opaque, CX_RULE_UNRESOLVED_CASE, deadline_of(slot->opened_ms, sla_ms),
               payload);
 }
 
-static void open_case(cx_case_state_t *cases, cx_case_slot_t *slot, uint64_t case_hash,
-                      const cx_event_t *event, int64_t sla_ms, const cx_timer_sink_t *timers) {
+static void open_case(cx_customer_t *customer, cx_case_slot_t *slot, uint64_t case_hash,
+                      const cx_event_t *event, int64_t sla_ms, const cx_timer_sink_t *timers,
+                      bool *nomem) {
   int64_t t = event->occurred_at_ms;
   /* Already open, or opened again before its own resolution: the same life
    * of the case (a duplicate), so the first open's SLA stands. */
@@ -110,7 +123,7 @@ static void open_case(cx_case_state_t *cases, cx_case_slot_t *slot, uint64_t cas
       (slot->resolved_ms == UNRESOLVED_MS || t <= slot->resolved_ms))
     return;
   if (!slot) {
-    slot = take(cases, case_hash, sla_ms);
+    slot = take(customer, case_hash, sla_ms, nomem);
     if (!slot)
       return;
   } else if (slot->resolved_ms < t) {
@@ -121,14 +134,14 @@ static void open_case(cx_case_state_t *cases, cx_case_slot_t *slot, uint64_t cas
   slot->opened_ms = t;
   slot->reopened = 0;
   cx_case_keep_id(&slot->opened_id, event->event_id);
-  arm(cases, slot, sla_ms, timers);
+  arm(customer, slot, sla_ms, timers);
 }
 
-static void resolve_case(cx_case_state_t *cases, cx_case_slot_t *slot, uint64_t case_hash,
-                         int64_t t, int64_t sla_ms) {
+static void resolve_case(cx_customer_t *customer, cx_case_slot_t *slot, uint64_t case_hash,
+                         int64_t t, int64_t sla_ms, bool *nomem) {
   if (!slot) {
     /* Unknown case: remembered, in case its CASE_OPENED arrives later. */
-    slot = take(cases, case_hash, sla_ms);
+    slot = take(customer, case_hash, sla_ms, nomem);
     if (slot)
       slot->resolved_ms = t;
     return;
@@ -139,16 +152,19 @@ static void resolve_case(cx_case_state_t *cases, cx_case_slot_t *slot, uint64_t 
     slot->resolved_ms = t;
 }
 
-static bool reopen_case(const cx_rules_config_t *config, cx_case_state_t *cases,
+static bool reopen_case(const cx_rules_config_t *config, cx_customer_t *customer,
                         cx_case_slot_t *slot, uint64_t case_hash, bool has_case,
                         const cx_event_t *event, const cx_timer_sink_t *timers,
-                        cx_alert_t *alert) {
+                        cx_alert_t *alert, bool *nomem) {
   int64_t t = event->occurred_at_ms, sla_ms = config->unresolved_case.sla_ms;
   int64_t since_ms = t - 1; /* the window holds the trigger alone when the case is unknown */
   int64_t reopened = 1;
   alert->evidence_count = 0;
-  if (has_case && !slot)
-    slot = take(cases, case_hash, sla_ms);
+  if (has_case && !slot) {
+    slot = take(customer, case_hash, sla_ms, nomem);
+    if (*nomem)
+      return false;
+  }
   if (slot) {
     if (slot->opened_ms != UNKNOWN_MS && slot->opened_ms < t)
       since_ms = slot->opened_ms;
@@ -159,7 +175,7 @@ static bool reopen_case(const cx_rules_config_t *config, cx_case_state_t *cases,
     reopened = slot->reopened;
     slot->opened_ms = t;
     slot->resolved_ms = UNRESOLVED_MS;
-    arm(cases, slot, sla_ms, timers);
+    arm(customer, slot, sla_ms, timers);
     cx_str_t opened_id = cx_case_kept_id(&slot->opened_id);
     if (opened_id.len != event->event_id.len ||
         memcmp(opened_id.ptr, event->event_id.ptr, opened_id.len))
@@ -176,33 +192,30 @@ CX_DETECTOR_EVALUATE(unresolved_case) {
   if (event->type != CX_EVENT_CASE_OPENED && event->type != CX_EVENT_CASE_RESOLVED &&
       event->type != CX_EVENT_CASE_REOPENED)
     return false;
-  cx_case_state_t *cases = cx_customer_cases_mut(input->customer);
-  if (!cases) {
-    input->nomem = true;
-    return false;
-  }
+  cx_customer_t *customer = input->customer;
   int64_t sla_ms = config->unresolved_case.sla_ms;
   bool has_case = event->case_id.ptr && event->case_id.len;
   uint64_t case_hash = has_case ? cx_state_hash(event->case_id) : 0;
-  cx_case_slot_t *slot = has_case ? find(cases, case_hash) : NULL;
+  cx_case_slot_t *slot = has_case ? find(customer, case_hash) : NULL;
+  bool nomem = false, fired = false;
   if (event->type == CX_EVENT_CASE_REOPENED)
-    return reopen_case(config, cases, slot, case_hash, has_case, event, timers, alert);
-  if (!has_case)
-    return false;
-  if (event->type == CX_EVENT_CASE_OPENED)
-    open_case(cases, slot, case_hash, event, sla_ms, timers);
-  else
-    resolve_case(cases, slot, case_hash, event->occurred_at_ms, sla_ms);
-  return false;
+    fired = reopen_case(config, customer, slot, case_hash, has_case, event, timers, alert, &nomem);
+  else if (has_case && event->type == CX_EVENT_CASE_OPENED)
+    open_case(customer, slot, case_hash, event, sla_ms, timers, &nomem);
+  else if (has_case)
+    resolve_case(customer, slot, case_hash, event->occurred_at_ms, sla_ms, &nomem);
+  if (nomem)
+    input->nomem = true;
+  return fired;
 }
 
 CX_DETECTOR_ON_TIMER(unresolved_case) {
   (void)timers;
   uint64_t index = input->payload & 0xff;
   uint32_t generation = (uint32_t)(input->payload >> 8);
-  if (index >= CX_CASE_SLOTS || !input->customer->cases) /* set with the timer */
+  if (index >= input->customer->case_slots) /* set with the timer */
     return false;
-  cx_case_slot_t *slot = &input->customer->cases->slots[index];
+  cx_case_slot_t *slot = &input->customer->cases[index];
   uint8_t want = CX_CASE_SLOT_USED | CX_CASE_SLOT_ARMED;
   if ((slot->flags & (want | CX_CASE_SLOT_BREACHED)) != want ||
       slot->generation != generation || slot->opened_ms == UNKNOWN_MS)
@@ -226,10 +239,9 @@ CX_DETECTOR_ON_TIMER(unresolved_case) {
 CX_DETECTOR_REARM(unresolved_case) {
   /* A slot whose SLA timer may still fire gets it again, with the same
    * generation, so the restored timer matches the slot as the lost one did. */
-  const cx_case_state_t *cases = cx_customer_cases(customer);
   int64_t sla_ms = config->unresolved_case.sla_ms;
-  for (size_t i = 0; i < CX_CASE_SLOTS; i++) {
-    const cx_case_slot_t *slot = &cases->slots[i];
+  for (int i = 0; i < customer->case_slots; i++) {
+    const cx_case_slot_t *slot = &customer->cases[i];
     if (!pending(slot, sla_ms))
       continue;
     uint64_t payload = (uint64_t)slot->generation << 8 | (uint64_t)i;

@@ -183,7 +183,7 @@ static void derive_reasons(const cx_customer_t *customer, cx_profile_t *out) {
 static int32_t open_cases(const cx_customer_t *customer, int64_t as_of) {
   int32_t count = 0;
   for (int i = 0; i < CX_CASE_SLOTS; i++) {
-    const cx_case_slot_t *slot = &cx_customer_cases(customer)->slots[i];
+    const cx_case_slot_t *slot = cx_customer_case(customer, i);
     if ((slot->flags & CX_CASE_SLOT_USED) && slot->opened_ms != INT64_MIN &&
         slot->opened_ms <= as_of && slot->resolved_ms > as_of)
       count++;

@@ -99,7 +99,7 @@ static const cx_customer_rules_t default_rules = {
 static const cx_signals_state_t default_signals;
 static const cx_digital_session_t default_session;
 static const cx_digital_state_t default_digital;
-static const cx_case_state_t default_cases;
+static const cx_case_slot_t default_case;
 static const cx_profile_state_t default_profile;
 
 #define EXTENSION(name, type, defaults) \
@@ -117,7 +117,6 @@ static const cx_profile_state_t default_profile;
 EXTENSION(rules, cx_customer_rules_t, default_rules)
 EXTENSION(signals, cx_signals_state_t, default_signals)
 EXTENSION(digital, cx_digital_state_t, default_digital)
-EXTENSION(cases, cx_case_state_t, default_cases)
 EXTENSION(profile, cx_profile_state_t, default_profile)
 #undef EXTENSION
 
@@ -138,13 +137,29 @@ cx_digital_session_t *cx_customer_sessions_mut(cx_customer_t *customer, int slot
   return sessions;
 }
 
+const cx_case_slot_t *cx_customer_case(const cx_customer_t *customer, int i) {
+  return i < customer->case_slots ? &customer->cases[i] : &default_case;
+}
+
+cx_case_slot_t *cx_customer_cases_mut(cx_customer_t *customer, int slots) {
+  if (slots <= customer->case_slots)
+    return customer->cases;
+  cx_case_slot_t *cases = realloc(customer->cases, (size_t)slots * sizeof(*cases));
+  if (!cases)
+    return NULL;
+  memset(cases + customer->case_slots, 0, (size_t)(slots - customer->case_slots) * sizeof(*cases));
+  customer->cases = cases;
+  customer->case_slots = (uint8_t)slots;
+  return cases;
+}
+
 size_t cx_customer_ext_bytes(const cx_customer_t *customer) {
   return (customer->rules ? sizeof(*customer->rules) : 0) +
          (customer->signals ? sizeof(*customer->signals) : 0) +
          customer->session_slots * sizeof(cx_digital_session_t) +
          (customer->digital ? sizeof(*customer->digital) +
                                   cx_window_days_heap_bytes(&customer->digital->days) : 0) +
-         (customer->cases ? sizeof(*customer->cases) : 0) +
+         customer->case_slots * sizeof(cx_case_slot_t) +
          (customer->profile ? sizeof(*customer->profile) : 0);
 }
 

@@ -110,11 +110,13 @@ typedef struct cx_customer_s {
   cx_digital_session_t *sessions; /* owned: session_slots slots, NULL = zero (detect_digital.h:
                                     digital_friction); slots past them read as zero */
   cx_digital_state_t *digital;   /* owned, NULL = zero (detect_digital.h: engagement_drop) */
-  cx_case_state_t *cases;        /* owned, NULL = zero (detect_case.h) */
+  cx_case_slot_t *cases;         /* owned: case_slots slots, NULL = zero (detect_case.h);
+                                    slots past them read as zero */
   cx_profile_state_t *profile;   /* owned, NULL = zero (profile.h) */
   int8_t consent;                /* cx_consent_t */
   uint8_t dirty;                 /* changed since the changes were last taken (runtime only) */
   uint8_t session_slots;         /* sessions allocated, 0..CX_DIGITAL_SESSIONS */
+  uint8_t case_slots;            /* case slots allocated, 0..CX_CASE_SLOTS */
   uint32_t index;                /* its record index in the table (runtime only) */
 } cx_customer_t;
 
@@ -126,7 +128,9 @@ const cx_signals_state_t *cx_customer_signals(const cx_customer_t *customer);
  * zeroed one when it is not allocated. */
 const cx_digital_session_t *cx_customer_session(const cx_customer_t *customer, int i);
 const cx_digital_state_t *cx_customer_digital(const cx_customer_t *customer);
-const cx_case_state_t *cx_customer_cases(const cx_customer_t *customer);
+/* The case detector's slot i (< CX_CASE_SLOTS), or a shared zeroed one when
+ * it is not allocated. */
+const cx_case_slot_t *cx_customer_case(const cx_customer_t *customer, int i);
 const cx_profile_state_t *cx_customer_profile(const cx_customer_t *customer);
 
 /* The block for writing, allocated at its defaults on first use; NULL only
@@ -137,7 +141,9 @@ cx_signals_state_t *cx_customer_signals_mut(cx_customer_t *customer);
  * zeroed); NULL only when out of memory (the slots held are unchanged). */
 cx_digital_session_t *cx_customer_sessions_mut(cx_customer_t *customer, int slots);
 cx_digital_state_t *cx_customer_digital_mut(cx_customer_t *customer);
-cx_case_state_t *cx_customer_cases_mut(cx_customer_t *customer);
+/* The case slots for writing, at least `slots` of them (new ones zeroed);
+ * NULL only when out of memory (the slots held are unchanged). */
+cx_case_slot_t *cx_customer_cases_mut(cx_customer_t *customer, int slots);
 cx_profile_state_t *cx_customer_profile_mut(cx_customer_t *customer);
 
 /* Heap bytes of a customer's extension blocks (for cx_state_bytes). */

@@ -449,15 +449,14 @@ static bool case_slot_is_zero(const cx_case_slot_t *s) {
 }
 
 static void write_cases(writer_t *w, const cx_customer_t *c) {
-  const cx_case_state_t *cases = cx_customer_cases(c);
   uint64_t slot_count = 0;
   for (int i = 0; i < CX_CASE_SLOTS; i++)
-    slot_count += !case_slot_is_zero(&cases->slots[i]);
+    slot_count += !case_slot_is_zero(cx_customer_case(c, i));
   if (!slot_count)
     return;
   put_varint(w, slot_count);
   for (int i = 0; i < CX_CASE_SLOTS; i++) {
-    const cx_case_slot_t *s = &cases->slots[i];
+    const cx_case_slot_t *s = cx_customer_case(c, i);
     if (case_slot_is_zero(s))
       continue;
     put_varint(w, (uint64_t)i);
@@ -924,7 +923,6 @@ static bool read_cases(reader_t *r, cx_customer_t *c) {
   uint64_t slot_count;
   if (!remaining(r))
     return true;
-  NEED_BLOCK(r, c, cases);
   FIELD(get_bounded(r, "slot_count", CX_CASE_SLOTS, &slot_count));
   int64_t previous = -1;
   for (uint64_t i = 0; i < slot_count; i++) {
@@ -934,7 +932,9 @@ static bool read_cases(reader_t *r, cx_customer_t *c) {
     if (slot >= CX_CASE_SLOTS || (int64_t)slot <= previous)
       return fail(r, "slot: %llu is out of range or out of order", (unsigned long long)slot);
     previous = (int64_t)slot;
-    cx_case_slot_t *s = &c->cases->slots[slot];
+    if (!cx_customer_cases_mut(c, (int)slot + 1))
+      return fail(r, "out of memory");
+    cx_case_slot_t *s = &c->cases[slot];
     if (!get_le(r, "case_hash", 8, &s->case_hash) ||
         !get_time(r, "opened_ms", c->last_event_ms, &s->opened_ms) ||
         !get_time(r, "resolved_ms", c->last_event_ms, &s->resolved_ms) ||

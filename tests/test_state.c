@@ -372,7 +372,7 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   assert_int_equal(cx_customer_rules(c)->quiet_until_ms[CX_RULE__COUNT - 1], INT64_MIN);
   assert_int_equal(cx_customer_rules(c)->last_frustration_alert_ms, INT64_MIN);
   assert_true(cx_customer_rules(c)->contribution[0] == 0.0f);
-  assert_int_equal(cx_customer_cases(c)->slots[0].flags, 0);
+  assert_int_equal(cx_customer_case(c, 0)->flags, 0);
   assert_int_equal(cx_customer_profile(c)->flags, 0);
   size_t before = cx_state_bytes(s);
   cx_customer_rules_t *rules = cx_customer_rules_mut(c);
@@ -397,10 +397,22 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
                                           sizeof(cx_digital_state_t) +
                                           2 * sizeof(cx_digital_session_t));
+  /* so do case slots */
+  size_t with_sessions = cx_state_bytes(s);
+  assert_non_null(cx_customer_cases_mut(c, 1));
+  assert_int_equal(c->case_slots, 1);
+  assert_int_equal(cx_state_bytes(s), with_sessions + sizeof(cx_case_slot_t));
+  c->cases[0].generation = 7;
+  assert_non_null(cx_customer_cases_mut(c, CX_CASE_SLOTS));
+  assert_int_equal(c->case_slots, CX_CASE_SLOTS);
+  assert_int_equal(c->cases[0].generation, 7);
+  assert_int_equal(cx_customer_case(c, CX_CASE_SLOTS - 1)->generation, 0);
+  assert_int_equal(cx_state_bytes(s), with_sessions + CX_CASE_SLOTS * sizeof(cx_case_slot_t));
   assert_int_equal(add(c, 5, "0123456789", INT64_MIN), 0);
   assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
                                           sizeof(cx_digital_state_t) +
                                           2 * sizeof(cx_digital_session_t) +
+                                          CX_CASE_SLOTS * sizeof(cx_case_slot_t) +
                                           sizeof(cx_interaction_log_t) + sizeof(cx_interaction_t) +
                                           c->log->bytes_capacity);
   assert_int_equal(cx_customer_interaction_capacity(c), 1); /* a log starts at one entry */

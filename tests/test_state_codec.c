@@ -349,7 +349,7 @@ static void assert_customer_equal(const cx_customer_t *a, const cx_customer_t *b
   assert_kept_id_equal(&cx_customer_digital(a)->last_id, &cx_customer_digital(b)->last_id);
 
   for (int s = 0; s < CX_CASE_SLOTS; s++) {
-    const cx_case_slot_t *x = &cx_customer_cases(a)->slots[s], *y = &cx_customer_cases(b)->slots[s];
+    const cx_case_slot_t *x = cx_customer_case(a, s), *y = cx_customer_case(b, s);
     assert_int_equal(x->case_hash, y->case_hash);
     assert_int_equal(x->opened_ms, y->opened_ms);
     assert_int_equal(x->resolved_ms, y->resolved_ms);
@@ -407,7 +407,7 @@ static void test_roundtrip_keeps_every_field_of_processed_customers(void **unuse
     compared++;
     for (uint32_t i = 0; i < cx_customer_interaction_count(customer); i++)
       heap_ids += cx_customer_interactions(customer)[i].id_len >= 40; /* long ids */
-    with_cases += cx_customer_cases(customer)->slots[0].flags != 0;
+    with_cases += cx_customer_case(customer, 0)->flags != 0;
     with_sessions += cx_customer_session(customer, 1)->flags != 0;
     with_days += cx_customer_digital(customer)->engagement_flags != 0;
     with_signals += cx_customer_signals(customer)->payment_count && cx_customer_signals(customer)->broken_promise_count;
@@ -505,10 +505,10 @@ static void test_roundtrip_keeps_extreme_values(void **unused) {
   cx_customer_digital_mut(c)->check_token = UINT32_MAX;
   cx_customer_digital_mut(c)->last_id.len = CX_CASE_ID_INLINE;
   memset(cx_customer_digital_mut(c)->last_id.bytes, 'y', CX_CASE_ID_INLINE);
-  cx_customer_cases_mut(c)->slots[3].generation = UINT32_MAX;
-  cx_customer_cases_mut(c)->slots[3].resolved_ms = INT64_MAX;
-  cx_customer_cases_mut(c)->slots[3].opened_ms = INT64_MIN;
-  cx_customer_cases_mut(c)->slots[3].reopened = UINT8_MAX;
+  cx_customer_cases_mut(c, 4)[3].generation = UINT32_MAX;
+  cx_customer_cases_mut(c, 4)[3].resolved_ms = INT64_MAX;
+  cx_customer_cases_mut(c, 4)[3].opened_ms = INT64_MIN;
+  cx_customer_cases_mut(c, 4)[3].reopened = UINT8_MAX;
   cx_customer_profile_mut(c)->csat = INT8_MIN;
   cx_customer_profile_mut(c)->nps = INT8_MAX;
   cx_customer_profile_mut(c)->emitted_at_ms = INT64_MIN + 7;
