@@ -24,7 +24,7 @@ struct cx_state_s {
   size_t record_count;        /* records handed out, including free ones */
   size_t record_capacity;     /* records allocated: 256 << (chunk_count - 1) */
   uint32_t free_head;         /* first record free for reuse, index + 1 (0 = none); a free
-                                 record's key_hash holds the next one the same way */
+                                 record's event_count holds the next one the same way */
   size_t customer_count;      /* live customers */
   size_t heap_bytes;          /* long keys (contacts are counted on demand) */
   size_t max_customers;       /* state.max.customers; 0 = no bound, no recency list */
@@ -197,7 +197,7 @@ static uint32_t index_of(const cx_customer_t *customer) {
 
 /* Puts a released record on the free list. */
 static void free_record(cx_state_t *state, uint32_t index) {
-  record_at(state, index)->key_hash = state->free_head;
+  record_at(state, index)->event_count = state->free_head;
   state->free_head = index + 1;
 }
 
@@ -239,8 +239,10 @@ cx_str_t cx_customer_key(const cx_customer_t *customer) {
 }
 
 
-static bool key_equals(const cx_customer_t *customer, cx_str_t key, uint64_t key_hash) {
-  if (customer->key_hash != key_hash || customer->key_len != key.len)
+/* The slot's tag matched the hash's high 32 bits already; records keep no
+ * hash (8 bytes a customer): the key decides. */
+static bool key_equals(const cx_customer_t *customer, cx_str_t key) {
+  if (customer->key_len != key.len)
     return false;
   return memcmp(cx_customer_key(customer).ptr, key.ptr, key.len) == 0;
 }
@@ -254,7 +256,7 @@ static size_t probe(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
     uint32_t entry = slot_entry(value);
     if (entry == 0 ||
         ((value & 0xffffffff00000000ULL) == tag &&
-         key_equals(record_at(state, entry - 1), key, key_hash)))
+         key_equals(record_at(state, entry - 1), key)))
       return slot;
     slot = (slot + 1) & state->slot_mask;
   }
@@ -270,8 +272,7 @@ void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
   if (entry && (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
     const char *record = (const char *)record_at(state, entry - 1);
     __builtin_prefetch(record, 1);
-    __builtin_prefetch(record + 64, 1);
-    __builtin_prefetch(record + 128, 1);
+    __builtin_prefetch(record + 64, 1); /* a record is two lines (128 bytes) */
   }
 }
 
@@ -303,7 +304,7 @@ static int grow_table(cx_state_t *state) {
 static long take_record(cx_state_t *state) {
   if (state->free_head) {
     uint32_t index = state->free_head - 1;
-    state->free_head = (uint32_t)record_at(state, index)->key_hash;
+    state->free_head = (uint32_t)record_at(state, index)->event_count;
     return index;
   }
   if (state->record_count == state->record_capacity) {
@@ -337,7 +338,8 @@ static void remove_slot(cx_state_t *state, size_t slot);
 static void evict_least_recent(cx_state_t *state) {
   cx_customer_t *customer = record_at(state, state->lru_head - 1);
   uint32_t entry = state->lru_head;
-  size_t slot = probe(state, cx_customer_key(customer), customer->key_hash);
+  cx_str_t key = cx_customer_key(customer);
+  size_t slot = probe(state, key, cx_state_hash(key));
   assert(slot_entry(state->slots[slot]) == entry);
   if (state->evicted)
     state->evicted(customer, state->evicted_opaque);
@@ -376,7 +378,6 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   memset(customer, 0, sizeof(*customer));
   customer->generation = generation;
   customer->index = (uint32_t)index;
-  customer->key_hash = key_hash;
   customer->key_len = (uint32_t)key.len;
   if (key.len < CX_STATE_KEY_INLINE) {
     memcpy(customer->key.inline_key, key.ptr, key.len);
@@ -605,7 +606,8 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
 cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded) {
   assert(decoded->key_len > 0); /* key_len 0 marks a free record */
   cx_str_t key = cx_customer_key(decoded);
-  size_t slot = probe(state, key, decoded->key_hash);
+  uint64_t key_hash = cx_state_hash(key);
+  size_t slot = probe(state, key, key_hash);
   cx_customer_t *customer;
   if (state->slots[slot]) {
     customer = record_at(state, slot_entry(state->slots[slot]) - 1);
@@ -613,18 +615,18 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
   } else {
     if (state->max_customers && state->customer_count >= state->max_customers) {
       evict_least_recent(state);
-      slot = probe(state, key, decoded->key_hash);
+      slot = probe(state, key, key_hash);
     }
     if ((state->customer_count + 1) * 4 > (state->slot_mask + 1) * 3) {
       if (grow_table(state))
         return NULL;
-      slot = probe(state, key, decoded->key_hash);
+      slot = probe(state, key, key_hash);
     }
     long index = take_record(state);
     if (index < 0)
       return NULL;
     customer = record_at(state, index);
-    state->slots[slot] = slot_make((uint32_t)index + 1, decoded->key_hash);
+    state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
     state->customer_count++;
   }
   uint32_t generation = customer->generation + 1, index = customer->index;
@@ -720,3 +722,5 @@ void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   remove_slot(state, slot);
   state->customer_count--;
 }
+
+_Static_assert(sizeof(cx_customer_t) == 128, "a customer record is two cache lines");

@@ -91,8 +91,7 @@ typedef struct cx_customer_rules_s {
  * digital session, a payment problem, a score or an alert); a customer
  * without a block reads as one with that block at its defaults. */
 typedef struct cx_customer_s {
-  uint64_t key_hash;             /* XXH3-64 of the customer id */
-  uint32_t key_len;              /* customer id length */
+  uint32_t key_len;              /* customer id length (0: a free record) */
   uint32_t generation;           /* bumped each time the record is reused (timers check it) */
   union {
     char inline_key[CX_STATE_KEY_INLINE]; /* when key_len < CX_STATE_KEY_INLINE */
@@ -261,8 +260,7 @@ void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash);
  * replacing the customer with the same key if there is one; the replaced
  * record's generation is bumped, so its timers go stale. On success the table
  * owns decoded's heap parts (forget *decoded, do not release it) and the
- * stored record is returned; decoded->key_hash must be the hash of its key
- * and its key non-empty. Returns NULL when out of memory: the caller still
+ * stored record is returned; decoded's key must be non-empty. Returns NULL when out of memory: the caller still
  * owns decoded's heap parts and the table is unchanged. */
 cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded);
 

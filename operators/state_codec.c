@@ -704,7 +704,6 @@ static bool read_customer(reader_t *r, cx_customer_t *c) {
   c->key_len = (uint32_t)key_len;
   memcpy(key_len >= CX_STATE_KEY_INLINE ? c->key.heap_key : c->key.inline_key, r->at, key_len);
   r->at += key_len;
-  c->key_hash = cx_state_hash(cx_customer_key(c));
   FIELD(get_time(r, "last_event_ms", 0, &c->last_event_ms));
   FIELD(get_time(r, "first_event_ms", c->last_event_ms, &c->first_event_ms));
   FIELD(get_varint(r, "event_count", &c->event_count));

@@ -266,7 +266,6 @@ static void test_state_bound_applies_to_restore_and_to_customers_already_there(v
   cx_customer_t decoded = {0};
   decoded.key_len = 1;
   decoded.key.inline_key[0] = 'R';
-  decoded.key_hash = cx_state_hash(key_of("R"));
   assert_non_null(cx_state_restore(s, &decoded)); /* evicts B */
   assert_int_equal(e.count, 2);
   assert_string_equal(e.keys[1], "B");

@@ -286,7 +286,6 @@ static void assert_kept_id_equal(const cx_case_kept_id_t *a, const cx_case_kept_
 /* Every field but generation and interaction_capacity (runtime values) and
  * array entries past their counts (never read). */
 static void assert_customer_equal(const cx_customer_t *a, const cx_customer_t *b) {
-  assert_int_equal(a->key_hash, b->key_hash);
   assert_int_equal(a->key_len, b->key_len);
   assert_memory_equal(cx_customer_key(a).ptr, cx_customer_key(b).ptr, a->key_len);
   assert_int_equal(a->first_event_ms, b->first_event_ms);
@@ -809,7 +808,6 @@ static void test_fields_missing_at_section_end_take_defaults(void **unused) {
   assert_int_equal(decoded.key_len, 2);
   assert_memory_equal(decoded.key.inline_key, "C1", 2);
   cx_str_t key = {"C1", 2};
-  assert_int_equal(decoded.key_hash, cx_state_hash(key));
   assert_int_equal(decoded.last_event_ms, INT64_MIN);
   assert_int_equal(decoded.first_event_ms, INT64_MIN);
   assert_int_equal(decoded.scores_at_ms, INT64_MIN);
