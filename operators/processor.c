@@ -285,7 +285,7 @@ static bool finish_alert(cx_processor_t *processor, cx_customer_t *customer, cx_
   cx_severity_t band = cx_scores_band(scores, score);
   const cx_customer_rules_t *kept = cx_customer_rules(customer);
   if (t < kept->quiet_until_ms[rule] &&
-      !(rules->common[rule].realert_on_higher_band && band > kept->alerted_band[rule])) {
+      !(rules->common[rule].realert_on_higher_band && band > cx_customer_rules_band(kept, rule))) {
     processor->stats.suppressed[rule]++;
     return false;
   }
@@ -296,7 +296,7 @@ static bool finish_alert(cx_processor_t *processor, cx_customer_t *customer, cx_
   }
   int64_t cooldown = rules->common[rule].cooldown_ms;
   state->quiet_until_ms[rule] = t > INT64_MAX - cooldown ? INT64_MAX : t + cooldown;
-  state->alerted_band[rule] = (uint8_t)band;
+  cx_customer_rules_set_band(state, rule, band);
   if (detector->kind == CX_KIND_FRUSTRATION && t > state->last_frustration_alert_ms)
     state->last_frustration_alert_ms = t;
 

@@ -724,3 +724,4 @@ void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
 }
 
 _Static_assert(sizeof(cx_customer_t) == 128, "a customer record is two cache lines");
+_Static_assert(sizeof(cx_customer_rules_t) <= 192, "the rules block is 192 bytes");

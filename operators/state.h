@@ -77,13 +77,28 @@ typedef struct cx_interaction_log_s {
 typedef enum { CX_CONSENT_UNKNOWN, CX_CONSENT_GRANTED, CX_CONSENT_WITHDRAWN } cx_consent_t;
 
 /* Per rule: cooldowns, score contributions and alert bands, kept only for
- * customers that have had a detector hit or an alert (most never do). */
+ * customers that have had a detector hit or an alert (most never do).
+ * 192 bytes (an allocator class): the bands take 2 bits a rule. */
 typedef struct cx_customer_rules_s {
   int64_t quiet_until_ms[CX_RULE__COUNT]; /* per rule: cooldown end (INT64_MIN = none) */
   int64_t last_frustration_alert_ms;      /* INT64_MIN = none */
   float contribution[CX_RULE__COUNT];     /* per rule: score points, decayed to scores_at_ms */
-  uint8_t alerted_band[CX_RULE__COUNT];   /* per rule: band of its last alert */
+  uint32_t alerted_bands;                 /* rule r's band of its last alert (cx_severity_t) at
+                                             bits 2r..2r+1: cx_customer_rules_band */
 } cx_customer_rules_t;
+
+_Static_assert(CX_RULE__COUNT * 2 <= 32 && CX_SEVERITY_CRITICAL <= 3,
+               "every rule's band fits 2 bits of alerted_bands");
+
+static inline cx_severity_t cx_customer_rules_band(const cx_customer_rules_t *rules, int rule) {
+  return (cx_severity_t)(rules->alerted_bands >> (2 * rule) & 3);
+}
+
+static inline void cx_customer_rules_set_band(cx_customer_rules_t *rules, int rule,
+                                              cx_severity_t band) {
+  rules->alerted_bands = (rules->alerted_bands & ~(3u << (2 * rule))) |
+                         ((uint32_t)band & 3) << (2 * rule);
+}
 
 /* The compact hot part of a customer: what every event reads and writes.
  * The detector families' own state lives in extension blocks allocated the

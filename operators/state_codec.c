@@ -293,7 +293,7 @@ static void write_customer(writer_t *w, const cx_customer_t *c) {
 }
 
 static bool rule_is_default(const cx_customer_rules_t *rules, int rule) {
-  return rules->quiet_until_ms[rule] == INT64_MIN && rules->alerted_band[rule] == 0 &&
+  return rules->quiet_until_ms[rule] == INT64_MIN && cx_customer_rules_band(rules, rule) == 0 &&
          float_bits(rules->contribution[rule]) == 0;
 }
 
@@ -313,7 +313,7 @@ static void write_scores(writer_t *w, const cx_customer_t *c) {
       continue;
     put_varint(w, (uint64_t)rule);
     put_time(w, rules->quiet_until_ms[rule], c->last_event_ms);
-    put_varint(w, rules->alerted_band[rule]);
+    put_varint(w, cx_customer_rules_band(rules, rule));
     put_le(w, float_bits(rules->contribution[rule]), 4);
   }
 }
@@ -756,7 +756,7 @@ static bool read_scores(reader_t *r, cx_customer_t *c) {
       continue; /* a newer build's rule: not run here */
     NEED_BLOCK(r, c, rules);
     c->rules->quiet_until_ms[rule] = quiet_until;
-    c->rules->alerted_band[rule] = (uint8_t)band;
+    cx_customer_rules_set_band(c->rules, (int)rule, (cx_severity_t)band);
     c->rules->contribution[rule] = contribution;
   }
   return true;

@@ -293,7 +293,8 @@ static void assert_customer_equal(const cx_customer_t *a, const cx_customer_t *b
   assert_int_equal(a->event_count, b->event_count);
   for (int r = 0; r < CX_RULE__COUNT; r++) {
     assert_int_equal(cx_customer_rules(a)->quiet_until_ms[r], cx_customer_rules(b)->quiet_until_ms[r]);
-    assert_int_equal(cx_customer_rules(a)->alerted_band[r], cx_customer_rules(b)->alerted_band[r]);
+    assert_int_equal(cx_customer_rules_band(cx_customer_rules(a), r),
+                     cx_customer_rules_band(cx_customer_rules(b), r));
     assert_int_equal(bits_of(cx_customer_rules(a)->contribution[r]), bits_of(cx_customer_rules(b)->contribution[r]));
   }
   assert_int_equal(a->scores_at_ms, b->scores_at_ms);
@@ -463,7 +464,8 @@ static void test_roundtrip_keeps_extreme_values(void **unused) {
   c->consent = CX_CONSENT_WITHDRAWN;
   cx_customer_rules_mut(c)->quiet_until_ms[0] = INT64_MAX;
   cx_customer_rules_mut(c)->quiet_until_ms[CX_RULE__COUNT - 1] = -5;
-  cx_customer_rules_mut(c)->alerted_band[3] = CX_SEVERITY_CRITICAL;
+  cx_customer_rules_set_band(cx_customer_rules_mut(c), 3, CX_SEVERITY_CRITICAL);
+  cx_customer_rules_set_band(cx_customer_rules_mut(c), CX_RULE__COUNT - 1, CX_SEVERITY_HIGH);
   cx_customer_rules_mut(c)->contribution[4] = -0.0f;
   cx_customer_rules_mut(c)->contribution[5] = NAN;
   c->scores_at_ms = INT64_MIN + 1;
@@ -534,7 +536,7 @@ static void test_format_version_1_is_pinned(void **unused) {
   c->event_count = 2;
   c->consent = CX_CONSENT_GRANTED;
   cx_customer_rules_mut(c)->quiet_until_ms[CX_RULE_ABANDONMENT] = 1000 + 24 * H_MS;
-  cx_customer_rules_mut(c)->alerted_band[CX_RULE_ABANDONMENT] = CX_SEVERITY_MEDIUM;
+  cx_customer_rules_set_band(cx_customer_rules_mut(c), CX_RULE_ABANDONMENT, CX_SEVERITY_MEDIUM);
   cx_customer_rules_mut(c)->contribution[CX_RULE_ABANDONMENT] = 25.0f;
   c->scores_at_ms = 1000;
   cx_customer_rules_mut(c)->last_frustration_alert_ms = 1000;
