@@ -37,6 +37,9 @@ struct cx_processor_s {
   uint32_t by_signal[32];        /* enabled rules with an evaluate acting on signal bit b */
   uint32_t by_channel[32];       /* the same per channel bit (CX_CHANNEL_BIT) */
   cx_processor_stats_t stats;    /* counters */
+  bool unknown_consent_emitted;  /* a customer of unknown consent may hold an emitted profile:
+                                    profiles.consent.default was on at some time, or a
+                                    restored record says so (see maybe_profile) */
   bool tracking;                 /* keep the lists below */
   uint64_t *dirty;               /* changed customers: record index << 32 | generation */
   size_t dirty_count, dirty_capacity; /* used, allocated */
@@ -91,6 +94,7 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
     return NULL;
   }
   derive_horizons(processor);
+  processor->unknown_consent_emitted = config->profiles.consent_default;
   processor->last_sweep_watermark = CX_WATERMARK_NONE;
   processor->next_fire_ms = INT64_MAX;
   processor->progress_taken = (cx_partition_progress_t){CX_WATERMARK_NONE, 0};
@@ -119,6 +123,7 @@ void cx_processor_reconfigure(cx_processor_t *processor, const cx_processor_conf
   processor->config = *config;
   processor->config.lateness_ms = lateness;
   processor->config.max_customers = max_customers;
+  processor->unknown_consent_emitted |= config->profiles.consent_default;
   derive_horizons(processor);
 }
 
@@ -327,6 +332,13 @@ static void maybe_profile(cx_processor_t *processor, cx_customer_t *customer, in
                           bool alerted, const cx_outputs_t *outputs) {
   if (!outputs->profile || !processor->config.profiles.enabled)
     return;
+  /* Most customers never say anything about consent: with the default
+   * denying, cx_profile_update would read their profile block only to find
+   * that no profile of theirs is out (one went out only under consent, and
+   * consent never returns to unknown), and return 0. */
+  if (customer->consent == CX_CONSENT_UNKNOWN && !processor->config.profiles.consent_default &&
+      !processor->unknown_consent_emitted)
+    return;
   cx_profile_t profile;
   int due = cx_profile_update(&processor->config.profiles, &processor->config.scores, customer,
                               t, alerted, &profile);
@@ -507,6 +519,9 @@ int cx_processor_restore(cx_processor_t *processor, const uint8_t *record, size_
     snprintf(errstr, errstr_size, "out of memory restoring a customer");
     return -1;
   }
+  if (customer->consent == CX_CONSENT_UNKNOWN &&
+      (cx_customer_profile(customer)->flags & CX_PROFILE_EMITTED))
+    processor->unknown_consent_emitted = true; /* written under a default that granted */
   cx_timer_sink_t sink = {set_timer, processor};
   processor->timer_customer = customer;
   for (int r = 0; r < CX_RULE__COUNT; r++)
