@@ -801,9 +801,10 @@ static inline __attribute__((always_inline)) bool canonical_string(const uint8_t
   uint64_t raw;
   if (!varint_raw(pos, end, 10, 0x01, &raw))
     return false;
-  int64_t length = zigzag(raw);
-  if (length < 0 || length > end - *pos)
+  /* zig-zag: an odd raw value is negative; raw >> 1 is the length */
+  if ((raw & 1) || raw >> 1 > (uint64_t)(end - *pos))
     return false;
+  int64_t length = (int64_t)(raw >> 1);
   out->ptr = (const char *)*pos;
   out->len = (size_t)length;
   *pos += length;
@@ -820,28 +821,58 @@ static inline __attribute__((always_inline)) int canonical_branch(const uint8_t 
   return raw == 2 ? 1 : raw == 0 ? 0 : -1; /* zig-zag: 1 is 2, 0 is 0 */
 }
 
-/* add_attribute for short keys, without library calls: Avro-C's map keys
- * end at a NUL byte; a repeated key takes the later value in place. */
+/* add_attribute without library calls: Avro-C's map keys end at a NUL byte;
+ * a repeated key takes the later value in place. A key of up to 8 bytes
+ * with 8 bytes readable from its start (all of this datum's earlier keys
+ * then are too) is scanned and compared as one little-endian word. */
 static inline __attribute__((always_inline)) bool canonical_attribute(cx_event_t *event,
                                                                       cx_str_t key,
-                                                                      cx_str_t value) {
-  for (size_t i = 0; i < key.len; i++) {
-    if (key.ptr[i] == '\0') {
-      key.len = i;
-      break;
-    }
-  }
+                                                                      cx_str_t value,
+                                                                      const uint8_t *end) {
   size_t count = event->attribute_count;
-  for (size_t k = 0; k < count; k++) {
-    cx_str_t old = event->attribute_keys[k];
-    if (old.len != key.len)
-      continue;
-    size_t i = 0;
-    while (i < key.len && old.ptr[i] == key.ptr[i])
-      i++;
-    if (i == key.len) {
-      event->attribute_values[k] = value;
-      return true;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (key.len <= 8 && end - (const uint8_t *)key.ptr >= 8) {
+    uint64_t word, mask = key.len == 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * key.len)) - 1;
+    memcpy(&word, key.ptr, sizeof(word));
+    /* The lowest flagged byte is the first NUL (flags above it may be false). */
+    uint64_t nul = (word - UINT64_C(0x0101010101010101)) & ~word &
+                   UINT64_C(0x8080808080808080) & mask;
+    if (nul) {
+      key.len = (size_t)__builtin_ctzll(nul) / 8;
+      mask = (UINT64_C(1) << (8 * key.len)) - 1;
+    }
+    word &= mask;
+    for (size_t k = 0; k < count; k++) {
+      cx_str_t old = event->attribute_keys[k];
+      uint64_t old_word;
+      if (old.len != key.len)
+        continue;
+      memcpy(&old_word, old.ptr, sizeof(old_word));
+      if ((old_word & mask) == word) {
+        event->attribute_values[k] = value;
+        return true;
+      }
+    }
+  } else
+#endif
+  {
+    for (size_t i = 0; i < key.len; i++) {
+      if (key.ptr[i] == '\0') {
+        key.len = i;
+        break;
+      }
+    }
+    for (size_t k = 0; k < count; k++) {
+      cx_str_t old = event->attribute_keys[k];
+      if (old.len != key.len)
+        continue;
+      size_t i = 0;
+      while (i < key.len && old.ptr[i] == key.ptr[i])
+        i++;
+      if (i == key.len) {
+        event->attribute_values[k] = value;
+        return true;
+      }
     }
   }
   if (count >= CX_EVENT_MAX_ATTRIBUTES)
@@ -955,7 +986,7 @@ parse_canonical(const cx_event_decoder_t *decoder, bool guarded, size_t elements
       cx_str_t key, value;
       if (!canonical_string(&pos, end, &key) || !canonical_string(&pos, end, &value))
         return PARSE_BAD;
-      if (!canonical_attribute(event, key, value))
+      if (!canonical_attribute(event, key, value, end))
         return PARSE_GENERIC;
     }
     if (guarded && block_end && pos != block_end)

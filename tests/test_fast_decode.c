@@ -580,7 +580,7 @@ static void test_canonical_parse_equals_the_steps_at_varint_edges(void **unused)
   assert_int_equal(cx_avro_guard_new(schema, NULL, &guard, errstr, sizeof(errstr)), CX_OK);
   assert_int_equal(cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr)), CX_OK);
   assert_int_equal(cx_event_decoder_new_steps(schema, &steps, errstr, sizeof(errstr)), CX_OK);
-  static const uint8_t records[][48] = {
+  static const uint8_t records[][64] = {
     /* occurred_at: 10 bytes, last 0x01 (INT64_MIN's zig-zag is all ones) */
     {2, 'e', 2, 'c', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0,
      0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
@@ -597,6 +597,14 @@ static void test_canonical_parse_equals_the_steps_at_varint_edges(void **unused)
     /* attributes: a block with its byte size, then a plain block, a repeated key */
     {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 16, 2, 'k', 2, '1',
      2, 'j', 2, '2', 2, 2, 'k', 2, '3', 0},
+    /* short keys with a NUL ("k\0x" is "k"), a key of exactly 8 bytes twice,
+     * a 9-byte key, an empty key twice: the word compare and the bytes */
+    {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 6, 'k', 0, 'x', 2, '1',
+     2, 'k', 2, '2', 16, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 0, 16, 'a', 'b', 'c', 'd',
+     'e', 'f', 'g', 'h', 2, '3', 0, 0},
+    {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 18, 'a', 'b', 'c', 'd', 'e',
+     'f', 'g', 'h', 'i', 0, 18, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'j', 0, 0, 2, 'z', 0, 2,
+     'y', 0},
     /* a block whose byte size is wrong */
     {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 12, 2, 'k', 2, '1', 0},
   };
