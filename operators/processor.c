@@ -32,6 +32,7 @@ struct cx_processor_s {
   int nomem;                     /* a timer could not be stored */
   int64_t retain_ms;             /* log entries older than newest - retain_ms are dropped */
   int64_t evict_idle_ms;         /* customers idle longer than this are evicted */
+  int64_t sweep_step_ms;         /* evict_idle_ms / 16 + 1: the watermark's move between sweeps */
   int64_t last_sweep_watermark;  /* watermark at the last eviction sweep */
   int64_t next_fire_ms;          /* no timer fires before this (INT64_MAX: none pending) */
   uint32_t by_signal[32];        /* enabled rules with an evaluate acting on signal bit b */
@@ -64,6 +65,7 @@ static void derive_horizons(cx_processor_t *processor) {
   int64_t lateness = processor->watermark.lateness_ms;
   processor->retain_ms = cx_rules_retention_ms(&processor->config.rules) + lateness;
   processor->evict_idle_ms = cx_rules_idle_horizon_ms(&processor->config.rules) + lateness;
+  processor->sweep_step_ms = processor->evict_idle_ms / 16 + 1;
   memset(processor->by_signal, 0, sizeof(processor->by_signal));
   memset(processor->by_channel, 0, sizeof(processor->by_channel));
   for (int r = 0; r < CX_RULE__COUNT; r++) {
@@ -200,8 +202,7 @@ static void maybe_evict(cx_processor_t *processor) {
   }
   /* Sweeping is O(customers); do it each time the watermark has moved by a
    * sixteenth of the idle horizon, so its cost per event stays constant. */
-  int64_t step = processor->evict_idle_ms / 16 + 1;
-  if (watermark - processor->last_sweep_watermark < step)
+  if (watermark - processor->last_sweep_watermark < processor->sweep_step_ms)
     return;
   processor->last_sweep_watermark = watermark;
   processor->stats.evicted_customers +=
