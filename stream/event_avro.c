@@ -1159,7 +1159,7 @@ static parse_result_t parse(const cx_event_decoder_t *decoder, const cx_avro_gua
 }
 
 /* The checks of cx_event_from_avro, in its order, once the bytes parsed. */
-static cx_err_t finish(const cx_event_layout_t *layout, const enums_t *enums, cx_event_t *event,
+static inline cx_err_t finish(const cx_event_layout_t *layout, const enums_t *enums, cx_event_t *event,
                        char *errstr, size_t errstr_size) {
   if (event->event_id.len == 0) {
     snprintf(errstr, errstr_size, "event_id is empty");
@@ -1233,7 +1233,14 @@ cx_err_t cx_event_decode_guarded(const cx_event_decoder_t *decoder, const cx_avr
   static const uint8_t empty[1];
   if (!start)
     start = empty;
-  parse_result_t result = parse(decoder, guard, start, start + len, &pos, event, &enums);
+  /* The canonical layout's parse inline here: the usual message costs no
+   * second call and no dispatch. */
+  const cx_avro_guard_limits_t *limits = cx_avro_guard_limits(guard);
+  parse_result_t result =
+      decoder->canonical && limits->max_depth >= 2
+          ? parse_canonical(decoder, true, limits->max_elements, start, start + len, &pos, event,
+                            &enums)
+          : parse(decoder, guard, start, start + len, &pos, event, &enums);
   if (result == PARSE_GENERIC) {
     /* The parse stopped early: the guard checks the whole datum. */
     size_t datum_len = 0;
