@@ -32,11 +32,15 @@ struct cx_processor_s {
   int nomem;                     /* a timer could not be stored */
   int64_t retain_ms;             /* log entries older than newest - retain_ms are dropped */
   int64_t evict_idle_ms;         /* customers idle longer than this are evicted */
+  int64_t sweep_step_ms;         /* evict_idle_ms / 16 + 1: the watermark's move between sweeps */
   int64_t last_sweep_watermark;  /* watermark at the last eviction sweep */
   int64_t next_fire_ms;          /* no timer fires before this (INT64_MAX: none pending) */
   uint32_t by_signal[32];        /* enabled rules with an evaluate acting on signal bit b */
   uint32_t by_channel[32];       /* the same per channel bit (CX_CHANNEL_BIT) */
   cx_processor_stats_t stats;    /* counters */
+  bool unknown_consent_emitted;  /* a customer of unknown consent may hold an emitted profile:
+                                    profiles.consent.default was on at some time, or a
+                                    restored record says so (see maybe_profile) */
   bool tracking;                 /* keep the lists below */
   uint64_t *dirty;               /* changed customers: record index << 32 | generation */
   size_t dirty_count, dirty_capacity; /* used, allocated */
@@ -61,6 +65,7 @@ static void derive_horizons(cx_processor_t *processor) {
   int64_t lateness = processor->watermark.lateness_ms;
   processor->retain_ms = cx_rules_retention_ms(&processor->config.rules) + lateness;
   processor->evict_idle_ms = cx_rules_idle_horizon_ms(&processor->config.rules) + lateness;
+  processor->sweep_step_ms = processor->evict_idle_ms / 16 + 1;
   memset(processor->by_signal, 0, sizeof(processor->by_signal));
   memset(processor->by_channel, 0, sizeof(processor->by_channel));
   for (int r = 0; r < CX_RULE__COUNT; r++) {
@@ -91,6 +96,7 @@ cx_processor_t *cx_processor_new(const cx_processor_config_t *config) {
     return NULL;
   }
   derive_horizons(processor);
+  processor->unknown_consent_emitted = config->profiles.consent_default;
   processor->last_sweep_watermark = CX_WATERMARK_NONE;
   processor->next_fire_ms = INT64_MAX;
   processor->progress_taken = (cx_partition_progress_t){CX_WATERMARK_NONE, 0};
@@ -119,6 +125,7 @@ void cx_processor_reconfigure(cx_processor_t *processor, const cx_processor_conf
   processor->config = *config;
   processor->config.lateness_ms = lateness;
   processor->config.max_customers = max_customers;
+  processor->unknown_consent_emitted |= config->profiles.consent_default;
   derive_horizons(processor);
 }
 
@@ -195,8 +202,7 @@ static void maybe_evict(cx_processor_t *processor) {
   }
   /* Sweeping is O(customers); do it each time the watermark has moved by a
    * sixteenth of the idle horizon, so its cost per event stays constant. */
-  int64_t step = processor->evict_idle_ms / 16 + 1;
-  if (watermark - processor->last_sweep_watermark < step)
+  if (watermark - processor->last_sweep_watermark < processor->sweep_step_ms)
     return;
   processor->last_sweep_watermark = watermark;
   processor->stats.evicted_customers +=
@@ -326,6 +332,13 @@ static bool finish_alert(cx_processor_t *processor, cx_customer_t *customer, cx_
 static void maybe_profile(cx_processor_t *processor, cx_customer_t *customer, int64_t t,
                           bool alerted, const cx_outputs_t *outputs) {
   if (!outputs->profile || !processor->config.profiles.enabled)
+    return;
+  /* Most customers never say anything about consent: with the default
+   * denying, cx_profile_update would read their profile block only to find
+   * that no profile of theirs is out (one went out only under consent, and
+   * consent never returns to unknown), and return 0. */
+  if (customer->consent == CX_CONSENT_UNKNOWN && !processor->config.profiles.consent_default &&
+      !processor->unknown_consent_emitted)
     return;
   cx_profile_t profile;
   int due = cx_profile_update(&processor->config.profiles, &processor->config.scores, customer,
@@ -507,6 +520,9 @@ int cx_processor_restore(cx_processor_t *processor, const uint8_t *record, size_
     snprintf(errstr, errstr_size, "out of memory restoring a customer");
     return -1;
   }
+  if (customer->consent == CX_CONSENT_UNKNOWN &&
+      (cx_customer_profile(customer)->flags & CX_PROFILE_EMITTED))
+    processor->unknown_consent_emitted = true; /* written under a default that granted */
   cx_timer_sink_t sink = {set_timer, processor};
   processor->timer_customer = customer;
   for (int r = 0; r < CX_RULE__COUNT; r++)

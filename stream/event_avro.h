@@ -75,6 +75,15 @@ cx_err_t cx_event_decoder_new(avro_schema_t writer_schema, cx_event_decoder_t **
                               char *errstr, size_t errstr_size);
 void cx_event_decoder_destroy(cx_event_decoder_t *decoder);
 
+/* A writer schema laid out exactly as the reader schema (the fields in its
+ * order, with its types and unions of null first) is read by straight-line
+ * code rather than the list of steps; cx_event_decoder_is_canonical says
+ * which. For tests: cx_event_decoder_new_steps builds a decoder that always
+ * uses the steps, to compare both on the same bytes. */
+bool cx_event_decoder_is_canonical(const cx_event_decoder_t *decoder);
+cx_err_t cx_event_decoder_new_steps(avro_schema_t writer_schema, cx_event_decoder_t **decoder,
+                                    char *errstr, size_t errstr_size);
+
 cx_err_t cx_event_decode(const cx_event_decoder_t *decoder, const void *buf, size_t len,
                          cx_event_t *event, bool *generic, char *errstr, size_t errstr_size);
 

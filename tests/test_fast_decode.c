@@ -402,6 +402,39 @@ static void compare_fused(const cx_avro_guard_t *guard, const cx_event_decoder_t
   }
 }
 
+/* The same bytes through a decoder and through its step-list twin
+ * (cx_event_decoder_new_steps): the same result in every mode (no guard,
+ * guarded whole message, guarded prefix), event field by field. For the
+ * reader schema this compares the straight-line canonical parse with the
+ * steps; for others both are the steps. */
+static void compare_steps(const cx_avro_guard_t *guard, const cx_event_decoder_t *decoder,
+                          const cx_event_decoder_t *steps, const uint8_t *bytes, size_t len) {
+  for (int mode = 0; mode < 3; mode++) {
+    char errstr[256] = "", steps_errstr[256] = "";
+    cx_event_t event, steps_event;
+    bool generic = false, steps_generic = false;
+    size_t used = 7, steps_used = 7;
+    cx_err_t err, steps_err;
+    if (mode == 0) {
+      err = cx_event_decode(decoder, bytes, len, &event, &generic, errstr, sizeof(errstr));
+      steps_err = cx_event_decode(steps, bytes, len, &steps_event, &steps_generic, steps_errstr,
+                                  sizeof(steps_errstr));
+    } else {
+      err = cx_event_decode_guarded(decoder, guard, bytes, len, mode == 2 ? &used : NULL, &event,
+                                    &generic, errstr, sizeof(errstr));
+      steps_err = cx_event_decode_guarded(steps, guard, bytes, len,
+                                          mode == 2 ? &steps_used : NULL, &steps_event,
+                                          &steps_generic, steps_errstr, sizeof(steps_errstr));
+    }
+    assert_int_equal(err, steps_err);
+    assert_string_equal(errstr, steps_errstr);
+    assert_int_equal(used, steps_used);
+    assert_int_equal(generic, steps_generic);
+    if (!err && !generic)
+      assert_events_equal(&event, &steps_event);
+  }
+}
+
 /* One to three random changes: a byte set, a cut, bytes appended or inserted,
  * a varint made long, a run repeated. */
 static size_t mutate(uint8_t *bytes, size_t len, size_t capacity) {
@@ -457,6 +490,9 @@ static void run_fused(avro_schema_t schema, const cx_avro_guard_limits_t *limits
   cx_event_decoder_t *decoder = NULL;
   assert_int_equal(cx_avro_guard_new(schema, limits, &guard, errstr, sizeof(errstr)), CX_OK);
   assert_int_equal(cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr)), CX_OK);
+  cx_event_decoder_t *steps = NULL;
+  assert_int_equal(cx_event_decoder_new_steps(schema, &steps, errstr, sizeof(errstr)), CX_OK);
+  assert_false(cx_event_decoder_is_canonical(steps));
   avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
   avro_value_t value;
   assert_int_equal(avro_generic_value_new(iface, &value), 0);
@@ -472,6 +508,7 @@ static void run_fused(avro_schema_t schema, const cx_avro_guard_limits_t *limits
     assert_int_equal(avro_value_write(writer, &value), 0);
     avro_writer_free(writer);
     compare_fused(guard, decoder, bytes, size, &accepted, &refused);
+    compare_steps(guard, decoder, steps, bytes, size);
     uint8_t *copy = malloc(capacity);
     for (int m = 0; m < 8; m++) {
       memcpy(copy, bytes, size);
@@ -480,6 +517,7 @@ static void run_fused(avro_schema_t schema, const cx_avro_guard_limits_t *limits
       uint8_t *exact = malloc(len ? len : 1);
       memcpy(exact, copy, len);
       compare_fused(guard, decoder, exact, len, &accepted, &refused);
+      compare_steps(guard, decoder, steps, exact, len);
       free(exact);
     }
     free(copy);
@@ -492,6 +530,7 @@ static void run_fused(avro_schema_t schema, const cx_avro_guard_limits_t *limits
   assert_true(refused > records);
   avro_value_decref(&value);
   avro_value_iface_decref(iface);
+  cx_event_decoder_destroy(steps);
   cx_event_decoder_destroy(decoder);
   cx_avro_guard_destroy(guard);
 }
@@ -508,6 +547,81 @@ static void run_fused_all_limits(avro_schema_t schema, int records) {
   limits[4].max_message_bytes = 40;
   for (int i = 0; i < 5; i++)
     run_fused(schema, &limits[i], i == 0 ? records : records / 4, i > 0);
+}
+
+/* The reader schema's own layout gets the straight-line parse; the v0 and
+ * the reordered newer writer keep the steps. */
+static void test_only_the_reader_layout_is_parsed_as_canonical(void **unused) {
+  (void)unused;
+  char errstr[256];
+  avro_schema_t schemas[3] = {load("schemas/interaction_event.avsc"),
+                              load("schemas/interaction_event_v0.avsc"), NULL};
+  assert_int_equal(avro_schema_from_json_length(newer_schema, strlen(newer_schema), &schemas[2]),
+                   0);
+  for (int i = 0; i < 3; i++) {
+    cx_event_decoder_t *decoder = NULL;
+    assert_int_equal(cx_event_decoder_new(schemas[i], &decoder, errstr, sizeof(errstr)), CX_OK);
+    assert_int_equal(cx_event_decoder_is_canonical(decoder), i == 0);
+    cx_event_decoder_destroy(decoder);
+    avro_schema_decref(schemas[i]);
+  }
+}
+
+/* Edges of the canonical parse's varints, against the steps: a timestamp
+ * in 10 bytes (the last 0x01, then 0x02), a long length, an int of 5 bytes
+ * (the last 0x0f, then 0x10), near the end of the bytes and far from it,
+ * non-minimal encodings, blocks of attributes with byte sizes. */
+static void test_canonical_parse_equals_the_steps_at_varint_edges(void **unused) {
+  (void)unused;
+  avro_schema_t schema = load("schemas/interaction_event.avsc");
+  char errstr[256];
+  cx_avro_guard_t *guard = NULL;
+  cx_event_decoder_t *decoder = NULL, *steps = NULL;
+  assert_int_equal(cx_avro_guard_new(schema, NULL, &guard, errstr, sizeof(errstr)), CX_OK);
+  assert_int_equal(cx_event_decoder_new(schema, &decoder, errstr, sizeof(errstr)), CX_OK);
+  assert_int_equal(cx_event_decoder_new_steps(schema, &steps, errstr, sizeof(errstr)), CX_OK);
+  static const uint8_t records[][64] = {
+    /* occurred_at: 10 bytes, last 0x01 (INT64_MIN's zig-zag is all ones) */
+    {2, 'e', 2, 'c', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0,
+     0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    /* the same, last byte 0x02: refused */
+    {2, 'e', 2, 'c', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0,
+     0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    /* csat of 5 bytes, last 0x0f; nps of 5 bytes, last 0x10 */
+    {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0},
+    {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff, 0x10, 0},
+    /* non-minimal: event_id length 1 as 0x82 0x00, branch 1 of outcome as 0x82 0x80 0x00 */
+    {0x82, 0x00, 'e', 2, 'c', 10, 0, 0, 0x82, 0x80, 0x00, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    /* sentiment present, an outcome out of range (40) */
+    {2, 'e', 2, 'c', 10, 0, 0, 2, 40, 0, 0, 0, 0, 0, 2, 0, 0, 0x80, 0xbf, 0, 0, 0},
+    /* attributes: a block with its byte size, then a plain block, a repeated key */
+    {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 16, 2, 'k', 2, '1',
+     2, 'j', 2, '2', 2, 2, 'k', 2, '3', 0},
+    /* short keys with a NUL ("k\0x" is "k"), a key of exactly 8 bytes twice,
+     * a 9-byte key, an empty key twice: the word compare and the bytes */
+    {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 6, 'k', 0, 'x', 2, '1',
+     2, 'k', 2, '2', 16, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 0, 16, 'a', 'b', 'c', 'd',
+     'e', 'f', 'g', 'h', 2, '3', 0, 0},
+    {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 18, 'a', 'b', 'c', 'd', 'e',
+     'f', 'g', 'h', 'i', 0, 18, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'j', 0, 0, 2, 'z', 0, 2,
+     'y', 0},
+    /* a block whose byte size is wrong */
+    {2, 'e', 2, 'c', 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 12, 2, 'k', 2, '1', 0},
+  };
+  for (size_t r = 0; r < sizeof(records) / sizeof(records[0]); r++) {
+    /* Every prefix of the zero-padded record (one is the record itself),
+     * each an exact copy (ASan sees overreads). */
+    for (size_t cut = 0; cut <= sizeof(records[r]); cut++) {
+      uint8_t *exact = malloc(cut ? cut : 1);
+      memcpy(exact, records[r], cut);
+      compare_steps(guard, decoder, steps, exact, cut);
+      free(exact);
+    }
+  }
+  cx_event_decoder_destroy(steps);
+  cx_event_decoder_destroy(decoder);
+  cx_avro_guard_destroy(guard);
+  avro_schema_decref(schema);
 }
 
 static void test_fused_path_equals_guard_then_decoder_on_the_reader_schema(void **unused) {
@@ -627,6 +741,8 @@ int main(void) {
     cmocka_unit_test(test_fast_decoder_equals_generic_with_reordered_extra_fields_and_symbols),
     cmocka_unit_test(test_fast_decoder_keeps_repeated_attribute_keys_as_avro_c_does),
     cmocka_unit_test(test_fast_decoder_refuses_bad_union_branch_and_long_varint),
+    cmocka_unit_test(test_only_the_reader_layout_is_parsed_as_canonical),
+    cmocka_unit_test(test_canonical_parse_equals_the_steps_at_varint_edges),
     cmocka_unit_test(test_fused_path_equals_guard_then_decoder_on_the_reader_schema),
     cmocka_unit_test(test_fused_path_equals_guard_then_decoder_on_the_v0_schema),
     cmocka_unit_test(test_fused_path_equals_guard_then_decoder_with_extra_fields),

@@ -224,6 +224,23 @@ static void test_alert_id_is_deterministic_and_distinct(void **unused) {
   assert_int_equal(strlen(a), 32);
 }
 
+/* Alert ids are keys downstream: their value never changes, whether the ids
+ * fit the one-shot hash's stack copy or are streamed (values of the
+ * streaming implementation, pinned). */
+static void test_alert_id_values_are_stable_for_short_and_long_ids(void **unused) {
+  (void)unused;
+  static char customer[701], event_id[4097];
+  memset(customer, 'c', 700);
+  memset(event_id, 'e', 4096);
+  char id[CX_ALERT_ID_LEN + 1];
+  cx_alert_make_id(cx_str("C1"), "long_wait", cx_str("e1"), id);
+  assert_string_equal(id, "3db98494e5ac689939ee57cb24b33fc2");
+  cx_alert_make_id(cx_str(customer), "engagement_drop", cx_str(event_id), id);
+  assert_string_equal(id, "518e9b0e15509117269e904dbbbe74e1");
+  cx_alert_make_id(cx_str(""), "escalation", cx_str(""), id);
+  assert_string_equal(id, "5f68d84b7f01da87ef85f5b70c74bf7c");
+}
+
 static void test_idle_customers_are_evicted_without_changing_output(void **unused) {
   (void)unused;
   captured_t c = {0};
@@ -572,6 +589,7 @@ int main(void) {
     cmocka_unit_test(test_late_event_is_refused_and_changes_nothing),
     cmocka_unit_test(test_out_of_order_within_lateness_counts_in_window),
     cmocka_unit_test(test_alert_id_is_deterministic_and_distinct),
+    cmocka_unit_test(test_alert_id_values_are_stable_for_short_and_long_ids),
     cmocka_unit_test(test_idle_customers_are_evicted_without_changing_output),
     cmocka_unit_test(test_changes_list_each_changed_customer_once_and_evicted_keys_first),
     cmocka_unit_test(test_max_customers_evicts_active_customers_counts_them_and_changes_output),

@@ -17,6 +17,7 @@
 #include "../operators/processor.h"
 #include "../operators/scores.h"
 #include "../operators/state.h"
+#include "../operators/state_codec.h"
 #include "../stream/codec.h"
 #include "../stream/event_avro.h"
 #include "../stream/frame.h"
@@ -208,6 +209,68 @@ static void test_profile_withdrawn_consent_emits_one_tombstone_then_nothing(void
   feed(p, phone("e2", T0 + 4 * H_MS), &c);
   assert_int_equal(c.count, 2);
   cx_processor_destroy(p);
+  cx_buf_free(&c.lines);
+}
+
+/* Profiles that went out under profiles.consent.default=true (turned on by
+ * a reload) are erased once a reload turns it off, for customers who never
+ * said. */
+static void test_profile_default_turned_off_by_reload_erases_unknown_consent_profiles(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_config_t config = config_with(false, H_MS);
+  cx_processor_t *p = cx_processor_new(&config);
+  feed(p, phone("e0", T0 - 1), &c);
+  assert_int_equal(c.count, 0);
+  config.profiles.consent_default = true;
+  cx_processor_reconfigure(p, &config);
+  feed(p, phone("e1", T0), &c);
+  assert_int_equal(c.count, 1);
+  config.profiles.consent_default = false;
+  cx_processor_reconfigure(p, &config);
+  feed(p, phone("e2", T0 + 1), &c);
+  assert_int_equal(c.count, 2);
+  assert_int_equal(c.deleted, 1);
+  feed(p, phone("e3", T0 + 2 * H_MS), &c);
+  assert_int_equal(c.count, 2);
+  cx_processor_destroy(p);
+  cx_buf_free(&c.lines);
+}
+
+static int save_changed(const cx_customer_t *customer, void *opaque) {
+  return cx_state_codec_encode(customer, opaque);
+}
+
+static int save_removed(cx_str_t key, void *opaque) {
+  (void)key;
+  (void)opaque;
+  return 0;
+}
+
+/* The same across a restart: a customer restored from the changelog with a
+ * profile out and no word on consent gets its tombstone from a processor
+ * whose default denies. */
+static void test_profile_restored_unknown_consent_profile_is_erased_when_default_denies(void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_config_t config = config_with(true, H_MS);
+  cx_processor_t *p = cx_processor_new(&config);
+  cx_processor_track_changes(p);
+  feed(p, phone("e1", T0), &c);
+  assert_int_equal(c.count, 1);
+  cx_state_codec_buf_t record = {0};
+  assert_int_equal(cx_processor_take_changes(p, save_removed, save_changed, &record), 0);
+  cx_processor_destroy(p);
+  config.profiles.consent_default = false;
+  cx_processor_t *q = cx_processor_new(&config);
+  char errstr[256];
+  assert_int_equal(cx_processor_restore(q, record.bytes, record.len, errstr, sizeof(errstr)), 0);
+  feed(q, phone("e2", T0 + 1), &c);
+  assert_int_equal(c.count, 2);
+  assert_int_equal(c.deleted, 1);
+  assert_true(c.last.deleted);
+  cx_state_codec_buf_free(&record);
+  cx_processor_destroy(q);
   cx_buf_free(&c.lines);
 }
 
@@ -880,6 +943,8 @@ int main(void) {
     cmocka_unit_test(test_profile_withdrawn_consent_emits_one_tombstone_then_nothing),
     cmocka_unit_test(test_profile_withdrawn_without_earlier_profile_emits_nothing),
     cmocka_unit_test(test_profile_withdrawn_overrides_consent_default),
+    cmocka_unit_test(test_profile_default_turned_off_by_reload_erases_unknown_consent_profiles),
+    cmocka_unit_test(test_profile_restored_unknown_consent_profile_is_erased_when_default_denies),
     cmocka_unit_test(test_profile_granted_again_emits_at_once),
     cmocka_unit_test(test_profile_interval_holds_back_until_its_exact_edge),
     cmocka_unit_test(test_profile_not_emitted_without_material_change),

@@ -35,6 +35,7 @@ typedef struct writer_s {
   cx_avro_guard_t *guard;        /* its guard (default limits) */
   cx_avro_guard_t *guards[LIMIT_SETS]; /* guards[0] = guard, then tight limits */
   cx_event_decoder_t *decoder;   /* the specialised decoder */
+  cx_event_decoder_t *steps;     /* the same, always by its list of steps */
   cx_event_layout_t layout;      /* the generic path's layout */
   avro_value_iface_t *iface;     /* generic class */
   avro_value_t value;            /* reused generic value */
@@ -50,6 +51,7 @@ static void writers_destroy(void) {
     avro_value_decref(&writers[i].value);
     avro_value_iface_decref(writers[i].iface);
     cx_event_decoder_destroy(writers[i].decoder);
+    cx_event_decoder_destroy(writers[i].steps);
     for (int k = 1; k < LIMIT_SETS; k++)
       cx_avro_guard_destroy(writers[i].guards[k]);
     cx_avro_guard_destroy(writers[i].guard);
@@ -69,6 +71,7 @@ static void writers_init(void) {
     if (cx_schema_load_file(path, &w->schema, errstr, sizeof(errstr)) ||
         cx_avro_guard_new(w->schema, NULL, &w->guard, errstr, sizeof(errstr)) ||
         cx_event_decoder_new(w->schema, &w->decoder, errstr, sizeof(errstr)) ||
+        cx_event_decoder_new_steps(w->schema, &w->steps, errstr, sizeof(errstr)) ||
         cx_event_layout_init(&w->layout, w->schema, errstr, sizeof(errstr))) {
       fprintf(stderr, "fuzz: %s: %s (run from the repository root)\n", path, errstr);
       abort();
@@ -168,6 +171,38 @@ static void check_fused(const writer_t *w, const cx_avro_guard_t *guard, const u
     fail("the fused path's event differs from guard + decoder's", fused_err, slow_err);
 }
 
+/* The decoder against its step-list twin: no guard, guarded whole message,
+ * guarded prefix. */
+static void check_steps(const writer_t *w, const cx_avro_guard_t *guard, const uint8_t *body,
+                        size_t len) {
+  for (int mode = 0; mode < 3; mode++) {
+    char errstr[512] = "", steps_errstr[512] = "";
+    cx_event_t event, steps_event;
+    cx_event_clear(&event);
+    cx_event_clear(&steps_event);
+    bool generic = false, steps_generic = false;
+    size_t used = 7, steps_used = 7;
+    cx_err_t err, steps_err;
+    if (mode == 0) {
+      err = cx_event_decode(w->decoder, body, len, &event, &generic, errstr, sizeof(errstr));
+      steps_err = cx_event_decode(w->steps, body, len, &steps_event, &steps_generic,
+                                  steps_errstr, sizeof(steps_errstr));
+    } else {
+      err = cx_event_decode_guarded(w->decoder, guard, body, len, mode == 2 ? &used : NULL,
+                                    &event, &generic, errstr, sizeof(errstr));
+      steps_err = cx_event_decode_guarded(w->steps, guard, body, len,
+                                          mode == 2 ? &steps_used : NULL, &steps_event,
+                                          &steps_generic, steps_errstr, sizeof(steps_errstr));
+    }
+    if (err != steps_err)
+      fail("the decoder's error differs from its steps'", err, steps_err);
+    if (strcmp(errstr, steps_errstr) || used != steps_used || generic != steps_generic)
+      fail("the decoder's message, length or fallback differs from its steps'", err, steps_err);
+    if (!err && !generic && !events_equal(&event, &steps_event))
+      fail("the decoder's event differs from its steps'", err, steps_err);
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!reader)
     writers_init();
@@ -185,6 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   body = copy;
   check_fused(w, limited, body, len, false);
   check_fused(w, limited, body, len, true);
+  check_steps(w, limited, body, len);
   char errstr[512];
   if (cx_avro_guard_check(w->guard, body, len, errstr, sizeof(errstr)) != CX_OK) {
     free(copy);
