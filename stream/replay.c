@@ -228,6 +228,116 @@ static int drain(cx_topic_merge_t *merge, cx_parallel_t *parallel, cx_processor_
   return 0;
 }
 
+/* The file's records as the loop wants them: valid, in range, in order. */
+typedef struct file_input_s {
+  cx_ocf_reader_t *reader;
+  const char *path;           /* --input-file */
+  int64_t from_ms, to_ms;     /* --from, --to */
+  int64_t now_ms;             /* for the range checks */
+  int64_t max_future_ms;      /* input.max.future.ms */
+  cx_report_t *report;        /* messages, dead letters, filtered */
+} file_input_t;
+
+typedef enum { NEXT_EVENT, NEXT_END, NEXT_STOP } next_t;
+
+/* Reads records until one is a valid, in-range event (NEXT_EVENT), the end
+ * (NEXT_END), or a record that cannot be read (NEXT_STOP, reported). Bad
+ * records are counted and reported with their position, filtered ones
+ * counted. */
+static next_t next_event(file_input_t *input, cx_event_t *event) {
+  char errstr[512];
+  for (;;) {
+    bool eof = false;
+    cx_err_t err = cx_ocf_reader_next(input->reader, event, &eof, errstr, sizeof(errstr));
+    if (eof) {
+      if (!err)
+        return NEXT_END;
+      fprintf(stderr, "cxstream replay: %s: %s; stopping here\n", input->path, errstr);
+      return NEXT_STOP;
+    }
+    cx_report_t *report = input->report;
+    report->messages++;
+    if ((report->messages & 0xfff) == 0)
+      cx_report_progress(report, "replay", 0);
+    if (!err)
+      err = cx_event_check_ranges(event, input->now_ms, input->max_future_ms, errstr,
+                                  sizeof(errstr));
+    if (err) {
+      report->dead_letters++;
+      fprintf(stderr, "cxstream replay: %s record %llu: %s: %s\n", input->path,
+              (unsigned long long)cx_ocf_reader_position(input->reader), cx_err2code(err),
+              errstr);
+      continue;
+    }
+    if (event->occurred_at_ms < input->from_ms || event->occurred_at_ms >= input->to_ms) {
+      report->filtered++;
+      continue;
+    }
+    return NEXT_EVENT;
+  }
+}
+
+/* One processor on this thread: events are read AHEAD in advance so that
+ * their customers are in cache when processed (cx_processor_prefetch on
+ * the key's table slot when read, cx_processor_prefetch_customer on the
+ * record AHEAD/2 events before). The reader keeps an event's strings for
+ * CX_OCF_READER_KEEP records, so reading ahead stops at that many records
+ * past the oldest waiting event (bad and filtered records count), and
+ * after an event whose strings live only until the next read, until that
+ * event is processed. The output is the same as processing each event as it
+ * is read. Returns 0, or 1 after a stop or a failure (reported). */
+#define AHEAD 8
+typedef struct ahead_s {
+  cx_event_t event;    /* read, valid, in range */
+  uint64_t hash;       /* cx_processor_prefetch of its customer_id */
+  uint64_t read_at;    /* the reader's position after it */
+} ahead_t;
+
+static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_report_t *report,
+                        const cx_outputs_t *outputs, pacer_t *pacer, const int *failed) {
+  ahead_t ring[AHEAD];
+  size_t head = 0, count = 0;
+  bool reading = true, hold = false;
+  int rc = 0;
+  while (!interrupted && !*failed) {
+    while (reading && !hold && count < AHEAD &&
+           (!count || cx_ocf_reader_position(input->reader) - ring[head].read_at <
+                          CX_OCF_READER_KEEP)) {
+      ahead_t *slot = &ring[(head + count) % AHEAD];
+      next_t next = next_event(input, &slot->event);
+      if (next != NEXT_EVENT) {
+        reading = false;
+        rc = next == NEXT_STOP;
+        break;
+      }
+      slot->hash = cx_processor_prefetch(processor, slot->event.customer_id);
+      slot->read_at = cx_ocf_reader_position(input->reader);
+      hold = !cx_ocf_reader_last_kept(input->reader);
+      count++;
+    }
+    if (!count)
+      break;
+    if (count > AHEAD / 2)
+      cx_processor_prefetch_customer(processor, ring[(head + AHEAD / 2) % AHEAD].hash);
+    ahead_t *slot = &ring[head];
+    pace_wait(pacer, slot->event.occurred_at_ms, NULL);
+    cx_process_result_t result =
+        cx_processor_process_hashed(processor, &slot->event, -1, slot->hash, outputs);
+    if (result == CX_PROCESS_LATE) {
+      report->late_events++;
+    } else if (result == CX_PROCESS_NOMEM) {
+      fprintf(stderr, "cxstream replay: out of memory\n");
+      return 1;
+    } else {
+      report->events++;
+    }
+    head = (head + 1) % AHEAD;
+    if (--count == 0)
+      hold = false;
+  }
+  return rc;
+}
+
 static int replay_file(const cx_config_t *config, const cx_replay_options_t *options) {
   char errstr[512];
   if (options->out_topic_prefix || options->from_offsets) {
@@ -279,29 +389,16 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
   cx_outputs_t outputs = {on_alert, on_profile, &sink};
   int64_t now_ms = cx_clock_wall_ms();
 
-  while (!rc && !interrupted) {
+  file_input_t input = {reader, options->input_file, options->from_ms, options->to_ms, now_ms,
+                        config->max_future_ms, &report};
+  if (!rc && !merge && !parallel)
+    rc = replay_ahead(&input, processors[0], &report, &outputs, &pacer, &sink.failed);
+  while (!rc && (merge || parallel) && !interrupted) {
     cx_event_t event;
-    bool eof = false;
-    cx_err_t err = cx_ocf_reader_next(reader, &event, &eof, errstr, sizeof(errstr));
-    if (eof) {
-      if (err) {
-        fprintf(stderr, "cxstream replay: %s: %s; stopping here\n", options->input_file, errstr);
-        rc = 1;
-      }
+    next_t next = next_event(&input, &event);
+    if (next != NEXT_EVENT) {
+      rc = next == NEXT_STOP;
       break;
-    }
-    report.messages++;
-    if (!err)
-      err = cx_event_check_ranges(&event, now_ms, config->max_future_ms, errstr, sizeof(errstr));
-    if (err) {
-      report.dead_letters++;
-      fprintf(stderr, "cxstream replay: %s record %llu: %s: %s\n", options->input_file,
-              (unsigned long long)cx_ocf_reader_position(reader), cx_err2code(err), errstr);
-      continue;
-    }
-    if (event.occurred_at_ms < options->from_ms || event.occurred_at_ms >= options->to_ms) {
-      report.filtered++;
-      continue;
     }
     if (!merge) {
       rc = dispatch(parallel, processors, 0, &event, &report, &outputs, &pacer) ? 1 : 0;
@@ -322,8 +419,6 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
     }
     if (sink.failed)
       break;
-    if ((report.messages & 0xfff) == 0)
-      cx_report_progress(&report, "replay", 0);
   }
   if (merge && !rc && !sink.failed && !interrupted) {
     for (size_t i = 0; i < partition_count; i++)
