@@ -69,6 +69,12 @@ struct cx_ocf_reader_s {
   size_t last_len;               /* their length */
   bool raw_current;              /* raw holds the last record */
   bool last_kept;                /* the last event's strings outlive the next call */
+  /* Deferred checks (cx_ocf_reader_open_deferred, null codec) */
+  bool deferred;                 /* records not all checked yet: each is, as decoded */
+  bool refused;                  /* the file failed the full check while being read */
+  bool at_end;                   /* every block was read */
+  size_t block_start;            /* offset of the current block (its count) */
+  uint64_t block_start_number;   /* its number */
 };
 
 cx_err_t cx_ocf_writer_open(const char *path, const char *schema_dir,
@@ -148,11 +154,12 @@ static cx_err_t open_blocks(cx_ocf_reader_t *reader, const char *path,
   }
   reader->in = true;
   reader->next = (size_t)header->data_offset;
+  reader->block_start = reader->next;
   reader->memory = avro_reader_memory("", 0);
   return reader->memory ? CX_OK : CX_ERR_NOMEM;
 }
 
-cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
+static cx_err_t open_reader(const char *path, const char *schema_dir, bool deferred,
                             cx_ocf_reader_t **out, char *errstr, size_t errstr_size) {
   cx_ocf_reader_t *reader = calloc(1, sizeof(*reader));
   if (!reader)
@@ -168,9 +175,11 @@ cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
   memset(&header, 0, sizeof(header));
   err = cx_ocf_map(path, &reader->map, errstr, errstr_size);
   if (!err)
-    err = cx_ocf_check_bytes(path, reader->map.bytes, reader->map.size, &header, errstr,
-                             errstr_size);
+    err = (deferred ? cx_ocf_check_blocks : cx_ocf_check_bytes)(
+        path, reader->map.bytes, reader->map.size, &header, errstr, errstr_size);
   if (!err) {
+    /* Only null blocks have records the full check looks at. */
+    reader->deferred = deferred && !strcmp(header.codec, "null");
     if (!strcmp(header.codec, "null") || !strcmp(header.codec, "deflate")) {
       err = open_blocks(reader, path, &header, errstr, errstr_size);
     } else {
@@ -203,6 +212,16 @@ cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
   }
   *out = reader;
   return CX_OK;
+}
+
+cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
+                            cx_ocf_reader_t **out, char *errstr, size_t errstr_size) {
+  return open_reader(path, schema_dir, false, out, errstr, errstr_size);
+}
+
+cx_err_t cx_ocf_reader_open_deferred(const char *path, const char *schema_dir,
+                                     cx_ocf_reader_t **out, char *errstr, size_t errstr_size) {
+  return open_reader(path, schema_dir, true, out, errstr, errstr_size);
 }
 
 /* An Avro long from the file at reader->next: 0 = ok, 1 = clean end of file
@@ -307,9 +326,13 @@ static cx_err_t inflate_block(cx_ocf_reader_t *reader, const uint8_t *stored, si
 static int next_block(cx_ocf_reader_t *reader, char *errstr, size_t errstr_size) {
   for (;;) {
     int64_t count, bytes;
+    reader->block_start = reader->next;
+    reader->block_start_number = reader->block_number;
     int rc = file_long(reader, &count);
-    if (rc == 1)
+    if (rc == 1) {
+      reader->at_end = true;
       return 0;
+    }
     if (rc || file_long(reader, &bytes) || count < 0 || bytes < 0 ||
         bytes > (int64_t)CX_OCF_BLOCK_MAX) {
       snprintf(errstr, errstr_size, "block %llu: bad header",
@@ -342,6 +365,23 @@ static int next_block(cx_ocf_reader_t *reader, char *errstr, size_t errstr_size)
   }
 }
 
+/* With deferred checks, bytes that do not read mean a file the full check
+ * refuses: its message replaces errstr's ("cannot read" stays when the full
+ * check passes, which only a file changed while read can do). */
+static cx_err_t refuse(cx_ocf_reader_t *reader, cx_err_t err, char *errstr, size_t errstr_size) {
+  if (!reader->deferred)
+    return err;
+  char cannot_read[512];
+  snprintf(cannot_read, sizeof(cannot_read), "%s", errstr);
+  if (cx_ocf_check_bytes(reader->path, reader->map.bytes, reader->map.size, NULL, errstr,
+                         errstr_size) == CX_ERR_MSG_MALFORMED) {
+    reader->refused = true;
+    return CX_ERR_MSG_MALFORMED;
+  }
+  snprintf(errstr, errstr_size, "%s", cannot_read);
+  return err;
+}
+
 static cx_err_t next_record(cx_ocf_reader_t *reader, cx_event_t *event, bool *eof,
                             char *errstr, size_t errstr_size) {
   if (reader->records_left == 0) {
@@ -354,7 +394,7 @@ static cx_err_t next_record(cx_ocf_reader_t *reader, cx_event_t *event, bool *eo
       snprintf(why, sizeof(why), "%s", errstr);
       snprintf(errstr, errstr_size, "record %llu: cannot read: %s",
                (unsigned long long)reader->position, why);
-      return (cx_err_t)-rc;
+      return refuse(reader, (cx_err_t)-rc, errstr, errstr_size);
     }
   }
   const uint8_t *record = reader->records + reader->at;
@@ -369,10 +409,18 @@ static cx_err_t next_record(cx_ocf_reader_t *reader, cx_event_t *event, bool *eo
     snprintf(errstr, errstr_size, "record %llu: cannot read: %s",
              (unsigned long long)reader->position, why);
     *eof = true; /* a broken block cannot be skipped reliably */
-    return CX_ERR_MSG_MALFORMED;
+    return refuse(reader, CX_ERR_MSG_MALFORMED, errstr, errstr_size);
   }
   reader->at += used;
   reader->records_left--;
+  if (reader->deferred && reader->records_left == 0 && reader->at != reader->records_len) {
+    /* Bytes after the block's last record: the full check refuses that. */
+    snprintf(errstr, errstr_size, "record %llu: cannot read: bytes after the last record of "
+             "block %llu", (unsigned long long)reader->position,
+             (unsigned long long)reader->block_start_number);
+    *eof = true;
+    return refuse(reader, CX_ERR_MSG_MALFORMED, errstr, errstr_size);
+  }
   reader->position++;
   reader->last = record;
   reader->last_len = used;
@@ -423,6 +471,26 @@ avro_value_t *cx_ocf_reader_raw_value(cx_ocf_reader_t *reader) {
     reader->raw_current = avro_value_read(reader->memory, &reader->raw) == 0;
   }
   return &reader->raw;
+}
+
+cx_err_t cx_ocf_reader_check_rest(cx_ocf_reader_t *reader, char *errstr, size_t errstr_size) {
+  if (!reader->deferred)
+    return CX_OK;
+  if (!reader->at_end) {
+    cx_err_t err = cx_ocf_check_records_from(reader->path, reader->map.bytes, reader->map.size,
+                                             reader->block_start, reader->block_start_number,
+                                             errstr, errstr_size);
+    if (err) {
+      reader->refused = err == CX_ERR_MSG_MALFORMED;
+      return err;
+    }
+  }
+  reader->deferred = false;
+  return CX_OK;
+}
+
+bool cx_ocf_reader_refused(const cx_ocf_reader_t *reader) {
+  return reader->refused;
 }
 
 bool cx_ocf_reader_last_kept(const cx_ocf_reader_t *reader) {

@@ -31,6 +31,23 @@ cx_err_t cx_ocf_writer_close(cx_ocf_writer_t *writer, char *errstr, size_t errst
 /* Opens an OCF whose writer schema can be read as an InteractionEvent. */
 cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
                             cx_ocf_reader_t **reader, char *errstr, size_t errstr_size);
+/* cx_ocf_reader_open that leaves the checks of a null file's records to the
+ * reading, which checks each record as it decodes it (the same guard):
+ * open checks the header and the blocks' framing only. Until
+ * cx_ocf_reader_check_rest has passed (or every record was read), the file
+ * is not known to be valid: a record that does not read makes
+ * cx_ocf_reader_next return, with *eof, the message open would have given
+ * (cx_ocf_reader_refused then true). For a caller that holds its output
+ * until the file is known valid. Other codecs: cx_ocf_reader_open. */
+cx_err_t cx_ocf_reader_open_deferred(const char *path, const char *schema_dir,
+                                     cx_ocf_reader_t **reader, char *errstr,
+                                     size_t errstr_size);
+/* Checks the records not read yet (from the current block) as open would
+ * have; CX_OK at once when nothing is deferred any more. On a refusal,
+ * open's message and cx_ocf_reader_refused true. */
+cx_err_t cx_ocf_reader_check_rest(cx_ocf_reader_t *reader, char *errstr, size_t errstr_size);
+/* The file was found invalid after a deferred open (see above). */
+bool cx_ocf_reader_refused(const cx_ocf_reader_t *reader);
 /* Reads the next record into *event. Sets *eof at the end. A record that
  * fails validation returns its error with *eof false; the caller may count
  * it and go on. Strings are borrowed from the reader: when

@@ -209,8 +209,12 @@ cx_err_t cx_ocf_check_header(const char *path, cx_ocf_header_t *header, char *er
   return err;
 }
 
-cx_err_t cx_ocf_check_bytes(const char *path, const uint8_t *file, size_t size,
-                            cx_ocf_header_t *header, char *errstr, size_t errstr_size) {
+/* The check; records = whether null blocks' records go through the guard;
+ * from_offset (0 = the first block) and from_block: where the blocks'
+ * checks start, and that block's number. */
+static cx_err_t check(const char *path, const uint8_t *file, size_t size, cx_ocf_header_t *header,
+                      bool records, uint64_t from_offset, uint64_t from_block, char *errstr,
+                      size_t errstr_size) {
   if (header)
     memset(header, 0, sizeof(*header));
   scan_t s = {.bytes = file, .path = path, .size = size, .errstr = errstr,
@@ -225,7 +229,7 @@ cx_err_t cx_ocf_check_bytes(const char *path, const uint8_t *file, size_t size,
   /* Records are checked one by one when they are stored as they are (the
    * null codec) and the guard knows the writer schema; compressed blocks
    * get the structural checks only. */
-  bool check_records = !err && (!codec || !strcmp(codec, "null"));
+  bool check_records = records && !err && (!codec || !strcmp(codec, "null"));
   /* Avro-C leaks what it read of a header with a codec it does not know. */
   if (!err && codec && strcmp(codec, "null") && strcmp(codec, "deflate") &&
       strcmp(codec, "snappy") && strcmp(codec, "lzma"))
@@ -238,7 +242,15 @@ cx_err_t cx_ocf_check_bytes(const char *path, const uint8_t *file, size_t size,
     if (cx_avro_guard_new(schema, NULL, &guard, why, sizeof(why)))
       check_records = false;
   }
-  for (uint64_t number = 0; !err; number++) {
+  if (!err && from_offset) {
+    if (from_offset < data_offset || from_offset > s.size) {
+      snprintf(errstr, errstr_size, "%s: no block at byte %llu", path,
+               (unsigned long long)from_offset);
+      err = CX_ERR_INVALID_ARG;
+    }
+    s.at = from_offset;
+  }
+  for (uint64_t number = from_block; !err; number++) {
     int64_t count, bytes;
     int rc = read_long(&s, &count);
     if (rc == 1)
@@ -291,4 +303,22 @@ cx_err_t cx_ocf_check_bytes(const char *path, const uint8_t *file, size_t size,
   free(schema_json);
   free(codec);
   return err;
+}
+
+cx_err_t cx_ocf_check_bytes(const char *path, const uint8_t *file, size_t size,
+                            cx_ocf_header_t *header, char *errstr, size_t errstr_size) {
+  return check(path, file, size, header, true, 0, 0, errstr, errstr_size);
+}
+
+cx_err_t cx_ocf_check_blocks(const char *path, const uint8_t *file, size_t size,
+                             cx_ocf_header_t *header, char *errstr, size_t errstr_size) {
+  cx_err_t err = check(path, file, size, header, false, 0, 0, errstr, errstr_size);
+  /* The full check's first error is the one to report. */
+  return err ? cx_ocf_check_bytes(path, file, size, header, errstr, errstr_size) : CX_OK;
+}
+
+cx_err_t cx_ocf_check_records_from(const char *path, const uint8_t *file, size_t size,
+                                   uint64_t offset, uint64_t block_number, char *errstr,
+                                   size_t errstr_size) {
+  return check(path, file, size, NULL, true, offset, block_number, errstr, errstr_size);
 }

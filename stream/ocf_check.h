@@ -39,6 +39,18 @@ cx_err_t cx_ocf_check_header(const char *path, cx_ocf_header_t *header, char *er
 cx_err_t cx_ocf_check_bytes(const char *path, const uint8_t *file, size_t size,
                             cx_ocf_header_t *header, char *errstr, size_t errstr_size);
 
+/* The header and the blocks' framing only (no record checks): what a reader
+ * that checks every record as it decodes it needs before reading. A file
+ * this refuses gets the full check's message (its first error). */
+cx_err_t cx_ocf_check_blocks(const char *path, const uint8_t *file, size_t size,
+                             cx_ocf_header_t *header, char *errstr, size_t errstr_size);
+/* The full check of the blocks from the one at byte offset (a block's start
+ * after the header; block_number its number) to the end, with the messages
+ * the full check gives there. */
+cx_err_t cx_ocf_check_records_from(const char *path, const uint8_t *file, size_t size,
+                                   uint64_t offset, uint64_t block_number, char *errstr,
+                                   size_t errstr_size);
+
 /* A file mapped read-only, whole. A file that shrinks while it is mapped
  * ends the process with SIGBUS when the lost pages are read: replay's
  * input is not expected to change under it. */

@@ -8,6 +8,7 @@
 #include "replay.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,8 @@ typedef struct replay_sink_s {
 } replay_sink_t;
 
 static void flush_if_full(replay_sink_t *sink) {
-  if (sink->line.len >= 1 << 16) {
+  /* No out yet: the output is held until the input file is known valid. */
+  if (sink->out && sink->line.len >= 1 << 16) {
     if (fwrite(sink->line.data, 1, sink->line.len, sink->out) != sink->line.len)
       sink->failed = 1;
     sink->line.len = 0;
@@ -140,6 +142,31 @@ static FILE *open_out(const char *out_file) {
   if (!out)
     fprintf(stderr, "cxstream replay: cannot write %s: %s\n", out_file, strerror(errno));
   return out;
+}
+
+/* Whether --out looks writable, checked before a replay that opens it only
+ * once its input is known valid (reported as open_out would). */
+static bool out_writable(const char *out_file) {
+  if (!strcmp(out_file, "-"))
+    return true;
+  if (!access(out_file, F_OK)) {
+    if (!access(out_file, W_OK))
+      return true;
+  } else if (errno == ENOENT) {
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", out_file);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+      snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+      dir[1] = '\0';
+    else
+      *slash = '\0';
+    if (!access(dir, W_OK))
+      return true;
+  }
+  fprintf(stderr, "cxstream replay: cannot write %s: %s\n", out_file, strerror(errno));
+  return false;
 }
 
 /* Writes what is pending and closes --out; returns -1 on a write error (reported). */
@@ -236,14 +263,35 @@ typedef struct file_input_s {
   int64_t now_ms;             /* for the range checks */
   int64_t max_future_ms;      /* input.max.future.ms */
   cx_report_t *report;        /* messages, dead letters, filtered */
+  cx_buf_t *held;             /* messages held with the output, or NULL */
 } file_input_t;
 
-typedef enum { NEXT_EVENT, NEXT_END, NEXT_STOP } next_t;
+typedef enum { NEXT_EVENT, NEXT_END, NEXT_STOP, NEXT_REFUSED } next_t;
+
+/* A message about a record: on stderr, or held with the output. */
+static void say(file_input_t *input, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (!input->held) {
+    vfprintf(stderr, fmt, ap);
+  } else {
+    char line[1024];
+    int len = vsnprintf(line, sizeof(line), fmt, ap);
+    if (len >= (int)sizeof(line)) { /* keep the line whole */
+      len = (int)sizeof(line) - 1;
+      line[len - 1] = '\n';
+    }
+    if (len > 0 && cx_buf_append(input->held, line, (size_t)len))
+      fputs(line, stderr); /* out of memory: said at once rather than lost */
+  }
+  va_end(ap);
+}
 
 /* Reads records until one is a valid, in-range event (NEXT_EVENT), the end
- * (NEXT_END), or a record that cannot be read (NEXT_STOP, reported). Bad
- * records are counted and reported with their position, filtered ones
- * counted. */
+ * (NEXT_END), a record that cannot be read (NEXT_STOP, reported) or, after
+ * cx_ocf_reader_open_deferred, a file the full check refuses (NEXT_REFUSED,
+ * reported as open would have). Bad records are counted and reported with
+ * their position, filtered ones counted. */
 static next_t next_event(file_input_t *input, cx_event_t *event) {
   char errstr[512];
   for (;;) {
@@ -252,7 +300,11 @@ static next_t next_event(file_input_t *input, cx_event_t *event) {
     if (eof) {
       if (!err)
         return NEXT_END;
-      fprintf(stderr, "cxstream replay: %s: %s; stopping here\n", input->path, errstr);
+      if (cx_ocf_reader_refused(input->reader)) {
+        fprintf(stderr, "cxstream replay: %s\n", errstr);
+        return NEXT_REFUSED;
+      }
+      say(input, "cxstream replay: %s: %s; stopping here\n", input->path, errstr);
       return NEXT_STOP;
     }
     cx_report_t *report = input->report;
@@ -264,9 +316,8 @@ static next_t next_event(file_input_t *input, cx_event_t *event) {
                                   sizeof(errstr));
     if (err) {
       report->dead_letters++;
-      fprintf(stderr, "cxstream replay: %s record %llu: %s: %s\n", input->path,
-              (unsigned long long)cx_ocf_reader_position(input->reader), cx_err2code(err),
-              errstr);
+      say(input, "cxstream replay: %s record %llu: %s: %s\n", input->path,
+          (unsigned long long)cx_ocf_reader_position(input->reader), cx_err2code(err), errstr);
       continue;
     }
     if (event->occurred_at_ms < input->from_ms || event->occurred_at_ms >= input->to_ms) {
@@ -277,6 +328,33 @@ static next_t next_event(file_input_t *input, cx_event_t *event) {
   }
 }
 
+/* Output held in memory, at most, before the rest of a deferred file is
+ * checked (cx_ocf_reader_check_rest) and the output starts: 64 MB, or
+ * CX_REPLAY_HOLD_BYTES from the environment (for tests). */
+static size_t hold_bytes(void) {
+  const char *text = getenv("CX_REPLAY_HOLD_BYTES");
+  return text && *text ? (size_t)strtoull(text, NULL, 10) : (size_t)64 << 20;
+}
+#define REFUSED 3 /* replay_ahead: the file is invalid, nothing was written */
+
+/* Ends holding: the rest of the file is checked, --out opened, and what was
+ * held written (messages to stderr). 0, 1 = cannot write (reported), or
+ * REFUSED (reported; nothing written). */
+static int release(file_input_t *input, replay_sink_t *sink, const char *out_file) {
+  char errstr[512];
+  if (cx_ocf_reader_check_rest(input->reader, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream replay: %s\n", errstr);
+    return REFUSED;
+  }
+  if (input->held->len)
+    fwrite(input->held->data, 1, input->held->len, stderr);
+  input->held = NULL;
+  if (!(sink->out = open_out(out_file)))
+    return 1;
+  flush_if_full(sink);
+  return 0;
+}
+
 /* One processor on this thread: events are read AHEAD in advance so that
  * their customers are in cache when processed (cx_processor_prefetch on
  * the key's table slot when read, cx_processor_prefetch_customer on the
@@ -285,7 +363,14 @@ static next_t next_event(file_input_t *input, cx_event_t *event) {
  * past the oldest waiting event (bad and filtered records count), and
  * after an event whose strings live only until the next read, until that
  * event is processed. The output is the same as processing each event as it
- * is read. Returns 0, or 1 after a stop or a failure (reported). */
+ * is read.
+ *
+ * With input->held set (a deferred reader, sink->out not open yet), the
+ * output and the messages about records are held until the file is known
+ * valid: at its end (every record was checked as decoded) or once
+ * hold_bytes() are held (the rest is checked then). A file found invalid
+ * gives REFUSED and no output, as if the reader's open had refused it.
+ * Returns 0, 1 after a stop or a failure (reported), or REFUSED. */
 #define AHEAD 8
 typedef struct ahead_s {
   cx_event_t event;    /* read, valid, in range */
@@ -294,17 +379,21 @@ typedef struct ahead_s {
 } ahead_t;
 
 static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_report_t *report,
-                        const cx_outputs_t *outputs, pacer_t *pacer, const int *failed) {
+                        const cx_outputs_t *outputs, pacer_t *pacer, replay_sink_t *sink,
+                        const char *out_file) {
   ahead_t ring[AHEAD];
   size_t head = 0, count = 0;
-  bool reading = true, hold = false;
+  bool reading = true, short_lived = false;
+  size_t hold_limit = hold_bytes();
   int rc = 0;
-  while (!interrupted && !*failed) {
-    while (reading && !hold && count < AHEAD &&
+  while (!interrupted && !sink->failed) {
+    while (reading && !short_lived && count < AHEAD &&
            (!count || cx_ocf_reader_position(input->reader) - ring[head].read_at <
                           CX_OCF_READER_KEEP)) {
       ahead_t *slot = &ring[(head + count) % AHEAD];
       next_t next = next_event(input, &slot->event);
+      if (next == NEXT_REFUSED)
+        return REFUSED;
       if (next != NEXT_EVENT) {
         reading = false;
         rc = next == NEXT_STOP;
@@ -312,7 +401,7 @@ static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_repor
       }
       slot->hash = cx_processor_prefetch(processor, slot->event.customer_id);
       slot->read_at = cx_ocf_reader_position(input->reader);
-      hold = !cx_ocf_reader_last_kept(input->reader);
+      short_lived = !cx_ocf_reader_last_kept(input->reader);
       count++;
     }
     if (!count)
@@ -327,13 +416,24 @@ static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_repor
       report->late_events++;
     } else if (result == CX_PROCESS_NOMEM) {
       fprintf(stderr, "cxstream replay: out of memory\n");
-      return 1;
+      rc = 1;
+      break;
     } else {
       report->events++;
     }
     head = (head + 1) % AHEAD;
     if (--count == 0)
-      hold = false;
+      short_lived = false;
+    if (input->held && sink->line.len + input->held->len >= hold_limit) {
+      int released = release(input, sink, out_file);
+      if (released)
+        return released;
+    }
+  }
+  if (input->held) {
+    int released = release(input, sink, out_file);
+    if (released)
+      return released;
   }
   return rc;
 }
@@ -349,19 +449,25 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
     fprintf(stderr, "cxstream replay: needs --out FILE.jsonl (see cxstream replay --help)\n");
     return 2;
   }
+  /* One processor per (simulated) partition; one stream unless --partitions. */
+  size_t partition_count = options->partitions > 1 ? (size_t)options->partitions : 1;
+  /* One stream on this thread reads ahead (replay_ahead) and, unless paced,
+   * lets the reader check a null file's records as it decodes them (one
+   * pass instead of two), holding the output until the file is known
+   * valid. */
+  bool ahead = partition_count == 1 && config->num_stream_threads <= 1;
+  bool hold = ahead && options->pace <= 0;
   cx_ocf_reader_t *reader = NULL;
-  if (cx_ocf_reader_open(options->input_file, config->schema_dir, &reader, errstr,
-                         sizeof(errstr))) {
+  if ((hold ? cx_ocf_reader_open_deferred : cx_ocf_reader_open)(
+          options->input_file, config->schema_dir, &reader, errstr, sizeof(errstr))) {
     fprintf(stderr, "cxstream replay: %s\n", errstr);
     return 1;
   }
-  FILE *out = open_out(options->out_file);
-  if (!out) {
+  FILE *out = hold ? NULL : open_out(options->out_file);
+  if (hold ? !out_writable(options->out_file) : !out) {
     cx_ocf_reader_destroy(reader);
     return 1;
   }
-  /* One processor per (simulated) partition; one stream unless --partitions. */
-  size_t partition_count = options->partitions > 1 ? (size_t)options->partitions : 1;
   cx_processor_t **processors = calloc(partition_count, sizeof(*processors));
   int32_t *numbers = calloc(partition_count, sizeof(*numbers));
   cx_topic_merge_t *merge = NULL;
@@ -389,10 +495,15 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
   cx_outputs_t outputs = {on_alert, on_profile, &sink};
   int64_t now_ms = cx_clock_wall_ms();
 
+  cx_buf_t held = {0};
   file_input_t input = {reader, options->input_file, options->from_ms, options->to_ms, now_ms,
-                        config->max_future_ms, &report};
-  if (!rc && !merge && !parallel)
-    rc = replay_ahead(&input, processors[0], &report, &outputs, &pacer, &sink.failed);
+                        config->max_future_ms, &report, hold ? &held : NULL};
+  bool refused = false;
+  if (!rc && ahead) {
+    rc = replay_ahead(&input, processors[0], &report, &outputs, &pacer, &sink,
+                      options->out_file);
+    refused = rc == REFUSED;
+  }
   while (!rc && (merge || parallel) && !interrupted) {
     cx_event_t event;
     next_t next = next_event(&input, &event);
@@ -431,11 +542,16 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
     cx_parallel_add_counts(parallel, &report);
     cx_parallel_destroy(parallel);
   }
-  if (close_out(&sink, options->out_file))
-    rc = 1;
-  add_state_counts(&report, config, processors, partition_count);
-  cx_report_summary(&report, "replay", stderr);
+  if (refused) {
+    rc = 1; /* reported as a refusal at open is: no output, no summary */
+  } else {
+    if (close_out(&sink, options->out_file))
+      rc = 1;
+    add_state_counts(&report, config, processors, partition_count);
+    cx_report_summary(&report, "replay", stderr);
+  }
   cx_buf_free(&sink.line);
+  cx_buf_free(&held);
   cx_topic_merge_destroy(merge, owned_event_free);
   for (size_t i = 0; processors && i < partition_count; i++)
     cx_processor_destroy(processors[i]);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <zlib.h>
 
 #include "../stream/config.h"
@@ -487,6 +488,8 @@ static uint8_t *read_whole(const char *file, size_t *len) {
   return bytes;
 }
 
+static char *slurp(const char *file);
+
 /* cx_replay_main of file with -X pairs, output to out; returns its exit code. */
 static int replay(const char *file, const char *out, const char *const *pairs, size_t count) {
   char errstr[512];
@@ -498,19 +501,27 @@ static int replay(const char *file, const char *out, const char *const *pairs, s
   return rc;
 }
 
-/* A record that does not parse in the fourth block of an uncompressed file:
- * the file is refused before anything is read, and replay exits 1 without
- * creating its output. */
-static void test_a_bad_record_in_a_later_block_refuses_the_file_and_replay_writes_nothing(
-    void **unused) {
-  (void)unused;
-  snprintf(path, sizeof(path), "/tmp/cx-ocf-late-%d.avro", (int)getpid());
-  write_events(path, "null", 200, 256, 0);
+/* A null file of 200 events whose fourth block's first record does not
+ * parse (its event_id's length becomes 63, past the end of the block); the
+ * event in block 0 whose index is dead_at (-1 = none) is before 1970, a
+ * dead letter; bad false leaves the fourth block alone. */
+static void write_bad_in_fourth_block(const char *file, int dead_at, bool bad) {
+  write_events(file, "null", 200, 256, 0);
   size_t len;
-  uint8_t *bytes = read_whole(path, &len);
+  uint8_t *bytes = read_whole(file, &len);
+  if (dead_at >= 0) {
+    /* "e<dead_at>" then customer "C.." then occurred_at: find the id. */
+    char id[16];
+    snprintf(id, sizeof(id), "e%d", dead_at);
+    size_t id_len = strlen(id);
+    size_t at = first_block(bytes, len);
+    while (!(bytes[at] == id_len * 2 && !memcmp(bytes + at + 1, id, id_len)))
+      at++;
+    at += 1 + id_len;
+    at += 1 + bytes[at] / 2; /* customer_id */
+    bytes[at] |= 1; /* occurred_at's zigzag sign bit: before 1970 */
+  }
   size_t block = nth_block(bytes, len, 3);
-  /* count, size, then the first record's event_id: its length becomes 63
-   * (zigzag 0x7e), past the end of the block. */
   size_t record = block;
   while (bytes[record] & 0x80)
     record++;
@@ -519,15 +530,65 @@ static void test_a_bad_record_in_a_later_block_refuses_the_file_and_replay_write
     record++;
   record++;
   assert_true(bytes[record] == 0x06 || bytes[record] == 0x08); /* "eNN" or "eNNN" */
-  bytes[record] = 0x7e;
+  if (bad)
+    bytes[record] = 0x7e;
   put_file(bytes, len);
-  assert_refused(path, "block 3, record 0");
-  char out[64];
-  snprintf(out, sizeof(out), "/tmp/cx-ocf-late-%d.jsonl", (int)getpid());
-  unlink(out);
-  assert_int_equal(replay(path, out, NULL, 0), 1);
-  assert_int_equal(access(out, F_OK), -1);
   free(bytes);
+}
+
+/* A record that does not parse in the fourth block of an uncompressed file:
+ * the file is refused before anything is read, and replay exits 1 without
+ * creating its output or saying anything of the records before it (the dead
+ * letter in block 0): whether the bad record is found by the decoding (the
+ * output held) or by the check of the rest of the file after 1 byte of
+ * output was held (CX_REPLAY_HOLD_BYTES=1). */
+static void test_a_bad_record_in_a_later_block_refuses_the_file_and_replay_writes_nothing(
+    void **unused) {
+  (void)unused;
+  snprintf(path, sizeof(path), "/tmp/cx-ocf-late-%d.avro", (int)getpid());
+  write_bad_in_fourth_block(path, -1, true);
+  assert_refused(path, "block 3, record 0");
+  char out[64], err[64];
+  snprintf(out, sizeof(out), "/tmp/cx-ocf-late-%d.jsonl", (int)getpid());
+  snprintf(err, sizeof(err), "/tmp/cx-ocf-late-%d.err", (int)getpid());
+  /* Without the bad record, event 5 is a dead letter, reported. */
+  write_bad_in_fourth_block(path, 5, false);
+  fflush(stderr);
+  int saved = dup(2);
+  assert_non_null(freopen(err, "w", stderr));
+  int rc = replay(path, out, NULL, 0);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  assert_int_equal(rc, 0);
+  char *said = slurp(err);
+  if (!strstr(said, "record 6: bad_time"))
+    fail_msg("said '%s'", said);
+  free(said);
+  write_bad_in_fourth_block(path, 5, true);
+  assert_refused(path, "block 3, record 0");
+  const char *holds[] = {NULL, "1"};
+  for (int h = 0; h < 2; h++) {
+    if (holds[h])
+      setenv("CX_REPLAY_HOLD_BYTES", holds[h], 1);
+    unlink(out);
+    fflush(stderr);
+    saved = dup(2);
+    assert_non_null(freopen(err, "w", stderr));
+    rc = replay(path, out, NULL, 0);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    unsetenv("CX_REPLAY_HOLD_BYTES");
+    assert_int_equal(rc, 1);
+    assert_int_equal(access(out, F_OK), -1);
+    said = slurp(err);
+    if (!strstr(said, "block 3, record 0") || strstr(said, "record 6:") ||
+        strstr(said, "events read"))
+      fail_msg("hold %s: said '%s'", holds[h] ? holds[h] : "default", said);
+    free(said);
+  }
+  unlink(err);
   unlink(path);
 }
 
@@ -558,6 +619,14 @@ static void test_replay_ahead_gives_the_bytes_of_one_event_at_a_time(void **unus
     assert_int_equal(replay(file, threads, pairs, 2), 0);
     char *a = slurp(ahead), *b = slurp(threads);
     assert_true(strlen(a) > 10000); /* alerts */
+    assert_string_equal(a, b);
+    free(a);
+    /* The same with the output released after a few bytes (the rest of the
+     * file checked then). */
+    setenv("CX_REPLAY_HOLD_BYTES", "1000", 1);
+    assert_int_equal(replay(file, ahead, pairs, 1), 0);
+    unsetenv("CX_REPLAY_HOLD_BYTES");
+    a = slurp(ahead);
     assert_string_equal(a, b);
     free(a);
     free(b);
