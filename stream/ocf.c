@@ -74,6 +74,7 @@ struct cx_ocf_reader_s {
   bool refused;                  /* the file failed the full check while being read */
   bool at_end;                   /* every block was read */
   size_t block_start;            /* offset of the current block (its count) */
+  size_t released;               /* map given back before this offset */
   uint64_t block_start_number;   /* its number */
 };
 
@@ -328,6 +329,10 @@ static int next_block(cx_ocf_reader_t *reader, char *errstr, size_t errstr_size)
     int64_t count, bytes;
     reader->block_start = reader->next;
     reader->block_start_number = reader->block_number;
+    /* Kept strings may point a few blocks back: give back what is 1 MB
+     * behind (a string read again there maps its page again). */
+    if (reader->next > (1u << 20))
+      cx_ocf_map_release(&reader->map, reader->next - (1u << 20), &reader->released);
     int rc = file_long(reader, &count);
     if (rc == 1) {
       reader->at_end = true;

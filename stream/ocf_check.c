@@ -188,6 +188,20 @@ cx_err_t cx_ocf_map(const char *path, cx_ocf_map_t *map, char *errstr, size_t er
   return CX_OK;
 }
 
+static void release_pages(const cx_ocf_map_t *map, size_t before, size_t *released) {
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  size_t end = before / page * page;
+  if (map->bytes && end > *released) {
+    madvise((void *)(map->bytes + *released), end - *released, MADV_DONTNEED);
+    *released = end;
+  }
+}
+
+void cx_ocf_map_release(const cx_ocf_map_t *map, size_t before, size_t *released) {
+  if (before >= *released + ((size_t)1 << 20))
+    release_pages(map, before, released);
+}
+
 void cx_ocf_unmap(cx_ocf_map_t *map) {
   if (map && map->bytes)
     munmap((void *)map->bytes, map->size);
@@ -250,7 +264,10 @@ static cx_err_t check(const char *path, const uint8_t *file, size_t size, cx_ocf
     }
     s.at = from_offset;
   }
+  cx_ocf_map_t map = {file, size};
+  size_t released = (size_t)s.at / 4096 * 4096;
   for (uint64_t number = from_block; !err; number++) {
+    cx_ocf_map_release(&map, (size_t)s.at, &released);
     int64_t count, bytes;
     int rc = read_long(&s, &count);
     if (rc == 1)
@@ -289,6 +306,7 @@ static cx_err_t check(const char *path, const uint8_t *file, size_t size, cx_ocf
     if (!err && (!read_bytes(&s, block_sync, SYNC_LEN) || memcmp(block_sync, sync, SYNC_LEN)))
       err = fail(&s, "block %llu: sync marker missing or wrong", (unsigned long long)number);
   }
+  release_pages(&map, (size_t)s.at, &released); /* the reader maps them again */
   if (!err && header) {
     header->schema_json = schema_json;
     header->schema_len = schema_len;

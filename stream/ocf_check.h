@@ -61,6 +61,11 @@ typedef struct cx_ocf_map_s {
 
 /* CX_OK, or CX_ERR_IO with "cannot open/stat/map PATH: why". */
 cx_err_t cx_ocf_map(const char *path, cx_ocf_map_t *map, char *errstr, size_t errstr_size);
+/* Gives back the pages of map before byte offset `before` that were read
+ * (MADV_DONTNEED: they count in the process's resident memory while
+ * mapped); reading them again maps them again from the file. Done every
+ * 1 MB, from the last offset given back (*released). */
+void cx_ocf_map_release(const cx_ocf_map_t *map, size_t before, size_t *released);
 /* Unmaps; a zeroed map is a no-op. */
 void cx_ocf_unmap(cx_ocf_map_t *map);
 

@@ -8,6 +8,7 @@
 #include "replay.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -55,15 +56,60 @@ typedef struct replay_sink_s {
   cx_codec_t *codec;  /* encoder for kafka */
   const char *alerts_topic;   /* P + output.alerts.topic */
   const char *profiles_topic; /* P + output.profiles.topic */
+  /* Output held until the input file is known valid (replay_ahead): */
+  int hold_fd;        /* an unlinked temporary file, or -1 */
+  uint64_t held_bytes; /* written to it */
+  bool hold_full;     /* it could take no more: release now */
 } replay_sink_t;
 
-static void flush_if_full(replay_sink_t *sink) {
-  /* No out yet: the output is held until the input file is known valid. */
-  if (sink->out && sink->line.len >= 1 << 16) {
-    if (fwrite(sink->line.data, 1, sink->line.len, sink->out) != sink->line.len)
-      sink->failed = 1;
-    sink->line.len = 0;
+static bool write_all(int fd, const uint8_t *data, size_t len, uint64_t *written) {
+  while (len) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    data += n;
+    len -= (size_t)n;
+    *written += (uint64_t)n;
   }
+  return true;
+}
+
+static void flush_if_full(replay_sink_t *sink) {
+  if (sink->line.len < 1 << 16)
+    return;
+  if (sink->hold_fd >= 0) {
+    /* What a failed write left in line stays there until the release. */
+    uint64_t before = sink->held_bytes;
+    if (!sink->hold_full && write_all(sink->hold_fd, sink->line.data, sink->line.len,
+                                      &sink->held_bytes)) {
+      sink->line.len = 0;
+    } else {
+      size_t taken = (size_t)(sink->held_bytes - before);
+      memmove(sink->line.data, sink->line.data + taken, sink->line.len - taken);
+      sink->line.len -= taken;
+      sink->hold_full = true;
+    }
+    return;
+  }
+  if (fwrite(sink->line.data, 1, sink->line.len, sink->out) != sink->line.len)
+    sink->failed = 1;
+  sink->line.len = 0;
+}
+
+/* An unlinked temporary file for held output ($TMPDIR or /tmp), or -1. */
+static int hold_file(void) {
+  const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    return fd;
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/cxstream-replay-XXXXXX", dir);
+  fd = mkstemp(path);
+  if (fd >= 0)
+    unlink(path);
+  return fd;
 }
 
 static void on_alert(const cx_alert_t *alert, void *opaque) {
@@ -328,12 +374,13 @@ static next_t next_event(file_input_t *input, cx_event_t *event) {
   }
 }
 
-/* Output held in memory, at most, before the rest of a deferred file is
- * checked (cx_ocf_reader_check_rest) and the output starts: 64 MB, or
- * CX_REPLAY_HOLD_BYTES from the environment (for tests). */
+/* Output held, at most, before the rest of a deferred file is checked
+ * (cx_ocf_reader_check_rest) and the output starts: 256 MB (in a temporary
+ * file, not in memory), or CX_REPLAY_HOLD_BYTES from the environment (for
+ * tests). */
 static size_t hold_bytes(void) {
   const char *text = getenv("CX_REPLAY_HOLD_BYTES");
-  return text && *text ? (size_t)strtoull(text, NULL, 10) : (size_t)64 << 20;
+  return text && *text ? (size_t)strtoull(text, NULL, 10) : (size_t)256 << 20;
 }
 #define REFUSED 3 /* replay_ahead: the file is invalid, nothing was written */
 
@@ -342,17 +389,39 @@ static size_t hold_bytes(void) {
  * REFUSED (reported; nothing written). */
 static int release(file_input_t *input, replay_sink_t *sink, const char *out_file) {
   char errstr[512];
+  int fd = sink->hold_fd;
+  sink->hold_fd = -1;
   if (cx_ocf_reader_check_rest(input->reader, errstr, sizeof(errstr))) {
     fprintf(stderr, "cxstream replay: %s\n", errstr);
+    if (fd >= 0)
+      close(fd);
     return REFUSED;
   }
   if (input->held->len)
     fwrite(input->held->data, 1, input->held->len, stderr);
   input->held = NULL;
-  if (!(sink->out = open_out(out_file)))
+  if (!(sink->out = open_out(out_file))) {
+    if (fd >= 0)
+      close(fd);
     return 1;
+  }
+  /* The held file's bytes come before what is pending in line. */
+  static uint8_t chunk[1 << 20];
+  for (uint64_t at = 0; fd >= 0 && at < sink->held_bytes && !sink->failed;) {
+    size_t want = sink->held_bytes - at < sizeof(chunk) ? (size_t)(sink->held_bytes - at)
+                                                        : sizeof(chunk);
+    ssize_t n = pread(fd, chunk, want, (off_t)at);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0 || fwrite(chunk, 1, (size_t)n, sink->out) != (size_t)n)
+      sink->failed = 1;
+    else
+      at += (uint64_t)n;
+  }
+  if (fd >= 0)
+    close(fd);
   flush_if_full(sink);
-  return 0;
+  return sink->failed;
 }
 
 /* One processor on this thread: events are read AHEAD in advance so that
@@ -366,9 +435,9 @@ static int release(file_input_t *input, replay_sink_t *sink, const char *out_fil
  * is read.
  *
  * With input->held set (a deferred reader, sink->out not open yet), the
- * output and the messages about records are held until the file is known
- * valid: at its end (every record was checked as decoded) or once
- * hold_bytes() are held (the rest is checked then). A file found invalid
+ * output (in sink->hold_fd) and the messages about records (in memory) are
+ * held until the file is known valid: at its end (every record was checked
+ * as decoded) or once hold_bytes() are held, or the temporary file is full (the rest is checked then). A file found invalid
  * gives REFUSED and no output, as if the reader's open had refused it.
  * Returns 0, 1 after a stop or a failure (reported), or REFUSED. */
 #define AHEAD 8
@@ -424,7 +493,8 @@ static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_repor
     head = (head + 1) % AHEAD;
     if (--count == 0)
       short_lived = false;
-    if (input->held && sink->line.len + input->held->len >= hold_limit) {
+    if (input->held && (sink->hold_full || sink->held_bytes + sink->line.len +
+                                               input->held->len >= hold_limit)) {
       int released = release(input, sink, out_file);
       if (released)
         return released;
@@ -490,15 +560,26 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
   }
   cx_report_t report;
   cx_report_start(&report, isatty(STDERR_FILENO));
-  replay_sink_t sink = {{0}, out, &report, 0, NULL, NULL, NULL, NULL};
+  replay_sink_t sink = {{0}, out, &report, 0, NULL, NULL, NULL, NULL, -1, 0, false};
   pacer_t pacer = {options->pace, INT64_MIN, 0};
   cx_outputs_t outputs = {on_alert, on_profile, &sink};
   int64_t now_ms = cx_clock_wall_ms();
+  bool refused = false;
+  if (hold && (sink.hold_fd = hold_file()) < 0) {
+    /* Nowhere to hold the output: the records are checked first. */
+    if (cx_ocf_reader_check_rest(reader, errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream replay: %s\n", errstr);
+      refused = true;
+      rc = 1;
+    } else if (!(sink.out = open_out(options->out_file))) {
+      rc = 1;
+    }
+    hold = false;
+  }
 
   cx_buf_t held = {0};
   file_input_t input = {reader, options->input_file, options->from_ms, options->to_ms, now_ms,
                         config->max_future_ms, &report, hold ? &held : NULL};
-  bool refused = false;
   if (!rc && ahead) {
     rc = replay_ahead(&input, processors[0], &report, &outputs, &pacer, &sink,
                       options->out_file);
@@ -652,7 +733,7 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
   cx_parallel_t *parallel = NULL;
   cx_kafka_output_t kafka = {0};
   cx_report_t report;
-  replay_sink_t sink = {{0}, NULL, &report, 0, NULL, NULL, NULL, NULL};
+  replay_sink_t sink = {{0}, NULL, &report, 0, NULL, NULL, NULL, NULL, -1, 0, false};
   size_t partition_count = 0;
   int rc = 0;
   cx_report_start(&report, isatty(STDERR_FILENO));

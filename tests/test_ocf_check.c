@@ -567,10 +567,13 @@ static void test_a_bad_record_in_a_later_block_refuses_the_file_and_replay_write
   free(said);
   write_bad_in_fourth_block(path, 5, true);
   assert_refused(path, "block 3, record 0");
-  const char *holds[] = {NULL, "1"};
-  for (int h = 0; h < 2; h++) {
+  /* Held until the end, held 1 byte, nowhere to hold (checked first). */
+  const char *holds[] = {NULL, "1", NULL};
+  for (int h = 0; h < 3; h++) {
     if (holds[h])
       setenv("CX_REPLAY_HOLD_BYTES", holds[h], 1);
+    if (h == 2)
+      setenv("TMPDIR", "/nonexistent-cx-tmp", 1);
     unlink(out);
     fflush(stderr);
     saved = dup(2);
@@ -580,6 +583,7 @@ static void test_a_bad_record_in_a_later_block_refuses_the_file_and_replay_write
     dup2(saved, 2);
     close(saved);
     unsetenv("CX_REPLAY_HOLD_BYTES");
+    unsetenv("TMPDIR");
     assert_int_equal(rc, 1);
     assert_int_equal(access(out, F_OK), -1);
     said = slurp(err);
@@ -613,19 +617,26 @@ static void test_replay_ahead_gives_the_bytes_of_one_event_at_a_time(void **unus
     snprintf(file, sizeof(file), "/tmp/cx-ocf-ahead-%s-%d.avro", codecs[c], (int)getpid());
     snprintf(ahead, sizeof(ahead), "/tmp/cx-ocf-ahead-%d.jsonl", (int)getpid());
     snprintf(threads, sizeof(threads), "/tmp/cx-ocf-threads-%d.jsonl", (int)getpid());
-    write_events(file, codecs[c], 2000, 512, 3);
+    write_events(file, codecs[c], 20000, 512, 3);
     static const char *const pairs[] = {"profiles.enabled=true", "num.stream.threads=2"};
     assert_int_equal(replay(file, ahead, pairs, 1), 0);
     assert_int_equal(replay(file, threads, pairs, 2), 0);
     char *a = slurp(ahead), *b = slurp(threads);
-    assert_true(strlen(a) > 10000); /* alerts */
+    assert_true(strlen(a) > 150000); /* alerts: more than one 64 KB write */
     assert_string_equal(a, b);
     free(a);
     /* The same with the output released after a few bytes (the rest of the
      * file checked then). */
-    setenv("CX_REPLAY_HOLD_BYTES", "1000", 1);
+    setenv("CX_REPLAY_HOLD_BYTES", "100000", 1);
     assert_int_equal(replay(file, ahead, pairs, 1), 0);
     unsetenv("CX_REPLAY_HOLD_BYTES");
+    a = slurp(ahead);
+    assert_string_equal(a, b);
+    free(a);
+    /* And with nowhere to hold it (the records checked first). */
+    setenv("TMPDIR", "/nonexistent-cx-tmp", 1);
+    assert_int_equal(replay(file, ahead, pairs, 1), 0);
+    unsetenv("TMPDIR");
     a = slurp(ahead);
     assert_string_equal(a, b);
     free(a);
