@@ -222,7 +222,16 @@ cx_err_t cx_ocf_reader_open(const char *path, const char *schema_dir,
 
 cx_err_t cx_ocf_reader_open_deferred(const char *path, const char *schema_dir,
                                      cx_ocf_reader_t **out, char *errstr, size_t errstr_size) {
-  return open_reader(path, schema_dir, true, out, errstr, errstr_size);
+  cx_err_t err = open_reader(path, schema_dir, true, out, errstr, errstr_size);
+  if (err && err != CX_ERR_MSG_MALFORMED) {
+    /* A file wrong in two ways gets the message cx_ocf_reader_open gives. */
+    char full[512];
+    if (cx_ocf_check(path, full, sizeof(full)) == CX_ERR_MSG_MALFORMED) {
+      snprintf(errstr, errstr_size, "%s", full);
+      return CX_ERR_MSG_MALFORMED;
+    }
+  }
+  return err;
 }
 
 /* An Avro long from the file at reader->next: 0 = ok, 1 = clean end of file
