@@ -5,7 +5,7 @@
  * (record count and byte size within the file, the sync marker after it)
  * and, for uncompressed blocks, every record through the avro guard of the
  * file's writer schema, which must end exactly at the block's end. One
- * sequential read of the file. */
+ * sequential pass over the file, mapped (cx_ocf_map). */
 #ifndef CX_OCF_CHECK_H
 #define CX_OCF_CHECK_H
 
@@ -34,6 +34,41 @@ cx_err_t cx_ocf_check(const char *path, char *errstr, size_t errstr_size);
  * cx_ocf_header_release). */
 cx_err_t cx_ocf_check_header(const char *path, cx_ocf_header_t *header, char *errstr,
                              size_t errstr_size);
+/* The same check of a file's bytes (file[0 .. size); path names it in
+ * messages). */
+cx_err_t cx_ocf_check_bytes(const char *path, const uint8_t *file, size_t size,
+                            cx_ocf_header_t *header, char *errstr, size_t errstr_size);
+
+/* The header and the blocks' framing only (no record checks): what a reader
+ * that checks every record as it decodes it needs before reading. A file
+ * this refuses gets the full check's message (its first error). */
+cx_err_t cx_ocf_check_blocks(const char *path, const uint8_t *file, size_t size,
+                             cx_ocf_header_t *header, char *errstr, size_t errstr_size);
+/* The full check of the blocks from the one at byte offset (a block's start
+ * after the header; block_number its number) to the end, with the messages
+ * the full check gives there. */
+cx_err_t cx_ocf_check_records_from(const char *path, const uint8_t *file, size_t size,
+                                   uint64_t offset, uint64_t block_number, char *errstr,
+                                   size_t errstr_size);
+
+/* A file mapped read-only, whole. A file that shrinks while it is mapped
+ * ends the process with SIGBUS when the lost pages are read: replay's
+ * input is not expected to change under it. */
+typedef struct cx_ocf_map_s {
+  const uint8_t *bytes;   /* NULL for an empty file */
+  size_t size;            /* bytes */
+} cx_ocf_map_t;
+
+/* CX_OK, or CX_ERR_IO with "cannot open/stat/map PATH: why". */
+cx_err_t cx_ocf_map(const char *path, cx_ocf_map_t *map, char *errstr, size_t errstr_size);
+/* Gives back the pages of map before byte offset `before` that were read
+ * (MADV_DONTNEED: they count in the process's resident memory while
+ * mapped); reading them again maps them again from the file. Done every
+ * 1 MB, from the last offset given back (*released). */
+void cx_ocf_map_release(const cx_ocf_map_t *map, size_t before, size_t *released);
+/* Unmaps; a zeroed map is a no-op. */
+void cx_ocf_unmap(cx_ocf_map_t *map);
+
 /* Frees what *header owns; a zeroed header is a no-op. */
 void cx_ocf_header_release(cx_ocf_header_t *header);
 

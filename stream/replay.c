@@ -8,6 +8,8 @@
 #include "replay.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,14 +56,60 @@ typedef struct replay_sink_s {
   cx_codec_t *codec;  /* encoder for kafka */
   const char *alerts_topic;   /* P + output.alerts.topic */
   const char *profiles_topic; /* P + output.profiles.topic */
+  /* Output held until the input file is known valid (replay_ahead): */
+  int hold_fd;        /* an unlinked temporary file, or -1 */
+  uint64_t held_bytes; /* written to it */
+  bool hold_full;     /* it could take no more: release now */
 } replay_sink_t;
 
-static void flush_if_full(replay_sink_t *sink) {
-  if (sink->line.len >= 1 << 16) {
-    if (fwrite(sink->line.data, 1, sink->line.len, sink->out) != sink->line.len)
-      sink->failed = 1;
-    sink->line.len = 0;
+static bool write_all(int fd, const uint8_t *data, size_t len, uint64_t *written) {
+  while (len) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    data += n;
+    len -= (size_t)n;
+    *written += (uint64_t)n;
   }
+  return true;
+}
+
+static void flush_if_full(replay_sink_t *sink) {
+  if (sink->line.len < 1 << 16)
+    return;
+  if (sink->hold_fd >= 0) {
+    /* What a failed write left in line stays there until the release. */
+    uint64_t before = sink->held_bytes;
+    if (!sink->hold_full && write_all(sink->hold_fd, sink->line.data, sink->line.len,
+                                      &sink->held_bytes)) {
+      sink->line.len = 0;
+    } else {
+      size_t taken = (size_t)(sink->held_bytes - before);
+      memmove(sink->line.data, sink->line.data + taken, sink->line.len - taken);
+      sink->line.len -= taken;
+      sink->hold_full = true;
+    }
+    return;
+  }
+  if (fwrite(sink->line.data, 1, sink->line.len, sink->out) != sink->line.len)
+    sink->failed = 1;
+  sink->line.len = 0;
+}
+
+/* An unlinked temporary file for held output ($TMPDIR or /tmp), or -1. */
+static int hold_file(void) {
+  const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    return fd;
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/cxstream-replay-XXXXXX", dir);
+  fd = mkstemp(path);
+  if (fd >= 0)
+    unlink(path);
+  return fd;
 }
 
 static void on_alert(const cx_alert_t *alert, void *opaque) {
@@ -140,6 +188,31 @@ static FILE *open_out(const char *out_file) {
   if (!out)
     fprintf(stderr, "cxstream replay: cannot write %s: %s\n", out_file, strerror(errno));
   return out;
+}
+
+/* Whether --out looks writable, checked before a replay that opens it only
+ * once its input is known valid (reported as open_out would). */
+static bool out_writable(const char *out_file) {
+  if (!strcmp(out_file, "-"))
+    return true;
+  if (!access(out_file, F_OK)) {
+    if (!access(out_file, W_OK))
+      return true;
+  } else if (errno == ENOENT) {
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", out_file);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+      snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+      dir[1] = '\0';
+    else
+      *slash = '\0';
+    if (!access(dir, W_OK))
+      return true;
+  }
+  fprintf(stderr, "cxstream replay: cannot write %s: %s\n", out_file, strerror(errno));
+  return false;
 }
 
 /* Writes what is pending and closes --out; returns -1 on a write error (reported). */
@@ -228,6 +301,213 @@ static int drain(cx_topic_merge_t *merge, cx_parallel_t *parallel, cx_processor_
   return 0;
 }
 
+/* The file's records as the loop wants them: valid, in range, in order. */
+typedef struct file_input_s {
+  cx_ocf_reader_t *reader;
+  const char *path;           /* --input-file */
+  int64_t from_ms, to_ms;     /* --from, --to */
+  int64_t now_ms;             /* for the range checks */
+  int64_t max_future_ms;      /* input.max.future.ms */
+  cx_report_t *report;        /* messages, dead letters, filtered */
+  cx_buf_t *held;             /* messages held with the output, or NULL */
+} file_input_t;
+
+typedef enum { NEXT_EVENT, NEXT_END, NEXT_STOP, NEXT_REFUSED } next_t;
+
+/* A message about a record: on stderr, or held with the output. */
+static void say(file_input_t *input, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (!input->held) {
+    vfprintf(stderr, fmt, ap);
+  } else {
+    char line[1024];
+    int len = vsnprintf(line, sizeof(line), fmt, ap);
+    if (len >= (int)sizeof(line)) { /* keep the line whole */
+      len = (int)sizeof(line) - 1;
+      line[len - 1] = '\n';
+    }
+    if (len > 0 && cx_buf_append(input->held, line, (size_t)len))
+      fputs(line, stderr); /* out of memory: said at once rather than lost */
+  }
+  va_end(ap);
+}
+
+/* Reads records until one is a valid, in-range event (NEXT_EVENT), the end
+ * (NEXT_END), a record that cannot be read (NEXT_STOP, reported) or, after
+ * cx_ocf_reader_open_deferred, a file the full check refuses (NEXT_REFUSED,
+ * reported as open would have). Bad records are counted and reported with
+ * their position, filtered ones counted. */
+static next_t next_event(file_input_t *input, cx_event_t *event) {
+  char errstr[512];
+  for (;;) {
+    bool eof = false;
+    cx_err_t err = cx_ocf_reader_next(input->reader, event, &eof, errstr, sizeof(errstr));
+    if (eof) {
+      if (!err)
+        return NEXT_END;
+      if (cx_ocf_reader_refused(input->reader)) {
+        fprintf(stderr, "cxstream replay: %s\n", errstr);
+        return NEXT_REFUSED;
+      }
+      say(input, "cxstream replay: %s: %s; stopping here\n", input->path, errstr);
+      return NEXT_STOP;
+    }
+    cx_report_t *report = input->report;
+    report->messages++;
+    if ((report->messages & 0xfff) == 0)
+      cx_report_progress(report, "replay", 0);
+    if (!err)
+      err = cx_event_check_ranges(event, input->now_ms, input->max_future_ms, errstr,
+                                  sizeof(errstr));
+    if (err) {
+      report->dead_letters++;
+      say(input, "cxstream replay: %s record %llu: %s: %s\n", input->path,
+          (unsigned long long)cx_ocf_reader_position(input->reader), cx_err2code(err), errstr);
+      continue;
+    }
+    if (event->occurred_at_ms < input->from_ms || event->occurred_at_ms >= input->to_ms) {
+      report->filtered++;
+      continue;
+    }
+    return NEXT_EVENT;
+  }
+}
+
+/* Output held, at most, before the rest of a deferred file is checked
+ * (cx_ocf_reader_check_rest) and the output starts: 256 MB (in a temporary
+ * file, not in memory), or CX_REPLAY_HOLD_BYTES from the environment (for
+ * tests). */
+static size_t hold_bytes(void) {
+  const char *text = getenv("CX_REPLAY_HOLD_BYTES");
+  return text && *text ? (size_t)strtoull(text, NULL, 10) : (size_t)256 << 20;
+}
+#define REFUSED 3 /* replay_ahead: the file is invalid, nothing was written */
+
+/* Ends holding: the rest of the file is checked, --out opened, and what was
+ * held written (messages to stderr). 0, 1 = cannot write (reported), or
+ * REFUSED (reported; nothing written). */
+static int release(file_input_t *input, replay_sink_t *sink, const char *out_file) {
+  char errstr[512];
+  int fd = sink->hold_fd;
+  sink->hold_fd = -1;
+  if (cx_ocf_reader_check_rest(input->reader, errstr, sizeof(errstr))) {
+    fprintf(stderr, "cxstream replay: %s\n", errstr);
+    if (fd >= 0)
+      close(fd);
+    return REFUSED;
+  }
+  if (input->held->len)
+    fwrite(input->held->data, 1, input->held->len, stderr);
+  input->held = NULL;
+  if (!(sink->out = open_out(out_file))) {
+    if (fd >= 0)
+      close(fd);
+    return 1;
+  }
+  /* The held file's bytes come before what is pending in line. */
+  static uint8_t chunk[1 << 20];
+  for (uint64_t at = 0; fd >= 0 && at < sink->held_bytes && !sink->failed;) {
+    size_t want = sink->held_bytes - at < sizeof(chunk) ? (size_t)(sink->held_bytes - at)
+                                                        : sizeof(chunk);
+    ssize_t n = pread(fd, chunk, want, (off_t)at);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0 || fwrite(chunk, 1, (size_t)n, sink->out) != (size_t)n)
+      sink->failed = 1;
+    else
+      at += (uint64_t)n;
+  }
+  if (fd >= 0)
+    close(fd);
+  flush_if_full(sink);
+  return sink->failed;
+}
+
+/* One processor on this thread: events are read AHEAD in advance so that
+ * their customers are in cache when processed (cx_processor_prefetch on
+ * the key's table slot when read, cx_processor_prefetch_customer on the
+ * record AHEAD/2 events before). The reader keeps an event's strings for
+ * CX_OCF_READER_KEEP records, so reading ahead stops at that many records
+ * past the oldest waiting event (bad and filtered records count), and
+ * after an event whose strings live only until the next read, until that
+ * event is processed. The output is the same as processing each event as it
+ * is read.
+ *
+ * With input->held set (a deferred reader, sink->out not open yet), the
+ * output (in sink->hold_fd) and the messages about records (in memory) are
+ * held until the file is known valid: at its end (every record was checked
+ * as decoded) or once hold_bytes() are held, or the temporary file is full (the rest is checked then). A file found invalid
+ * gives REFUSED and no output, as if the reader's open had refused it.
+ * Returns 0, 1 after a stop or a failure (reported), or REFUSED. */
+#define AHEAD 8
+typedef struct ahead_s {
+  cx_event_t event;    /* read, valid, in range */
+  uint64_t hash;       /* cx_processor_prefetch of its customer_id */
+  uint64_t read_at;    /* the reader's position after it */
+} ahead_t;
+
+static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_report_t *report,
+                        const cx_outputs_t *outputs, pacer_t *pacer, replay_sink_t *sink,
+                        const char *out_file) {
+  ahead_t ring[AHEAD];
+  size_t head = 0, count = 0;
+  bool reading = true, short_lived = false;
+  size_t hold_limit = hold_bytes();
+  int rc = 0;
+  while (!interrupted && !sink->failed) {
+    while (reading && !short_lived && count < AHEAD &&
+           (!count || cx_ocf_reader_position(input->reader) - ring[head].read_at <
+                          CX_OCF_READER_KEEP)) {
+      ahead_t *slot = &ring[(head + count) % AHEAD];
+      next_t next = next_event(input, &slot->event);
+      if (next == NEXT_REFUSED)
+        return REFUSED;
+      if (next != NEXT_EVENT) {
+        reading = false;
+        rc = next == NEXT_STOP;
+        break;
+      }
+      slot->hash = cx_processor_prefetch(processor, slot->event.customer_id);
+      slot->read_at = cx_ocf_reader_position(input->reader);
+      short_lived = !cx_ocf_reader_last_kept(input->reader);
+      count++;
+    }
+    if (!count)
+      break;
+    if (count > AHEAD / 2)
+      cx_processor_prefetch_customer(processor, ring[(head + AHEAD / 2) % AHEAD].hash);
+    ahead_t *slot = &ring[head];
+    pace_wait(pacer, slot->event.occurred_at_ms, NULL);
+    cx_process_result_t result =
+        cx_processor_process_hashed(processor, &slot->event, -1, slot->hash, outputs);
+    if (result == CX_PROCESS_LATE) {
+      report->late_events++;
+    } else if (result == CX_PROCESS_NOMEM) {
+      fprintf(stderr, "cxstream replay: out of memory\n");
+      rc = 1;
+      break;
+    } else {
+      report->events++;
+    }
+    head = (head + 1) % AHEAD;
+    if (--count == 0)
+      short_lived = false;
+    if (input->held && (sink->hold_full || sink->held_bytes + sink->line.len +
+                                               input->held->len >= hold_limit)) {
+      int released = release(input, sink, out_file);
+      if (released)
+        return released;
+    }
+  }
+  if (input->held) {
+    int released = release(input, sink, out_file);
+    if (released)
+      return released;
+  }
+  return rc;
+}
+
 static int replay_file(const cx_config_t *config, const cx_replay_options_t *options) {
   char errstr[512];
   if (options->out_topic_prefix || options->from_offsets) {
@@ -239,19 +519,25 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
     fprintf(stderr, "cxstream replay: needs --out FILE.jsonl (see cxstream replay --help)\n");
     return 2;
   }
+  /* One processor per (simulated) partition; one stream unless --partitions. */
+  size_t partition_count = options->partitions > 1 ? (size_t)options->partitions : 1;
+  /* One stream on this thread reads ahead (replay_ahead) and, unless paced,
+   * lets the reader check a null file's records as it decodes them (one
+   * pass instead of two), holding the output until the file is known
+   * valid. */
+  bool ahead = partition_count == 1 && config->num_stream_threads <= 1;
+  bool hold = ahead && options->pace <= 0;
   cx_ocf_reader_t *reader = NULL;
-  if (cx_ocf_reader_open(options->input_file, config->schema_dir, &reader, errstr,
-                         sizeof(errstr))) {
+  if ((hold ? cx_ocf_reader_open_deferred : cx_ocf_reader_open)(
+          options->input_file, config->schema_dir, &reader, errstr, sizeof(errstr))) {
     fprintf(stderr, "cxstream replay: %s\n", errstr);
     return 1;
   }
-  FILE *out = open_out(options->out_file);
-  if (!out) {
+  FILE *out = hold ? NULL : open_out(options->out_file);
+  if (hold ? !out_writable(options->out_file) : !out) {
     cx_ocf_reader_destroy(reader);
     return 1;
   }
-  /* One processor per (simulated) partition; one stream unless --partitions. */
-  size_t partition_count = options->partitions > 1 ? (size_t)options->partitions : 1;
   cx_processor_t **processors = calloc(partition_count, sizeof(*processors));
   int32_t *numbers = calloc(partition_count, sizeof(*numbers));
   cx_topic_merge_t *merge = NULL;
@@ -274,34 +560,37 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
   }
   cx_report_t report;
   cx_report_start(&report, isatty(STDERR_FILENO));
-  replay_sink_t sink = {{0}, out, &report, 0, NULL, NULL, NULL, NULL};
+  replay_sink_t sink = {{0}, out, &report, 0, NULL, NULL, NULL, NULL, -1, 0, false};
   pacer_t pacer = {options->pace, INT64_MIN, 0};
   cx_outputs_t outputs = {on_alert, on_profile, &sink};
   int64_t now_ms = cx_clock_wall_ms();
+  bool refused = false;
+  if (hold && (sink.hold_fd = hold_file()) < 0) {
+    /* Nowhere to hold the output: the records are checked first. */
+    if (cx_ocf_reader_check_rest(reader, errstr, sizeof(errstr))) {
+      fprintf(stderr, "cxstream replay: %s\n", errstr);
+      refused = true;
+      rc = 1;
+    } else if (!(sink.out = open_out(options->out_file))) {
+      rc = 1;
+    }
+    hold = false;
+  }
 
-  while (!rc && !interrupted) {
+  cx_buf_t held = {0};
+  file_input_t input = {reader, options->input_file, options->from_ms, options->to_ms, now_ms,
+                        config->max_future_ms, &report, hold ? &held : NULL};
+  if (!rc && ahead) {
+    rc = replay_ahead(&input, processors[0], &report, &outputs, &pacer, &sink,
+                      options->out_file);
+    refused = rc == REFUSED;
+  }
+  while (!rc && (merge || parallel) && !interrupted) {
     cx_event_t event;
-    bool eof = false;
-    cx_err_t err = cx_ocf_reader_next(reader, &event, &eof, errstr, sizeof(errstr));
-    if (eof) {
-      if (err) {
-        fprintf(stderr, "cxstream replay: %s: %s; stopping here\n", options->input_file, errstr);
-        rc = 1;
-      }
+    next_t next = next_event(&input, &event);
+    if (next != NEXT_EVENT) {
+      rc = next == NEXT_STOP;
       break;
-    }
-    report.messages++;
-    if (!err)
-      err = cx_event_check_ranges(&event, now_ms, config->max_future_ms, errstr, sizeof(errstr));
-    if (err) {
-      report.dead_letters++;
-      fprintf(stderr, "cxstream replay: %s record %llu: %s: %s\n", options->input_file,
-              (unsigned long long)cx_ocf_reader_position(reader), cx_err2code(err), errstr);
-      continue;
-    }
-    if (event.occurred_at_ms < options->from_ms || event.occurred_at_ms >= options->to_ms) {
-      report.filtered++;
-      continue;
     }
     if (!merge) {
       rc = dispatch(parallel, processors, 0, &event, &report, &outputs, &pacer) ? 1 : 0;
@@ -322,8 +611,6 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
     }
     if (sink.failed)
       break;
-    if ((report.messages & 0xfff) == 0)
-      cx_report_progress(&report, "replay", 0);
   }
   if (merge && !rc && !sink.failed && !interrupted) {
     for (size_t i = 0; i < partition_count; i++)
@@ -336,11 +623,16 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
     cx_parallel_add_counts(parallel, &report);
     cx_parallel_destroy(parallel);
   }
-  if (close_out(&sink, options->out_file))
-    rc = 1;
-  add_state_counts(&report, config, processors, partition_count);
-  cx_report_summary(&report, "replay", stderr);
+  if (refused) {
+    rc = 1; /* reported as a refusal at open is: no output, no summary */
+  } else {
+    if (close_out(&sink, options->out_file))
+      rc = 1;
+    add_state_counts(&report, config, processors, partition_count);
+    cx_report_summary(&report, "replay", stderr);
+  }
   cx_buf_free(&sink.line);
+  cx_buf_free(&held);
   cx_topic_merge_destroy(merge, owned_event_free);
   for (size_t i = 0; processors && i < partition_count; i++)
     cx_processor_destroy(processors[i]);
@@ -441,7 +733,7 @@ static int replay_topic(const cx_config_t *config, const cx_replay_options_t *op
   cx_parallel_t *parallel = NULL;
   cx_kafka_output_t kafka = {0};
   cx_report_t report;
-  replay_sink_t sink = {{0}, NULL, &report, 0, NULL, NULL, NULL, NULL};
+  replay_sink_t sink = {{0}, NULL, &report, 0, NULL, NULL, NULL, NULL, -1, 0, false};
   size_t partition_count = 0;
   int rc = 0;
   cx_report_start(&report, isatty(STDERR_FILENO));

@@ -7,8 +7,12 @@
  * (null and deflate codecs) gives what Avro-C's reader gave: the same
  * events from both codecs, a record that is not an event (empty event_id)
  * as an error with reading going on, a block that does not inflate or a
- * record that does not parse as the end with an error. Run from the
- * repository root (schemas/, tests/fuzz/findings/). */
+ * record that does not parse as the end with an error. An event's strings
+ * stay valid while CX_OCF_READER_KEEP more records are read, across blocks;
+ * a bad record in a later block refuses the file and replay writes
+ * nothing; replay's decode-ahead gives the bytes of the one-event-at-a-time
+ * path (num.stream.threads=2), records of more than 32 attributes
+ * included. Run from the repository root (schemas/, tests/fuzz/findings/). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,11 +22,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <zlib.h>
 
+#include "../stream/config.h"
 #include "../stream/event_avro.h"
 #include "../stream/ocf.h"
 #include "../stream/ocf_check.h"
+#include "../stream/replay.h"
 #include "test_helpers.h"
 
 #define EVENTS 50
@@ -358,6 +365,288 @@ static void test_a_deflate_block_that_does_not_parse_stops_reading(void **unused
   unlink(file);
 }
 
+/* Events of several customers through Avro-C with a codec and blocks of
+ * about block_bytes; every wide_every-th (0 = none) has 40 attributes, more
+ * than a cx_event_t holds. */
+static void write_events(const char *file, const char *codec, int count, size_t block_bytes,
+                         int wide_every) {
+  char errstr[256];
+  avro_schema_t schema;
+  assert_int_equal(cx_event_schema_load("schemas", &schema, errstr, sizeof(errstr)), 0);
+  avro_file_writer_t writer;
+  remove(file);
+  assert_int_equal(
+      avro_file_writer_create_with_codec(file, schema, &writer, codec, block_bytes), 0);
+  avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+  avro_value_t value;
+  assert_int_equal(avro_generic_value_new(iface, &value), 0);
+  for (int i = 0; i < count; i++) {
+    char id[16], customer[16], attribute[16];
+    snprintf(id, sizeof(id), "e%d", i);
+    snprintf(customer, sizeof(customer), "C%d", i % 13);
+    snprintf(attribute, sizeof(attribute), "v%d", i);
+    cx_event_t event = test_contact(customer, id, 1000000 + i * 60000LL,
+                                    i % 3 ? CX_CHANNEL_PHONE : CX_CHANNEL_CHAT,
+                                    i % 5 ? CX_OUTCOME_NONE : CX_OUTCOME_ABANDONED, 1000 * (i % 7));
+    event.attribute_keys[0] = cx_str("k");
+    event.attribute_values[0] = cx_str(attribute);
+    event.attribute_count = 1;
+    assert_int_equal(cx_event_to_avro(&event, &value, errstr, sizeof(errstr)), 0);
+    if (wide_every && i % wide_every == 0) {
+      avro_value_t map, element;
+      assert_int_equal(avro_value_get_by_name(&value, "attributes", &map, NULL), 0);
+      for (int a = 0; a < 40; a++) {
+        char key[16];
+        snprintf(key, sizeof(key), "w%d", a);
+        assert_int_equal(avro_value_add(&map, key, &element, NULL, NULL), 0);
+        assert_int_equal(avro_value_set_string(&element, attribute), 0);
+      }
+    }
+    assert_int_equal(avro_file_writer_append_value(writer, &value), 0);
+  }
+  assert_int_equal(avro_file_writer_close(writer), 0);
+  avro_value_decref(&value);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(schema);
+}
+
+static bool str_is(cx_str_t str, const char *text) {
+  return str.len == strlen(text) && !memcmp(str.ptr, text, str.len);
+}
+
+/* Every event read keeps its strings while CX_OCF_READER_KEEP more are read:
+ * blocks of a few records each, so the window spans many blocks. */
+static void test_strings_stay_valid_for_keep_records_across_blocks(void **unused) {
+  (void)unused;
+  const char *codecs[] = {"null", "deflate"};
+  enum { COUNT = 300, WINDOW = CX_OCF_READER_KEEP + 1 };
+  for (int c = 0; c < 2; c++) {
+    char file[64];
+    snprintf(file, sizeof(file), "/tmp/cx-ocf-keep-%s-%d.avro", codecs[c], (int)getpid());
+    write_events(file, codecs[c], COUNT, 128, 0);
+    char errstr[512];
+    cx_ocf_reader_t *reader = NULL;
+    assert_int_equal(cx_ocf_reader_open(file, "schemas", &reader, errstr, sizeof(errstr)), 0);
+    static cx_event_t window[WINDOW];
+    bool eof = false;
+    int read = 0;
+    for (;;) {
+      cx_event_t *event = &window[read % WINDOW];
+      assert_int_equal(cx_ocf_reader_next(reader, event, &eof, errstr, sizeof(errstr)), 0);
+      if (eof)
+        break;
+      assert_true(cx_ocf_reader_last_kept(reader));
+      read++;
+      /* The events of the last KEEP + 1 reads, oldest first. */
+      for (int back = 0; back < WINDOW && back < read; back++) {
+        int i = read - 1 - back;
+        char id[16], customer[16], attribute[16];
+        snprintf(id, sizeof(id), "e%d", i);
+        snprintf(customer, sizeof(customer), "C%d", i % 13);
+        snprintf(attribute, sizeof(attribute), "v%d", i);
+        const cx_event_t *kept = &window[i % WINDOW];
+        if (!str_is(kept->event_id, id) || !str_is(kept->customer_id, customer) ||
+            kept->attribute_count != 1 || !str_is(kept->attribute_values[0], attribute))
+          fail_msg("%s: event %d lost its strings %d reads later", codecs[c], i, back);
+      }
+    }
+    assert_int_equal(read, COUNT);
+    cx_ocf_reader_destroy(reader);
+    unlink(file);
+  }
+}
+
+/* The offset of block `number` (its count varint) in a file's bytes. */
+static size_t nth_block(const uint8_t *bytes, size_t len, int number) {
+  size_t at = first_block(bytes, len);
+  for (int b = 0; b < number; b++) {
+    int64_t values[2];
+    for (int v = 0; v < 2; v++) {
+      uint64_t raw = 0;
+      for (int shift = 0;; shift += 7) {
+        raw |= (uint64_t)(bytes[at] & 0x7f) << shift;
+        if (!(bytes[at++] & 0x80))
+          break;
+      }
+      values[v] = (int64_t)(raw >> 1) ^ -(int64_t)(raw & 1);
+    }
+    at += (size_t)values[1] + 16;
+    assert_true(at < len);
+  }
+  return at;
+}
+
+static uint8_t *read_whole(const char *file, size_t *len) {
+  FILE *f = fopen(file, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  *len = (size_t)ftell(f);
+  rewind(f);
+  uint8_t *bytes = malloc(*len);
+  assert_int_equal(fread(bytes, 1, *len, f), *len);
+  fclose(f);
+  return bytes;
+}
+
+static char *slurp(const char *file);
+
+/* cx_replay_main of file with -X pairs, output to out; returns its exit code. */
+static int replay(const char *file, const char *out, const char *const *pairs, size_t count) {
+  char errstr[512];
+  cx_config_t *config = NULL;
+  assert_int_equal(cx_config_build(NULL, pairs, count, &config, errstr, sizeof(errstr)), 0);
+  cx_replay_options_t options = {file, NULL, out, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0, 0};
+  int rc = cx_replay_main(config, &options);
+  cx_config_destroy(config);
+  return rc;
+}
+
+/* A null file of 200 events whose fourth block's first record does not
+ * parse (its event_id's length becomes 63, past the end of the block); the
+ * event in block 0 whose index is dead_at (-1 = none) is before 1970, a
+ * dead letter; bad false leaves the fourth block alone. */
+static void write_bad_in_fourth_block(const char *file, int dead_at, bool bad) {
+  write_events(file, "null", 200, 256, 0);
+  size_t len;
+  uint8_t *bytes = read_whole(file, &len);
+  if (dead_at >= 0) {
+    /* "e<dead_at>" then customer "C.." then occurred_at: find the id. */
+    char id[16];
+    snprintf(id, sizeof(id), "e%d", dead_at);
+    size_t id_len = strlen(id);
+    size_t at = first_block(bytes, len);
+    while (!(bytes[at] == id_len * 2 && !memcmp(bytes + at + 1, id, id_len)))
+      at++;
+    at += 1 + id_len;
+    at += 1 + bytes[at] / 2; /* customer_id */
+    bytes[at] |= 1; /* occurred_at's zigzag sign bit: before 1970 */
+  }
+  size_t block = nth_block(bytes, len, 3);
+  size_t record = block;
+  while (bytes[record] & 0x80)
+    record++;
+  record++;
+  while (bytes[record] & 0x80)
+    record++;
+  record++;
+  assert_true(bytes[record] == 0x06 || bytes[record] == 0x08); /* "eNN" or "eNNN" */
+  if (bad)
+    bytes[record] = 0x7e;
+  put_file(bytes, len);
+  free(bytes);
+}
+
+/* A record that does not parse in the fourth block of an uncompressed file:
+ * the file is refused before anything is read, and replay exits 1 without
+ * creating its output or saying anything of the records before it (the dead
+ * letter in block 0): whether the bad record is found by the decoding (the
+ * output held) or by the check of the rest of the file after 1 byte of
+ * output was held (CX_REPLAY_HOLD_BYTES=1). */
+static void test_a_bad_record_in_a_later_block_refuses_the_file_and_replay_writes_nothing(
+    void **unused) {
+  (void)unused;
+  snprintf(path, sizeof(path), "/tmp/cx-ocf-late-%d.avro", (int)getpid());
+  write_bad_in_fourth_block(path, -1, true);
+  assert_refused(path, "block 3, record 0");
+  char out[64], err[64];
+  snprintf(out, sizeof(out), "/tmp/cx-ocf-late-%d.jsonl", (int)getpid());
+  snprintf(err, sizeof(err), "/tmp/cx-ocf-late-%d.err", (int)getpid());
+  /* Without the bad record, event 5 is a dead letter, reported. */
+  write_bad_in_fourth_block(path, 5, false);
+  fflush(stderr);
+  int saved = dup(2);
+  assert_non_null(freopen(err, "w", stderr));
+  int rc = replay(path, out, NULL, 0);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  assert_int_equal(rc, 0);
+  char *said = slurp(err);
+  if (!strstr(said, "record 6: bad_time"))
+    fail_msg("said '%s'", said);
+  free(said);
+  write_bad_in_fourth_block(path, 5, true);
+  assert_refused(path, "block 3, record 0");
+  /* Held until the end, held 1 byte, nowhere to hold (checked first). */
+  const char *holds[] = {NULL, "1", NULL};
+  for (int h = 0; h < 3; h++) {
+    if (holds[h])
+      setenv("CX_REPLAY_HOLD_BYTES", holds[h], 1);
+    if (h == 2)
+      setenv("TMPDIR", "/nonexistent-cx-tmp", 1);
+    unlink(out);
+    fflush(stderr);
+    saved = dup(2);
+    assert_non_null(freopen(err, "w", stderr));
+    rc = replay(path, out, NULL, 0);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    unsetenv("CX_REPLAY_HOLD_BYTES");
+    unsetenv("TMPDIR");
+    assert_int_equal(rc, 1);
+    assert_int_equal(access(out, F_OK), -1);
+    said = slurp(err);
+    if (!strstr(said, "block 3, record 0") || strstr(said, "record 6:") ||
+        strstr(said, "events read"))
+      fail_msg("hold %s: said '%s'", holds[h] ? holds[h] : "default", said);
+    free(said);
+  }
+  unlink(err);
+  unlink(path);
+}
+
+static char *slurp(const char *file) {
+  size_t len;
+  uint8_t *bytes = read_whole(file, &len);
+  char *text = realloc(bytes, len + 1);
+  assert_non_null(text);
+  text[len] = '\0';
+  return text;
+}
+
+/* Replay reads 8 events ahead on one thread; with num.stream.threads=2 each
+ * event is copied as read and processed on a worker. Both must give the same
+ * bytes, for small blocks of both codecs and records of 40 attributes
+ * (strings valid only until the next read) among them. */
+static void test_replay_ahead_gives_the_bytes_of_one_event_at_a_time(void **unused) {
+  (void)unused;
+  const char *codecs[] = {"null", "deflate"};
+  for (int c = 0; c < 2; c++) {
+    char file[64], ahead[64], threads[64];
+    snprintf(file, sizeof(file), "/tmp/cx-ocf-ahead-%s-%d.avro", codecs[c], (int)getpid());
+    snprintf(ahead, sizeof(ahead), "/tmp/cx-ocf-ahead-%d.jsonl", (int)getpid());
+    snprintf(threads, sizeof(threads), "/tmp/cx-ocf-threads-%d.jsonl", (int)getpid());
+    write_events(file, codecs[c], 20000, 512, 3);
+    static const char *const pairs[] = {"profiles.enabled=true", "num.stream.threads=2"};
+    assert_int_equal(replay(file, ahead, pairs, 1), 0);
+    assert_int_equal(replay(file, threads, pairs, 2), 0);
+    char *a = slurp(ahead), *b = slurp(threads);
+    assert_true(strlen(a) > 150000); /* alerts: more than one 64 KB write */
+    assert_string_equal(a, b);
+    free(a);
+    /* The same with the output released after a few bytes (the rest of the
+     * file checked then). */
+    setenv("CX_REPLAY_HOLD_BYTES", "100000", 1);
+    assert_int_equal(replay(file, ahead, pairs, 1), 0);
+    unsetenv("CX_REPLAY_HOLD_BYTES");
+    a = slurp(ahead);
+    assert_string_equal(a, b);
+    free(a);
+    /* And with nowhere to hold it (the records checked first). */
+    setenv("TMPDIR", "/nonexistent-cx-tmp", 1);
+    assert_int_equal(replay(file, ahead, pairs, 1), 0);
+    unsetenv("TMPDIR");
+    a = slurp(ahead);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    unlink(file);
+    unlink(ahead);
+    unlink(threads);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_a_written_file_passes_and_reads_back),
@@ -370,6 +659,9 @@ int main(void) {
     cmocka_unit_test(test_deflate_and_null_files_read_the_same_events),
     cmocka_unit_test(test_a_record_that_is_not_an_event_is_an_error_and_reading_goes_on),
     cmocka_unit_test(test_a_deflate_block_that_does_not_parse_stops_reading),
+    cmocka_unit_test(test_strings_stay_valid_for_keep_records_across_blocks),
+    cmocka_unit_test(test_a_bad_record_in_a_later_block_refuses_the_file_and_replay_writes_nothing),
+    cmocka_unit_test(test_replay_ahead_gives_the_bytes_of_one_event_at_a_time),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
