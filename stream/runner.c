@@ -809,6 +809,13 @@ static int runner_open(runner_t *runner, int thread_index) {
     /* Large fetches (as replay's): 1 MB a partition left the loop waiting
      * on the network (143k -> 212k events/s in bench/run). */
     "max.partition.fetch.bytes", "8388608",
+    /* librdkafka 2.0 stops fetching a partition whose queue holds
+     * queued.min.messages and looks again only after up to 1 s
+     * (librdkafka #2879; fetch.queue.backoff.ms came in 2.2): one 8 MB
+     * fetch is ~100k events, so the default 100000 left the loop idle half
+     * the time (bench/run: 400k -> 730k events/s). The queue stays bounded
+     * by queued.max.messages.kbytes. */
+    "queued.min.messages", "1000000",
     "!client.id", client_id,
     /* Consumer lag for cxstream_consumer_lag (kafka.statistics.interval.ms overrides). */
     "statistics.interval.ms", runner->metrics ? "5000" : "0",
