@@ -1,11 +1,12 @@
 """Kafka-side measurements for bench/run (confluent_kafka + fastavro).
 
-  drain BOOTSTRAP GROUP TOPIC PID TIMEOUT_S [OUTPUT_TOPIC]
+  drain BOOTSTRAP GROUP TOPIC PID TIMEOUT_S [OUTPUT_TOPIC [LOG MARKER]]
       Wait until GROUP has committed TOPIC's end offsets while process PID
-      consumes it. The interval starts at the first sign of processing: the
-      group's first commit, or (with OUTPUT_TOPIC) the first message on
-      OUTPUT_TOPIC, whichever comes first, and ends at the commit of the last
-      offset (group join and start-up excluded). Rate = messages not yet
+      consumes it. The interval starts when LOG (PID's stderr) first holds
+      MARKER (the line saying its partitions are assigned and restored), or
+      without LOG at the first sign of processing: the group's first commit,
+      or the first message on OUTPUT_TOPIC, whichever comes first; it ends
+      at the commit of the last offset (group join and start-up excluded). Rate = messages not yet
       committed at its start / its wall time; per core = the same messages /
       PID's CPU seconds (user + system) over it. Without OUTPUT_TOPIC the
       first commit starts it, which favours whoever commits later (a big
