@@ -12,6 +12,7 @@
       first commit starts it, which favours whoever commits later (a big
       batch or a long commit interval is processed before the clock starts).
       Prints one JSON object (also the first-commit figures, "from_commit").
+      A PID that waits stopped (SIGSTOP) is continued once this watches.
   paced BOOTSTRAP SRC_TOPIC DST_TOPIC RATE SENDS_FILE [LIMIT]
       Copies SRC_TOPIC's first LIMIT messages by timestamp (key, value) to
       DST_TOPIC at RATE messages per second ("max": as fast as the producer
@@ -43,6 +44,7 @@ import io
 import json
 import os
 import re
+import signal
 import struct
 import sys
 import time
@@ -89,12 +91,28 @@ def log_has(path, marker):
         return False
 
 
+def resume(pid):
+    """Continues PID when it waits stopped (started by `started_stopped` in
+    bench/run, so that it cannot reach its MARKER before this watches)."""
+    for _ in range(50):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return
+        if state == "T":
+            os.kill(pid, signal.SIGCONT)
+            return
+        time.sleep(0.01)
+
+
 def drain(bootstrap, group, topic, pid, timeout_s, output=None, log=None, marker=None):
     c = consumer(bootstrap, group)
     ends = end_offsets(c, topic)
     total = sum(ends.values())
     tps = [TopicPartition(topic, p) for p in ends]
     out_tps = [TopicPartition(output, p) for p in partitions(c, output)] if output else []
+    resume(int(pid))
     first = None         # (time, committed, cpu) at the first sign of processing
     first_commit = None  # the same at the first commit
     ready = None         # the same when LOG first holds MARKER

@@ -867,6 +867,13 @@ static int runner_open(runner_t *runner, int thread_index) {
     cx_log(CX_LOG_ERROR, "state changelog: %s", errstr);
     return 1;
   }
+  /* The topics every batch writes to (not dead letters and late events:
+   * asking for a topic's metadata may have the broker create it). */
+  const char *outputs[] = {
+    config->alerts_topic, config->processor.profiles.enabled ? config->profiles_topic : NULL,
+    runner->changelog ? cx_changelog_topic(runner->changelog) : NULL,
+  };
+  cx_kafka_output_prepare(&runner->output, outputs, sizeof(outputs) / sizeof(outputs[0]), 5000);
   runner->consumer = new_consumer(runner, consumer_defaults, errstr, sizeof(errstr));
   if (!runner->consumer) {
     cx_log(CX_LOG_ERROR, "consumer: %s", errstr);
