@@ -1,11 +1,18 @@
 """Kafka-side measurements for bench/run (confluent_kafka + fastavro).
 
-  drain BOOTSTRAP GROUP TOPIC PID TIMEOUT_S
+  drain BOOTSTRAP GROUP TOPIC PID TIMEOUT_S [OUTPUT_TOPIC [LOG MARKER]]
       Wait until GROUP has committed TOPIC's end offsets while process PID
-      consumes it. Rate = messages committed between the first commit and the
-      last / the wall time between them (group join and start-up excluded);
-      per core = the same messages / PID's CPU seconds (user + system) over
-      the same interval. Prints one JSON object.
+      consumes it. The interval starts when LOG (PID's stderr) first holds
+      MARKER (the line saying its partitions are assigned and restored), or
+      without LOG at the first sign of processing: the group's first commit,
+      or the first message on OUTPUT_TOPIC, whichever comes first; it ends
+      at the commit of the last offset (group join and start-up excluded). Rate = messages not yet
+      committed at its start / its wall time; per core = the same messages /
+      PID's CPU seconds (user + system) over it. Without OUTPUT_TOPIC the
+      first commit starts it, which favours whoever commits later (a big
+      batch or a long commit interval is processed before the clock starts).
+      Prints one JSON object (also the first-commit figures, "from_commit").
+      A PID that waits stopped (SIGSTOP) is continued once this watches.
   paced BOOTSTRAP SRC_TOPIC DST_TOPIC RATE SENDS_FILE [LIMIT]
       Copies SRC_TOPIC's first LIMIT messages by timestamp (key, value) to
       DST_TOPIC at RATE messages per second ("max": as fast as the producer
@@ -37,6 +44,7 @@ import io
 import json
 import os
 import re
+import signal
 import struct
 import sys
 import time
@@ -75,12 +83,40 @@ def cpu_seconds(pid):
         return None
 
 
-def drain(bootstrap, group, topic, pid, timeout_s):
+def log_has(path, marker):
+    try:
+        with open(path, errors="replace") as f:
+            return marker in f.read()
+    except OSError:
+        return False
+
+
+def resume(pid):
+    """Continues PID when it waits stopped (started by `started_stopped` in
+    bench/run, so that it cannot reach its MARKER before this watches)."""
+    for _ in range(50):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return
+        if state == "T":
+            os.kill(pid, signal.SIGCONT)
+            return
+        time.sleep(0.01)
+
+
+def drain(bootstrap, group, topic, pid, timeout_s, output=None, log=None, marker=None):
     c = consumer(bootstrap, group)
     ends = end_offsets(c, topic)
     total = sum(ends.values())
     tps = [TopicPartition(topic, p) for p in ends]
-    first = None
+    out_tps = [TopicPartition(output, p) for p in partitions(c, output)] if output else []
+    resume(int(pid))
+    first = None         # (time, committed, cpu) at the first sign of processing
+    first_commit = None  # the same at the first commit
+    ready = None         # the same when LOG first holds MARKER
+    first_output = None  # the same at the first message on OUTPUT_TOPIC
     deadline = time.time() + float(timeout_s)
     pid = int(pid)
     done = 0
@@ -91,25 +127,43 @@ def drain(bootstrap, group, topic, pid, timeout_s):
             return 0
         committed = c.committed(tps, timeout=10)
         done = sum(max(tp.offset, 0) for tp in committed)
+        out = 0
+        if first_output is None:
+            out = sum(c.get_watermark_offsets(tp, timeout=10, cached=False)[1] for tp in out_tps)
         now, cpu = time.time(), cpu_seconds(pid)
-        if first is None and done > 0:
+        if ready is None and log and log_has(log, marker):
+            ready = (now, 0, cpu)
+        if first is None and (done > 0 or out > 0):
             first = (now, done, cpu)
+        if first_output is None and out > 0:
+            first_output = (now, done, cpu)
+        if first_commit is None and done > 0:
+            first_commit = (now, done, cpu)
         if done >= total:
             break
-        time.sleep(0.05)
+        time.sleep(0.01)
     else:
         c.close()
         print(json.dumps({"error": f"timeout: {done} of {total} committed"}))
         return 0
     c.close()
-    seconds = now - first[0]
-    events = total - first[1]
-    cpu_used = (cpu - first[2]) if cpu is not None and first[2] is not None else None
-    print(json.dumps({
-        "events": events, "seconds": seconds, "rate": events / seconds if seconds > 0 else None,
-        "cpu_seconds": cpu_used,
-        "rate_per_core": events / cpu_used if cpu_used else None,
-    }))
+
+    def figures(start):
+        seconds = now - start[0]
+        events = total - start[1]
+        cpu_used = (cpu - start[2]) if cpu is not None and start[2] is not None else None
+        return {"events": events, "seconds": seconds,
+                "rate": events / seconds if seconds > 0 else None,
+                "cpu_seconds": cpu_used,
+                "rate_per_core": events / cpu_used if cpu_used else None}
+
+    result = figures(ready or first)
+    result["from_commit"] = figures(first_commit)
+    result["from_output"] = figures(first_output) if first_output else None
+    if ready:
+        result["ready_to_first_output_s"] = first_output[0] - ready[0] if first_output else None
+        result["ready_to_first_commit_s"] = first_commit[0] - ready[0]
+    print(json.dumps(result))
     return 0
 
 

@@ -292,7 +292,8 @@ def main(raw, base, profile, settings):
                 "work (the broker, other builds and tests), so absolute figures are noisy; "
                 "the ratios from the same run are what count. Per core = events / CPU seconds "
                 "(user + system) of the process over the measured interval; end-to-end "
-                "intervals run from the group's first commit to its commit of the last "
+                "intervals run from the first sign of processing (the group's first commit or "
+                "the first alert, whichever comes first) to its commit of the last "
                 "offset (join and start-up excluded).\n\n")
         if "quick=1" in settings:
             f.write("**--quick: a smoke run.** Its sets are too small for the figures to "

@@ -166,7 +166,31 @@ cx_err_t cx_kafka_output_open(cx_kafka_output_t *output, const cx_config_t *conf
   return CX_OK;
 }
 
+void cx_kafka_output_prepare(cx_kafka_output_t *output, const char *const *topics, size_t count,
+                             int timeout_ms) {
+  for (size_t i = 0; i < count; i++) {
+    size_t max = sizeof(output->known) / sizeof(output->known[0]);
+    if (!topics[i] || !topics[i][0] || output->known_count == max)
+      continue;
+    rd_kafka_topic_t *topic = rd_kafka_topic_new(output->producer, topics[i], NULL);
+    if (!topic)
+      continue;
+    const struct rd_kafka_metadata *metadata = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(output->producer, 0, topic, &metadata,
+                                                timeout_ms);
+    if (err)
+      cx_log(CX_LOG_DEBUG, "metadata of %s: %s (looked up again at its first message)",
+             topics[i], rd_kafka_err2str(err));
+    if (metadata)
+      rd_kafka_metadata_destroy(metadata);
+    output->known[output->known_count++] = topic;
+  }
+}
+
 void cx_kafka_output_close(cx_kafka_output_t *output, int timeout_ms) {
+  for (size_t i = 0; i < output->known_count; i++)
+    rd_kafka_topic_destroy(output->known[i]);
+  output->known_count = 0;
   if (output->producer) {
     rd_kafka_flush(output->producer, timeout_ms);
     rd_kafka_destroy(output->producer);

@@ -54,11 +54,21 @@ typedef struct cx_kafka_output_s {
   uint64_t produced;           /* outputs produced since the last cx_kafka_output_reset_count */
   uint64_t delivery_failures;  /* delivery reports (or produce calls) with an error */
   char delivery_error[256];    /* the first such error */
+  rd_kafka_topic_t *known[8];  /* topics whose metadata was asked for at start (prepare) */
+  size_t known_count;          /* in use */
 } cx_kafka_output_t;
 
 /* defaults as for cx_kafka_conf_new. */
 cx_err_t cx_kafka_output_open(cx_kafka_output_t *output, const cx_config_t *config,
                               const char *const *defaults, char *errstr, size_t errstr_size);
+/* Asks for the metadata of the topics it will produce to (NULL or empty
+ * names are skipped, at most 8) and keeps their handles until close, so
+ * that the first message to each goes out at once: librdkafka 2.0 looks up
+ * a topic first named by a produce call only on its 1 s timer, holding the
+ * first outputs (and so the first commit) back that long. A topic that
+ * does not answer within timeout_ms is looked up later as usual. */
+void cx_kafka_output_prepare(cx_kafka_output_t *output, const char *const *topics, size_t count,
+                             int timeout_ms);
 /* Flushes (at most timeout_ms) and frees; a zeroed output is a no-op. */
 void cx_kafka_output_close(cx_kafka_output_t *output, int timeout_ms);
 

@@ -10,8 +10,9 @@
  * safe: a crash replays from the last committed offset and may repeat
  * alerts (with the same alert_id), never lose them. Exactly once, one
  * transaction per commit.interval.ms while messages keep coming, or per
- * batch when they stop (finish_batch). Rebalances happen inside
- * rd_kafka_consumer_poll; a revoke first waits for the batches in flight.
+ * batch when they stop (finish_batch). Rebalances happen inside the
+ * consumer calls of next_message; a revoke first waits for the batches in
+ * flight.
  *
  * num.stream.threads > 1: that many processing threads, each a group member
  * of its own (consumer, producer, changelog reader, codec, tasks), as Kafka
@@ -52,6 +53,8 @@ typedef struct task_s {
  * delivery reports every PUMP_EVERY messages (powers of two). */
 #define CLOCK_EVERY 32
 #define PUMP_EVERY 1024
+/* Messages taken from the consumer's queue at once (see next_message). */
+#define FETCH_MAX 512
 
 typedef struct runner_s {
   const cx_config_t *config;   /* borrowed */
@@ -81,6 +84,10 @@ typedef struct runner_s {
   int64_t now_wall_ms;         /* wall clock, read every CLOCK_EVERY messages */
   int64_t gauges_ms;           /* when the state gauges were last set */
   cx_metric_series_t *event_latency; /* lazily */
+  rd_kafka_queue_t *queue;     /* the consumer's queue (next_message) */
+  rd_kafka_message_t *fetched[FETCH_MAX]; /* taken from it, not yet handed out */
+  size_t fetched_count;        /* in fetched */
+  size_t fetched_next;         /* the next one to hand out */
 } runner_t;
 
 static int finish_batch(runner_t *runner);
@@ -367,9 +374,45 @@ static void handle_message(runner_t *runner, const rd_kafka_message_t *message) 
  * changelog (read_committed: the aborted records are not there), and the
  * consumer goes back to the committed offsets. Partitions the group took
  * away meanwhile come back through the rebalance callback instead. */
+/* Messages taken from the consumer's queue but not processed: destroyed
+ * (their partitions' next owner, or a rebuilt task, reads them again from
+ * the committed offsets). */
+static void discard_fetched(runner_t *runner) {
+  for (size_t i = runner->fetched_next; i < runner->fetched_count; i++)
+    rd_kafka_message_destroy(runner->fetched[i]);
+  runner->fetched_count = runner->fetched_next = 0;
+}
+
+/* The next message (or error event) of the consumer, or NULL after
+ * wait_ms. Messages are taken up to FETCH_MAX at a time with
+ * rd_kafka_consume_batch_queue, which takes the queue's lock, reads the
+ * clock and marks the application as polling once per call instead of once
+ * per message (rd_kafka_consumer_poll for each message cost ~15% of the
+ * processing thread). It is called without waiting, since it would wait
+ * out the whole timeout to fill its array; when nothing is there,
+ * rd_kafka_consumer_poll waits for one message. Rebalance callbacks run
+ * inside both calls, only when nothing taken is left over, and
+ * librdkafka drops the messages a batch took before an assignment changed
+ * (its op versions); messages of a partition revoked meanwhile find no
+ * task (handle_message). */
+static rd_kafka_message_t *next_message(runner_t *runner, int wait_ms) {
+  if (runner->fetched_next < runner->fetched_count)
+    return runner->fetched[runner->fetched_next++];
+  runner->fetched_count = runner->fetched_next = 0;
+  ssize_t n = rd_kafka_consume_batch_queue(runner->queue, 0, runner->fetched, FETCH_MAX);
+  if (n > 0) {
+    runner->fetched_count = (size_t)n;
+    runner->fetched_next = 1;
+    return runner->fetched[0];
+  }
+  return rd_kafka_consumer_poll(runner->consumer, wait_ms);
+}
+
 static int rebuild_tasks(runner_t *runner) {
   if (!runner->task_count)
     return 0;
+  /* What was taken ahead belongs to the positions before the seek. */
+  discard_fetched(runner);
   rd_kafka_topic_partition_list_t *parts =
       rd_kafka_topic_partition_list_new((int)runner->task_count);
   for (size_t i = 0; i < runner->task_count; i++)
@@ -809,6 +852,13 @@ static int runner_open(runner_t *runner, int thread_index) {
     /* Large fetches (as replay's): 1 MB a partition left the loop waiting
      * on the network (143k -> 212k events/s in bench/run). */
     "max.partition.fetch.bytes", "8388608",
+    /* librdkafka 2.0 stops fetching a partition whose queue holds
+     * queued.min.messages and looks again only after up to 1 s
+     * (librdkafka #2879; fetch.queue.backoff.ms came in 2.2): one 8 MB
+     * fetch is ~100k events, so the default 100000 left the loop idle half
+     * the time (bench/run: 400k -> 730k events/s). The queue stays bounded
+     * by queued.max.messages.kbytes. */
+    "queued.min.messages", "1000000",
     "!client.id", client_id,
     /* Consumer lag for cxstream_consumer_lag (kafka.statistics.interval.ms overrides). */
     "statistics.interval.ms", runner->metrics ? "5000" : "0",
@@ -860,12 +910,24 @@ static int runner_open(runner_t *runner, int thread_index) {
     cx_log(CX_LOG_ERROR, "state changelog: %s", errstr);
     return 1;
   }
+  /* The topics every batch writes to (not dead letters and late events:
+   * asking for a topic's metadata may have the broker create it). */
+  const char *outputs[] = {
+    config->alerts_topic, config->processor.profiles.enabled ? config->profiles_topic : NULL,
+    runner->changelog ? cx_changelog_topic(runner->changelog) : NULL,
+  };
+  cx_kafka_output_prepare(&runner->output, outputs, sizeof(outputs) / sizeof(outputs[0]), 5000);
   runner->consumer = new_consumer(runner, consumer_defaults, errstr, sizeof(errstr));
   if (!runner->consumer) {
     cx_log(CX_LOG_ERROR, "consumer: %s", errstr);
     return 2;
   }
   rd_kafka_poll_set_consumer(runner->consumer);
+  runner->queue = rd_kafka_queue_get_consumer(runner->consumer);
+  if (!runner->queue) {
+    cx_log(CX_LOG_ERROR, "consumer: no consumer queue");
+    return 2;
+  }
   if (subscribe(runner))
     return 1;
   return 0;
@@ -897,7 +959,7 @@ static void runner_loop(runner_t *runner) {
       /* A batch waits for its first message, briefly when earlier batches
        * are in flight (their delivery reports are served between polls). */
       int wait_ms = i ? 0 : runner->inflight.sealed ? 5 : 100;
-      rd_kafka_message_t *message = rd_kafka_consumer_poll(runner->consumer, wait_ms);
+      rd_kafka_message_t *message = next_message(runner, wait_ms);
       if (!message)
         break;
       /* The clocks are read every CLOCK_EVERY messages, not per message. */
@@ -963,6 +1025,8 @@ static void runner_loop(runner_t *runner) {
       break;
     }
   }
+  /* Taken ahead, not processed: their offsets are not committed. */
+  discard_fetched(runner);
   /* exactly_once: a transaction left open across full batches commits. */
   if (runner->exactly_once && runner->in_transaction && !runner->fatal)
     finish_batch(runner);
@@ -981,6 +1045,9 @@ static void runner_loop(runner_t *runner) {
 }
 
 static void runner_close(runner_t *runner) {
+  discard_fetched(runner);
+  if (runner->queue)
+    rd_kafka_queue_destroy(runner->queue);
   if (runner->consumer) {
     /* librdkafka 2.0.2 aborts when it destroys a cooperative-sticky member
      * that never completed a join (librdkafka #4312, fixed in 2.3.0): a
