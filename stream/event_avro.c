@@ -821,6 +821,38 @@ static inline __attribute__((always_inline)) int canonical_branch(const uint8_t 
   return raw == 2 ? 1 : raw == 0 ? 0 : -1; /* zig-zag: 1 is 2, 0 is 0 */
 }
 
+/* An optional long (["null","long"]): *has and *value (0 for null). */
+static inline __attribute__((always_inline)) bool canonical_optional_long(const uint8_t **pos,
+                                                                          const uint8_t *end,
+                                                                          bool *has,
+                                                                          int64_t *value) {
+  int branch = canonical_branch(pos, end);
+  if (branch < 0)
+    return false;
+  *has = branch;
+  *value = 0;
+  return !branch || canonical_long(pos, end, value);
+}
+
+/* An optional int (["null","int"]): *has and *value (0 for null). */
+static inline __attribute__((always_inline)) bool canonical_optional_int(const uint8_t **pos,
+                                                                         const uint8_t *end,
+                                                                         bool *has,
+                                                                         int32_t *value) {
+  uint64_t raw;
+  int branch = canonical_branch(pos, end);
+  if (branch < 0)
+    return false;
+  *has = branch;
+  *value = 0;
+  if (!branch)
+    return true;
+  if (!varint_raw(pos, end, 5, 0x0f, &raw))
+    return false;
+  *value = (int32_t)zigzag(raw);
+  return true;
+}
+
 /* add_attribute without library calls: Avro-C's map keys end at a NUL byte;
  * a repeated key takes the later value in place. A key of up to 8 bytes
  * with 8 bytes readable from its start (all of this datum's earlier keys
@@ -920,17 +952,8 @@ parse_canonical(const cx_event_decoder_t *decoder, bool guarded, size_t elements
       return PARSE_BAD;
   }
 
-  if ((branch = canonical_branch(&pos, end)) < 0)
-    return PARSE_BAD;
-  event->has_wait_ms = branch;
-  event->wait_ms = 0;
-  if (branch && !canonical_long(&pos, end, &event->wait_ms))
-    return PARSE_BAD;
-  if ((branch = canonical_branch(&pos, end)) < 0)
-    return PARSE_BAD;
-  event->has_handle_ms = branch;
-  event->handle_ms = 0;
-  if (branch && !canonical_long(&pos, end, &event->handle_ms))
+  if (!canonical_optional_long(&pos, end, &event->has_wait_ms, &event->wait_ms) ||
+      !canonical_optional_long(&pos, end, &event->has_handle_ms, &event->handle_ms))
     return PARSE_BAD;
 
   if ((branch = canonical_branch(&pos, end)) < 0)
@@ -944,25 +967,9 @@ parse_canonical(const cx_event_decoder_t *decoder, bool guarded, size_t elements
     memcpy(&event->sentiment, &raw32, sizeof(raw32));
     pos += 4;
   }
-  uint64_t raw;
-  if ((branch = canonical_branch(&pos, end)) < 0)
+  if (!canonical_optional_int(&pos, end, &event->has_csat, &event->csat) ||
+      !canonical_optional_int(&pos, end, &event->has_nps, &event->nps))
     return PARSE_BAD;
-  event->has_csat = branch;
-  event->csat = 0;
-  if (branch) {
-    if (!varint_raw(&pos, end, 5, 0x0f, &raw))
-      return PARSE_BAD;
-    event->csat = (int32_t)zigzag(raw);
-  }
-  if ((branch = canonical_branch(&pos, end)) < 0)
-    return PARSE_BAD;
-  event->has_nps = branch;
-  event->nps = 0;
-  if (branch) {
-    if (!varint_raw(&pos, end, 5, 0x0f, &raw))
-      return PARSE_BAD;
-    event->nps = (int32_t)zigzag(raw);
-  }
 
   event->attribute_count = 0;
   for (;;) {
