@@ -197,7 +197,7 @@ def main():
     parser.add_argument("--instances", type=int, default=3)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--kill-gap", type=float, nargs=2, default=[0.3, 1.2],
-                        help="seconds between kills: uniform in [A, B]")
+                        help="seconds between kills: uniform in [A, B], sooner when the k-th kill is due by progress (90%% * k / kills of the input committed)")
     parser.add_argument("--scale", action="store_true",
                         help="1 instance, then 3 from 20%% of the input, then 1 from 60%%")
     parser.add_argument("--broker-restart", action="store_true",
@@ -254,7 +254,12 @@ def main():
             log(f"at {fraction:.1%}:")
             restart_broker(args)
             broker_restarted = True
-        if group.kills < args.kills and time.time() >= next_kill:
+        # A kill is due at a random moment (--kill-gap) or, at the latest,
+        # once the group has committed its share of the input (the k-th
+        # kill by 90% * k / kills), so a faster build still takes every
+        # kill before the input is done.
+        kill_due_by = 0.9 * (group.kills + 1) / args.kills if args.kills else 1.0
+        if group.kills < args.kills and (time.time() >= next_kill or fraction >= kill_due_by):
             alive = group.alive()
             if alive:
                 i = rng.choice(alive)
