@@ -605,6 +605,18 @@ static char *slurp(const char *file) {
   return text;
 }
 
+/* Replays file on one thread with name=value in the environment; its output
+ * must be expected. */
+static void replay_ahead_with_env(const char *file, const char *out, const char *const pairs[],
+                                  const char *name, const char *value, const char *expected) {
+  setenv(name, value, 1);
+  assert_int_equal(replay(file, out, pairs, 1), 0);
+  unsetenv(name);
+  char *got = slurp(out);
+  assert_string_equal(got, expected);
+  free(got);
+}
+
 /* Replay reads 8 events ahead on one thread; with num.stream.threads=2 each
  * event is copied as read and processed on a worker. Both must give the same
  * bytes, for small blocks of both codecs and records of 40 attributes
@@ -626,20 +638,10 @@ static void test_replay_ahead_gives_the_bytes_of_one_event_at_a_time(void **unus
     assert_string_equal(a, b);
     free(a);
     /* The same with the output released after a few bytes (the rest of the
-     * file checked then). */
-    setenv("CX_REPLAY_HOLD_BYTES", "100000", 1);
-    assert_int_equal(replay(file, ahead, pairs, 1), 0);
-    unsetenv("CX_REPLAY_HOLD_BYTES");
-    a = slurp(ahead);
-    assert_string_equal(a, b);
-    free(a);
-    /* And with nowhere to hold it (the records checked first). */
-    setenv("TMPDIR", "/nonexistent-cx-tmp", 1);
-    assert_int_equal(replay(file, ahead, pairs, 1), 0);
-    unsetenv("TMPDIR");
-    a = slurp(ahead);
-    assert_string_equal(a, b);
-    free(a);
+     * file checked then), and with nowhere to hold it (the records checked
+     * first). */
+    replay_ahead_with_env(file, ahead, pairs, "CX_REPLAY_HOLD_BYTES", "100000", b);
+    replay_ahead_with_env(file, ahead, pairs, "TMPDIR", "/nonexistent-cx-tmp", b);
     free(b);
     unlink(file);
     unlink(ahead);
