@@ -124,16 +124,24 @@ const cx_digital_session_t *cx_customer_session(const cx_customer_t *customer, i
   return i < customer->session_slots ? &customer->sessions[i] : &default_session;
 }
 
-cx_digital_session_t *cx_customer_sessions_mut(cx_customer_t *customer, int slots) {
-  if (slots <= customer->session_slots)
-    return customer->sessions;
-  cx_digital_session_t *sessions = realloc(customer->sessions, (size_t)slots * sizeof(*sessions));
-  if (!sessions)
+/* array (count slots of slot_size bytes) grown to slots, the new ones zero
+ * and *count updated; NULL when out of memory (array and *count unchanged). */
+static void *grow_slots(void *array, uint8_t *count, int slots, size_t slot_size) {
+  if (slots <= *count)
+    return array;
+  uint8_t *grown = realloc(array, (size_t)slots * slot_size);
+  if (!grown)
     return NULL;
-  memset(sessions + customer->session_slots, 0,
-         (size_t)(slots - customer->session_slots) * sizeof(*sessions));
-  customer->sessions = sessions;
-  customer->session_slots = (uint8_t)slots;
+  memset(grown + (size_t)*count * slot_size, 0, (size_t)(slots - *count) * slot_size);
+  *count = (uint8_t)slots;
+  return grown;
+}
+
+cx_digital_session_t *cx_customer_sessions_mut(cx_customer_t *customer, int slots) {
+  cx_digital_session_t *sessions = grow_slots(customer->sessions, &customer->session_slots,
+                                              slots, sizeof(*sessions));
+  if (sessions)
+    customer->sessions = sessions;
   return sessions;
 }
 
@@ -142,14 +150,10 @@ const cx_case_slot_t *cx_customer_case(const cx_customer_t *customer, int i) {
 }
 
 cx_case_slot_t *cx_customer_cases_mut(cx_customer_t *customer, int slots) {
-  if (slots <= customer->case_slots)
-    return customer->cases;
-  cx_case_slot_t *cases = realloc(customer->cases, (size_t)slots * sizeof(*cases));
-  if (!cases)
-    return NULL;
-  memset(cases + customer->case_slots, 0, (size_t)(slots - customer->case_slots) * sizeof(*cases));
-  customer->cases = cases;
-  customer->case_slots = (uint8_t)slots;
+  cx_case_slot_t *cases = grow_slots(customer->cases, &customer->case_slots, slots,
+                                     sizeof(*cases));
+  if (cases)
+    customer->cases = cases;
   return cases;
 }
 
