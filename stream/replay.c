@@ -524,11 +524,13 @@ static int release(file_input_t *input, replay_sink_t *sink, const char *out_fil
  * event is processed. The output is the same as processing each event as it
  * is read.
  *
- * With input->held set (a deferred reader, sink->out not open yet), the
- * output (in sink->hold_fd) and the messages about records (in memory) are
- * held until the file is known valid: at its end (every record was checked
- * as decoded) or once hold_bytes() are held, or the temporary file is full (the rest is checked then). A file found invalid
- * gives REFUSED and no output, as if the reader's open had refused it.
+ * With input->held set (a deferred reader), the output (in sink->hold_fd,
+ * placed by hold_place; straight to sink->out for /dev/null) and the
+ * messages about records (in memory) are held until the file is known
+ * valid: at its end (every record was checked as decoded) or once
+ * hold_bytes() are held, or the held file is full (the rest is checked
+ * then). A file found invalid gives REFUSED and no output, as if the
+ * reader's open had refused it.
  * Returns 0, 1 after a stop or a failure (reported), or REFUSED. */
 #define AHEAD 8
 typedef struct ahead_s {
