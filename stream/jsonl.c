@@ -116,15 +116,28 @@ static int append_cstr_value(cx_buf_t *out, const char *value) {
   return cx_jsonl_append_string(out, value, strlen(value));
 }
 
+/* "00" "01" ... "99": integers are written two digits at a time. */
+static const char two_digits[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 /* value as "%" PRId64 prints it. */
 static int append_int_value(cx_buf_t *out, int64_t value) {
   char digits[24];
   char *end = digits + sizeof(digits), *at = end;
   uint64_t magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
-  do {
-    *--at = (char)('0' + magnitude % 10);
-    magnitude /= 10;
-  } while (magnitude);
+  while (magnitude >= 100) {
+    at -= 2;
+    memcpy(at, two_digits + 2 * (magnitude % 100), 2);
+    magnitude /= 100;
+  }
+  if (magnitude >= 10) {
+    at -= 2;
+    memcpy(at, two_digits + 2 * magnitude, 2);
+  } else {
+    *--at = (char)('0' + magnitude);
+  }
   if (value < 0)
     *--at = '-';
   return put(out, at, (size_t)(end - at));

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <inttypes.h>
 
 #include "../stream/jsonl.h"
 
@@ -212,6 +213,33 @@ static void test_jsonl_huge_and_non_finite_numbers_stay_in_bounds_and_valid(void
   cx_buf_free(&buf);
 }
 
+/* Integers print the bytes "%" PRId64 gives: both ends of int64, each
+ * count of digits, negative ones. */
+static void test_jsonl_integers_are_the_bytes_printf_gives(void **unused) {
+  (void)unused;
+  int64_t values[] = {0, 1, -1, 9, 10, 11, 99, 100, 101, 999, 1000, -10, -100, 1767571201107,
+                      -1767571201107, INT64_MAX, INT64_MIN, INT64_MIN + 1, 1000000000000000000};
+  cx_buf_t buf = {0};
+  for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+    for (int64_t step = 0; step < 3; step++) {
+      int64_t value = values[i] > 0 && values[i] < INT64_MAX - 2 ? values[i] + step : values[i];
+      cx_alert_t alert = {0};
+      strcpy(alert.alert_id, "a");
+      alert.customer_id = cx_str("C");
+      alert.rule = "long_wait";
+      alert.trigger_event_id = cx_str("e");
+      alert.event_time_ms = value;
+      buf.len = 0;
+      assert_int_equal(cx_jsonl_append_alert(&buf, &alert), 0);
+      char want[64];
+      snprintf(want, sizeof(want), ",\"event_time\":%" PRId64 ",", value);
+      if (!strstr(as_text(&buf), want))
+        fail_msg("%s not in %s", want, as_text(&buf));
+    }
+  }
+  cx_buf_free(&buf);
+}
+
 /* The weight of an alert's reason as the line prints it. */
 static const char *printed_weight(cx_buf_t *buf, double weight, char *out, size_t size) {
   cx_alert_t alert = {0};
@@ -291,6 +319,7 @@ int main(void) {
     cmocka_unit_test(test_jsonl_deleted_profile_line_is_exact),
     cmocka_unit_test(test_jsonl_huge_and_non_finite_numbers_stay_in_bounds_and_valid),
     cmocka_unit_test(test_jsonl_decimals_are_the_bytes_printf_gives),
+    cmocka_unit_test(test_jsonl_integers_are_the_bytes_printf_gives),
     cmocka_unit_test(test_jsonl_profile_numbers_never_print_negative_zero),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
