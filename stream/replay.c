@@ -425,13 +425,19 @@ static next_t next_event(file_input_t *input, cx_event_t *event) {
   }
 }
 
-/* Output held, at most, before the rest of a deferred file is checked
- * (cx_ocf_reader_check_rest) and the output starts: 256 MB (in a temporary
- * file, not in memory), or CX_REPLAY_HOLD_BYTES from the environment (for
- * tests). */
-static size_t hold_bytes(void) {
+/* Held, at most, before the rest of a deferred file is checked
+ * (cx_ocf_reader_check_rest) and the output starts: 256 MB of messages and,
+ * when held in $TMPDIR, output (output held in place, or not at all for
+ * /dev/null, takes no more room than it will anyway); or
+ * CX_REPLAY_HOLD_BYTES from the environment (for tests), output counted
+ * wherever it is held. */
+static size_t hold_bytes(bool *output_counts) {
   const char *text = getenv("CX_REPLAY_HOLD_BYTES");
-  return text && *text ? (size_t)strtoull(text, NULL, 10) : (size_t)256 << 20;
+  if (text && *text) {
+    *output_counts = true;
+    return (size_t)strtoull(text, NULL, 10);
+  }
+  return (size_t)256 << 20;
 }
 #define REFUSED 3 /* replay_ahead: the file is invalid, nothing was written */
 
@@ -545,7 +551,8 @@ static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_repor
   ahead_t ring[AHEAD];
   size_t head = 0, count = 0;
   bool reading = true, short_lived = false;
-  size_t hold_limit = hold_bytes();
+  bool output_counts = !sink->hold_in_place;
+  size_t hold_limit = hold_bytes(&output_counts);
   int rc = 0;
   while (!interrupted && !sink->failed) {
     while (reading && !short_lived && count < AHEAD &&
@@ -585,8 +592,10 @@ static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_repor
     head = (head + 1) % AHEAD;
     if (--count == 0)
       short_lived = false;
-    if (input->held && (sink->hold_full || sink->held_bytes + sink->line.len +
-                                               input->held->len >= hold_limit)) {
+    if (input->held &&
+        (sink->hold_full ||
+         (output_counts ? sink->held_bytes + sink->line.len : 0) + input->held->len >=
+             hold_limit)) {
       int released = release(input, sink, out_file);
       if (released)
         return released;
