@@ -496,7 +496,7 @@ static int replay(const char *file, const char *out, const char *const *pairs, s
   char errstr[512];
   cx_config_t *config = NULL;
   assert_int_equal(cx_config_build(NULL, pairs, count, &config, errstr, sizeof(errstr)), 0);
-  cx_replay_options_t options = {file, NULL, out, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0, 0};
+  cx_replay_options_t options = {file, NULL, out, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0, 0, 0};
   int rc = cx_replay_main(config, &options);
   cx_config_destroy(config);
   return rc;
