@@ -213,6 +213,35 @@ static void test_jsonl_huge_and_non_finite_numbers_stay_in_bounds_and_valid(void
   cx_buf_free(&buf);
 }
 
+/* Strings are looked at 8 bytes at a time: a byte to escape (or an invalid
+ * UTF-8 one) is found at every position of a word and of the tail, and the
+ * bytes just outside the escaped set pass as they are. */
+static void test_jsonl_escapes_a_special_byte_at_any_position(void **unused) {
+  (void)unused;
+  static const struct {
+    unsigned char byte;
+    const char *escaped;
+  } cases[] = {{0x01, "\\u0001"}, {0x1f, "\\u001f"}, {'"', "\\\""}, {'\\', "\\\\"},
+               {0x80, "\\ufffd"}, {0xff, "\\ufffd"}, {0x7f, "\x7f"}, {0x20, " "},
+               {'!', "!"}, {'#', "#"}, {'[', "["}, {']', "]"}, {'\n', "\\n"}};
+  cx_buf_t buf = {0};
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    for (size_t len = 1; len <= 19; len++) {
+      for (size_t at = 0; at < len; at++) {
+        char in[32], want[64];
+        memset(in, 'a', len);
+        in[at] = (char)cases[c].byte;
+        snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)at, in, cases[c].escaped,
+                 (int)(len - at - 1), in + at + 1);
+        buf.len = 0;
+        assert_int_equal(cx_jsonl_append_string(&buf, in, len), 0);
+        assert_string_equal(as_text(&buf), want);
+      }
+    }
+  }
+  cx_buf_free(&buf);
+}
+
 /* Integers print the bytes "%" PRId64 gives: both ends of int64, each
  * count of digits, negative ones. */
 static void test_jsonl_integers_are_the_bytes_printf_gives(void **unused) {
@@ -320,6 +349,7 @@ int main(void) {
     cmocka_unit_test(test_jsonl_huge_and_non_finite_numbers_stay_in_bounds_and_valid),
     cmocka_unit_test(test_jsonl_decimals_are_the_bytes_printf_gives),
     cmocka_unit_test(test_jsonl_integers_are_the_bytes_printf_gives),
+    cmocka_unit_test(test_jsonl_escapes_a_special_byte_at_any_position),
     cmocka_unit_test(test_jsonl_profile_numbers_never_print_negative_zero),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
