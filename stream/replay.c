@@ -743,6 +743,8 @@ static int replay_file(const cx_config_t *config, const cx_replay_options_t *opt
   }
   if (refused) {
     rc = 1; /* reported as a refusal at open is: no output, no summary */
+    if (sink.out && sink.out != stdout)
+      fclose(sink.out); /* /dev/null, opened at once (hold_place) */
   } else {
     if (close_out(&sink, options->out_file))
       rc = 1;
