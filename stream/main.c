@@ -332,7 +332,7 @@ static int parse_partitions_arg(const char *text, int *partitions) {
 static int job_command(const char *command, int argc, char **argv) {
   common_t common = {NULL, calloc((size_t)argc + 1, sizeof(char *)), 0};
   cx_config_t *config = NULL;
-  cx_replay_options_t replay = {NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0, 0};
+  cx_replay_options_t replay = {NULL, NULL, NULL, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0, 0, 0};
   int partitions = 0;
   int rc = 0, opt;
   if (!common.overrides) {
@@ -396,6 +396,7 @@ static int job_command(const char *command, int argc, char **argv) {
                         "replays its own partitions)\n");
         rc = 2;
       } else {
+        replay.exit_after = 1; /* main returns next */
         rc = cx_replay_main(config, &replay);
       }
     } else if (!strcmp(command, "demo")) {

@@ -22,6 +22,8 @@ typedef struct cx_replay_options_s {
   double pace;              /* --pace N: N times the event-time pace; 0 = as fast as possible */
   int write_production_topics; /* --write-production-topics: allow production topic names */
   int partitions;           /* --partitions N (file): replay as N topic partitions would; 0 = one stream */
+  int exit_after;           /* the process exits once replay returns: its state is left to the
+                             * exit instead of being freed (the command line sets it) */
 } cx_replay_options_t;
 
 /* Returns 0 on success, an exit code otherwise (messages on stderr). */

@@ -5,8 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <inttypes.h>
 
 #include "../stream/jsonl.h"
 
@@ -211,6 +213,131 @@ static void test_jsonl_huge_and_non_finite_numbers_stay_in_bounds_and_valid(void
   cx_buf_free(&buf);
 }
 
+/* Strings are looked at 8 bytes at a time: a byte to escape (or an invalid
+ * UTF-8 one) is found at every position of a word and of the tail, and the
+ * bytes just outside the escaped set pass as they are. */
+static void test_jsonl_escapes_a_special_byte_at_any_position(void **unused) {
+  (void)unused;
+  static const struct {
+    unsigned char byte;
+    const char *escaped;
+  } cases[] = {{0x01, "\\u0001"}, {0x1f, "\\u001f"}, {'"', "\\\""}, {'\\', "\\\\"},
+               {0x80, "\\ufffd"}, {0xff, "\\ufffd"}, {0x7f, "\x7f"}, {0x20, " "},
+               {'!', "!"}, {'#', "#"}, {'[', "["}, {']', "]"}, {'\n', "\\n"}};
+  cx_buf_t buf = {0};
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    for (size_t len = 1; len <= 19; len++) {
+      for (size_t at = 0; at < len; at++) {
+        char in[32], want[64];
+        memset(in, 'a', len);
+        in[at] = (char)cases[c].byte;
+        snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)at, in, cases[c].escaped,
+                 (int)(len - at - 1), in + at + 1);
+        buf.len = 0;
+        assert_int_equal(cx_jsonl_append_string(&buf, in, len), 0);
+        assert_string_equal(as_text(&buf), want);
+      }
+    }
+  }
+  cx_buf_free(&buf);
+}
+
+/* Integers print the bytes "%" PRId64 gives: both ends of int64, each
+ * count of digits, negative ones. */
+static void test_jsonl_integers_are_the_bytes_printf_gives(void **unused) {
+  (void)unused;
+  int64_t values[] = {0, 1, -1, 9, 10, 11, 99, 100, 101, 999, 1000, -10, -100, 1767571201107,
+                      -1767571201107, INT64_MAX, INT64_MIN, INT64_MIN + 1, 1000000000000000000};
+  cx_buf_t buf = {0};
+  for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+    for (int64_t step = 0; step < 3; step++) {
+      int64_t value = values[i] > 0 && values[i] < INT64_MAX - 2 ? values[i] + step : values[i];
+      cx_alert_t alert = {0};
+      strcpy(alert.alert_id, "a");
+      alert.customer_id = cx_str("C");
+      alert.rule = "long_wait";
+      alert.trigger_event_id = cx_str("e");
+      alert.event_time_ms = value;
+      buf.len = 0;
+      assert_int_equal(cx_jsonl_append_alert(&buf, &alert), 0);
+      char want[64];
+      snprintf(want, sizeof(want), ",\"event_time\":%" PRId64 ",", value);
+      if (!strstr(as_text(&buf), want))
+        fail_msg("%s not in %s", want, as_text(&buf));
+    }
+  }
+  cx_buf_free(&buf);
+}
+
+/* The weight of an alert's reason as the line prints it. */
+static const char *printed_weight(cx_buf_t *buf, double weight, char *out, size_t size) {
+  cx_alert_t alert = {0};
+  strcpy(alert.alert_id, "a");
+  alert.customer_id = cx_str("C");
+  alert.rule = "long_wait";
+  alert.trigger_event_id = cx_str("e");
+  alert.reason_count = 1;
+  alert.reasons[0] = (cx_reason_t){"w", 1, weight};
+  buf->len = 0;
+  assert_int_equal(cx_jsonl_append_alert(buf, &alert), 0);
+  const char *text = as_text(buf);
+  const char *at = strstr(text, "\"weight\":") + strlen("\"weight\":");
+  size_t len = strcspn(at, "}");
+  snprintf(out, size, "%.*s", (int)len, at);
+  return out;
+}
+
+/* Numbers are formatted without printf: every weight prints the bytes
+ * "%.4f" gives, including values next to a rounding tie (x.xxxx5), large
+ * ones, negative ones and those that round to zero ("-0.0000"). */
+static void test_jsonl_decimals_are_the_bytes_printf_gives(void **unused) {
+  (void)unused;
+  cx_buf_t buf = {0};
+  char got[400], want[400];
+  double fixed[] = {0.0, -0.0, 1.0, -1.0, 0.4444, 0.5556, 0.00005, -0.00005, 0.00004999,
+                    0.12345, 2.5e-5, 1.5e-4, 399999.99995, 400000.00005, 4e5, 123456.78905,
+                    -7.00015, 1e-300, -1e-300, 0.99995, 9.99995, 1e15, 4294967296.5};
+  for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+    snprintf(want, sizeof(want), "%.4f", fixed[i]);
+    assert_string_equal(printed_weight(&buf, fixed[i], got, sizeof(got)), want);
+  }
+  uint64_t state = 88172645463325252ull; /* xorshift64 */
+  for (int i = 0; i < 200000; i++) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    double scale[] = {1e-5, 1e-3, 1.0, 100.0, 1e5, 5e5};
+    double value = (double)(state >> 11) / 9007199254740992.0 * scale[i % 6];
+    if (i % 3 == 0) /* a tie's neighbourhood: k / 10000 + 0.00005, a few ulps off */
+      value = (double)(state % 4000000000u) / 10000.0 + 0.00005 +
+              (double)((int)(state >> 60) - 8) * 1e-17;
+    if (i & 1)
+      value = -value;
+    snprintf(want, sizeof(want), "%.4f", value);
+    assert_string_equal(printed_weight(&buf, value, got, sizeof(got)), want);
+  }
+  cx_buf_free(&buf);
+}
+
+/* A profile's weights and sentiment never print "-0.0000". */
+static void test_jsonl_profile_numbers_never_print_negative_zero(void **unused) {
+  (void)unused;
+  cx_profile_t profile;
+  memset(&profile, 0, sizeof(profile));
+  profile.customer_id = cx_str("C");
+  profile.reason_count = 1;
+  profile.reasons[0] = (cx_profile_reason_t){"r", CX_KIND_CHURN, 7, -0.00001};
+  profile.has_sentiment = true;
+  profile.sentiment = -0.0;
+  cx_buf_t buf = {0};
+  assert_int_equal(cx_jsonl_append_profile(&buf, &profile), 0);
+  const char *text = as_text(&buf);
+  assert_null(strstr(text, "-0.0000"));
+  assert_non_null(strstr(text, "\"weight\":0.0000,"));
+  assert_non_null(strstr(text, "\"last_sentiment\":0.0000,"));
+  cx_buf_free(&buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_jsonl_escapes_quotes_backslashes_and_controls),
@@ -220,6 +347,10 @@ int main(void) {
     cmocka_unit_test(test_jsonl_profile_writes_absent_fields_as_null_and_empty),
     cmocka_unit_test(test_jsonl_deleted_profile_line_is_exact),
     cmocka_unit_test(test_jsonl_huge_and_non_finite_numbers_stay_in_bounds_and_valid),
+    cmocka_unit_test(test_jsonl_decimals_are_the_bytes_printf_gives),
+    cmocka_unit_test(test_jsonl_integers_are_the_bytes_printf_gives),
+    cmocka_unit_test(test_jsonl_escapes_a_special_byte_at_any_position),
+    cmocka_unit_test(test_jsonl_profile_numbers_never_print_negative_zero),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "../stream/config.h"
@@ -495,7 +496,7 @@ static int replay(const char *file, const char *out, const char *const *pairs, s
   char errstr[512];
   cx_config_t *config = NULL;
   assert_int_equal(cx_config_build(NULL, pairs, count, &config, errstr, sizeof(errstr)), 0);
-  cx_replay_options_t options = {file, NULL, out, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0, 0};
+  cx_replay_options_t options = {file, NULL, out, NULL, INT64_MIN, INT64_MAX, NULL, 0, 0, 0, 0};
   int rc = cx_replay_main(config, &options);
   cx_config_destroy(config);
   return rc;
@@ -567,31 +568,63 @@ static void test_a_bad_record_in_a_later_block_refuses_the_file_and_replay_write
   free(said);
   write_bad_in_fourth_block(path, 5, true);
   assert_refused(path, "block 3, record 0");
-  /* Held until the end, held 1 byte, nowhere to hold (checked first). */
-  const char *holds[] = {NULL, "1", NULL};
-  for (int h = 0; h < 3; h++) {
-    if (holds[h])
-      setenv("CX_REPLAY_HOLD_BYTES", holds[h], 1);
-    if (h == 2)
-      setenv("TMPDIR", "/nonexistent-cx-tmp", 1);
-    unlink(out);
+  /* Where the output is held (design note 30): a new --out in its own
+   * directory (unnamed, held until the end or released after 1 byte, when
+   * the rest of the file is checked), an existing --out in $TMPDIR (it must
+   * stay as it was), nowhere (TMPDIR missing: checked first), /dev/null
+   * (nothing held). No file may be left in --out's directory. */
+  struct {
+    const char *hold_bytes;
+    bool existing, no_tmpdir;
+  } cases[] = {{NULL, false, false}, {"1", false, false}, {"1", false, true},
+               {NULL, true, false}, {"1", true, false}, {NULL, true, true}};
+  char dir[64], out_in_dir[96];
+  snprintf(dir, sizeof(dir), "/tmp/cx-ocf-late-dir-%d", (int)getpid());
+  snprintf(out_in_dir, sizeof(out_in_dir), "%s/out.jsonl", dir);
+  assert_int_equal(mkdir(dir, 0700), 0);
+  for (size_t h = 0; h < sizeof(cases) / sizeof(cases[0]) + 1; h++) {
+    bool dev_null = h == sizeof(cases) / sizeof(cases[0]);
+    const char *target = dev_null ? "/dev/null" : out_in_dir;
+    if (!dev_null) {
+      if (cases[h].hold_bytes)
+        setenv("CX_REPLAY_HOLD_BYTES", cases[h].hold_bytes, 1);
+      if (cases[h].no_tmpdir)
+        setenv("TMPDIR", "/nonexistent-cx-tmp", 1);
+      unlink(out_in_dir);
+      if (cases[h].existing) {
+        FILE *before = fopen(out_in_dir, "w");
+        assert_non_null(before);
+        fputs("before\n", before);
+        fclose(before);
+      }
+    }
     fflush(stderr);
     saved = dup(2);
     assert_non_null(freopen(err, "w", stderr));
-    rc = replay(path, out, NULL, 0);
+    rc = replay(path, target, NULL, 0);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);
     unsetenv("CX_REPLAY_HOLD_BYTES");
     unsetenv("TMPDIR");
     assert_int_equal(rc, 1);
-    assert_int_equal(access(out, F_OK), -1);
+    if (!dev_null && cases[h].existing) {
+      char *kept = slurp(out_in_dir);
+      assert_string_equal(kept, "before\n");
+      free(kept);
+      unlink(out_in_dir);
+    }
+    assert_int_equal(access(out_in_dir, F_OK), -1);
+    assert_int_equal(rmdir(dir), 0); /* empty: nothing left behind */
+    assert_int_equal(mkdir(dir, 0700), 0);
     said = slurp(err);
     if (!strstr(said, "block 3, record 0") || strstr(said, "record 6:") ||
         strstr(said, "events read"))
-      fail_msg("hold %s: said '%s'", holds[h] ? holds[h] : "default", said);
+      fail_msg("case %zu: said '%s'", h, said);
     free(said);
   }
+  rmdir(dir);
+  unlink(out);
   unlink(err);
   unlink(path);
 }
