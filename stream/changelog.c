@@ -387,9 +387,12 @@ void cx_changelog_send_held(cx_changelog_t *changelog, cx_kafka_output_t *output
     const uint8_t *value = header.value_len < 0 ? NULL : held->bytes.data + at;
     size_t value_len = header.value_len < 0 ? 0 : (size_t)header.value_len;
     at += value_len;
-    cx_kafka_output_send_to(output, changelog->topic, header.partition, key, header.key_len,
-                            value, value_len, header.timestamp, NULL);
+    cx_kafka_output_send_borrowed(output, changelog->topic, header.partition, key,
+                                  header.key_len, value, value_len, header.timestamp);
   }
+}
+
+void cx_changelog_held_clear(cx_changelog_held_t *held) {
   held->bytes.len = 0;
   held->count = 0;
 }
