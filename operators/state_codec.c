@@ -558,8 +558,6 @@ int cx_state_codec_encode(const cx_customer_t *customer, cx_state_codec_buf_t *o
   prefetch_blocks(customer);
   writer_t w = {out, false};
   size_t start_len = out->len;
-  /* Most records fit in 512 bytes: one check instead of one per field. */
-  reserve(&w, 512);
   put_u8(&w, CX_STATE_CODEC_VERSION);
   put_varint(&w, SECTION__COUNT);
   for (int section = 0; section < SECTION__COUNT; section++) {
