@@ -169,12 +169,11 @@ void cx_state_codec_buf_free(cx_state_codec_buf_t *buf) {
   memset(buf, 0, sizeof(*buf));
 }
 
-static bool reserve(writer_t *w, size_t more) {
+/* Grows the buffer to hold more bytes past len (the slow path of reserve). */
+static bool grow(writer_t *w, size_t more) {
   cx_state_codec_buf_t *buf = w->buf;
   if (w->failed)
     return false;
-  if (buf->capacity - buf->len >= more)
-    return true;
   size_t capacity = buf->capacity ? buf->capacity : 256;
   while (capacity - buf->len < more) {
     if (capacity > SIZE_MAX / 2) {
@@ -193,15 +192,26 @@ static bool reserve(writer_t *w, size_t more) {
   return true;
 }
 
-static void put_bytes(writer_t *w, const void *bytes, size_t len) {
+/* Room for more bytes past len; false (and nothing written later) when out
+ * of memory. Once failed, capacity never grows, so the fast check below
+ * cannot succeed for a write that grow refused. */
+static inline bool reserve(writer_t *w, size_t more) {
+  if (w->buf->capacity - w->buf->len >= more && !w->failed)
+    return true;
+  return grow(w, more);
+}
+
+static inline void put_bytes(writer_t *w, const void *bytes, size_t len) {
   if (!len || !reserve(w, len))
     return;
   memcpy(w->buf->bytes + w->buf->len, bytes, len);
   w->buf->len += len;
 }
 
-static void put_u8(writer_t *w, uint8_t value) {
-  put_bytes(w, &value, 1);
+static inline void put_u8(writer_t *w, uint8_t value) {
+  if (!reserve(w, 1))
+    return;
+  w->buf->bytes[w->buf->len++] = value;
 }
 
 static size_t varint_size(uint64_t value) {
@@ -213,7 +223,7 @@ static size_t varint_size(uint64_t value) {
   return size;
 }
 
-static size_t varint_write(uint8_t *out, uint64_t value) {
+static inline size_t varint_write(uint8_t *out, uint64_t value) {
   size_t n = 0;
   while (value >= 0x80) {
     out[n++] = (uint8_t)(value | 0x80);
@@ -223,63 +233,74 @@ static size_t varint_write(uint8_t *out, uint64_t value) {
   return n;
 }
 
-static void put_varint(writer_t *w, uint64_t value) {
-  uint8_t bytes[10];
-  put_bytes(w, bytes, varint_write(bytes, value));
+/* At most 10 bytes, written in place. */
+static inline void put_varint(writer_t *w, uint64_t value) {
+  if (!reserve(w, 10))
+    return;
+  w->buf->len += varint_write(w->buf->bytes + w->buf->len, value);
 }
 
-static void put_zigzag(writer_t *w, int64_t value) {
+static inline void put_zigzag(writer_t *w, int64_t value) {
   put_varint(w, zigzag(value));
 }
 
-static void put_le(writer_t *w, uint64_t value, size_t size) {
-  uint8_t bytes[8];
+static inline void put_le(writer_t *w, uint64_t value, size_t size) {
+  if (!reserve(w, size))
+    return;
+  uint8_t *out = w->buf->bytes + w->buf->len;
   for (size_t i = 0; i < size; i++)
-    bytes[i] = (uint8_t)(value >> (8 * i));
-  put_bytes(w, bytes, size);
+    out[i] = (uint8_t)(value >> (8 * i));
+  w->buf->len += size;
 }
 
 /* The wrapping difference value - base, which base + it restores exactly. */
-static int64_t delta(int64_t value, int64_t base) {
+static inline int64_t delta(int64_t value, int64_t base) {
   return to_signed((uint64_t)value - (uint64_t)base);
 }
 
-static void put_time(writer_t *w, int64_t t, int64_t base) {
+static inline void put_time(writer_t *w, int64_t t, int64_t base) {
   if (t == INT64_MIN) {
-    put_varint(w, TIME_NONE);
+    put_u8(w, TIME_NONE);
   } else if (t == INT64_MAX) {
-    put_varint(w, TIME_NEVER);
+    put_u8(w, TIME_NEVER);
   } else {
     uint64_t code = zigzag(delta(t, base));
     if (code <= UINT64_MAX - TIME__FIRST_DELTA) {
       put_varint(w, code + TIME__FIRST_DELTA);
     } else {
-      put_varint(w, TIME_WIDE);
+      put_u8(w, TIME_WIDE);
       put_le(w, (uint64_t)t, 8);
     }
   }
 }
 
-static void put_string(writer_t *w, cx_str_t s) {
+static inline void put_string(writer_t *w, cx_str_t s) {
   put_varint(w, s.len);
   put_bytes(w, s.ptr, s.len);
 }
 
-/* A section's fields are written after its start; section_end then puts
- * the length in front of them. */
-static size_t section_begin(const writer_t *w) {
-  return w->buf->len;
+/* A section's fields are written after a one-byte gap for its length (most
+ * sections are shorter than 128 bytes); section_end puts the length there,
+ * moving the fields on when it takes more bytes. Returns where the gap is. */
+static size_t section_begin(writer_t *w) {
+  size_t start = w->buf->len;
+  put_u8(w, 0);
+  return start;
 }
 
 static void section_end(writer_t *w, size_t start) {
-  size_t length = w->buf->len - start;
-  size_t size = varint_size(length);
-  if (!reserve(w, size))
+  if (w->failed)
     return;
-  uint8_t *body = w->buf->bytes + start;
-  memmove(body + size, body, length);
-  varint_write(body, length);
-  w->buf->len += size;
+  size_t length = w->buf->len - start - 1;
+  size_t size = varint_size(length);
+  if (size > 1) {
+    if (!reserve(w, size - 1))
+      return;
+    uint8_t *body = w->buf->bytes + start + 1;
+    memmove(body + size - 1, body, length);
+    w->buf->len += size - 1;
+  }
+  varint_write(w->buf->bytes + start, length);
 }
 
 static void write_customer(writer_t *w, const cx_customer_t *c) {
@@ -299,17 +320,17 @@ static bool rule_is_default(const cx_customer_rules_t *rules, int rule) {
 
 static void write_scores(writer_t *w, const cx_customer_t *c) {
   const cx_customer_rules_t *rules = cx_customer_rules(c);
-  uint64_t rule_count = 0;
+  uint32_t listed = 0; /* bit rule: not at its defaults */
   for (int rule = 0; rule < CX_RULE__COUNT; rule++)
-    rule_count += !rule_is_default(rules, rule);
-  if (!rule_count && c->scores_at_ms == INT64_MIN &&
+    listed |= (uint32_t)!rule_is_default(rules, rule) << rule;
+  if (!listed && c->scores_at_ms == INT64_MIN &&
       rules->last_frustration_alert_ms == INT64_MIN)
     return;
   put_time(w, c->scores_at_ms, c->last_event_ms);
   put_time(w, rules->last_frustration_alert_ms, c->last_event_ms);
-  put_varint(w, rule_count);
+  put_varint(w, (uint64_t)__builtin_popcount(listed));
   for (int rule = 0; rule < CX_RULE__COUNT; rule++) {
-    if (rule_is_default(rules, rule))
+    if (!(listed >> rule & 1))
       continue;
     put_varint(w, (uint64_t)rule);
     put_time(w, rules->quiet_until_ms[rule], c->last_event_ms);
@@ -376,15 +397,14 @@ static bool session_is_zero(const cx_digital_session_t *s) {
          !s->failures && !s->run_clicks && !s->flags;
 }
 
-static bool digital_is_zero(const cx_customer_t *c, const cx_digital_state_t *d) {
-  for (int i = 0; i < CX_DIGITAL_SESSIONS; i++)
-    if (!session_is_zero(cx_customer_session(c, i)))
-      return false;
-  for (int i = 0; i < CX_WINDOW_DAYS; i++)
-    if (cx_window_days_count(&d->days, (size_t)i))
-      return false;
-  return !d->days.newest_day && !d->first_day && !d->last_ms && !d->check_day &&
-         !d->check_token && !d->engagement_flags && !d->last_id.len;
+/* The day counts and which are non-zero (bit i: counts[i] != 0). */
+static uint64_t day_counts(const cx_window_days_t *days, uint32_t counts[CX_WINDOW_DAYS]) {
+  uint64_t mask = 0;
+  for (int i = 0; i < CX_WINDOW_DAYS; i++) {
+    counts[i] = cx_window_days_count(days, (size_t)i);
+    mask |= (uint64_t)(counts[i] != 0) << i;
+  }
+  return mask;
 }
 
 static void write_kept_id(writer_t *w, const cx_case_kept_id_t *id) {
@@ -395,15 +415,18 @@ static void write_kept_id(writer_t *w, const cx_case_kept_id_t *id) {
 
 static void write_digital(writer_t *w, const cx_customer_t *c) {
   const cx_digital_state_t *d = cx_customer_digital(c);
-  if (digital_is_zero(c, d))
-    return;
-  uint64_t session_count = 0;
+  unsigned listed = 0; /* bit i: session slot i is not zero */
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++)
-    session_count += !session_is_zero(cx_customer_session(c, i));
-  put_varint(w, session_count);
+    listed |= (unsigned)!session_is_zero(cx_customer_session(c, i)) << i;
+  uint32_t counts[CX_WINDOW_DAYS];
+  uint64_t day_mask = day_counts(&d->days, counts);
+  if (!listed && !day_mask && !d->days.newest_day && !d->first_day && !d->last_ms &&
+      !d->check_day && !d->check_token && !d->engagement_flags && !d->last_id.len)
+    return;
+  put_varint(w, (uint64_t)__builtin_popcount(listed));
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++) {
     const cx_digital_session_t *s = cx_customer_session(c, i);
-    if (session_is_zero(s))
+    if (!(listed >> i & 1))
       continue;
     uint8_t present = (uint8_t)((s->hash ? SESSION_HAS_HASH : 0) |
                                 (s->element_hash ? SESSION_HAS_ELEMENT : 0));
@@ -427,14 +450,10 @@ static void write_digital(writer_t *w, const cx_customer_t *c) {
     put_u8(w, s->flags);
   }
   put_zigzag(w, delta(d->days.newest_day, cx_window_day(c->last_event_ms)));
-  uint64_t day_mask = 0;
-  for (int i = 0; i < CX_WINDOW_DAYS; i++)
-    if (cx_window_days_count(&d->days, (size_t)i))
-      day_mask |= (uint64_t)1 << i;
   put_varint(w, day_mask);
   for (int i = 0; i < CX_WINDOW_DAYS; i++)
-    if (cx_window_days_count(&d->days, (size_t)i))
-      put_varint(w, cx_window_days_count(&d->days, (size_t)i));
+    if (day_mask >> i & 1)
+      put_varint(w, counts[i]);
   put_zigzag(w, delta(d->first_day, d->days.newest_day));
   put_time(w, d->last_ms, c->last_event_ms);
   put_zigzag(w, delta(d->check_day, d->days.newest_day));
@@ -449,15 +468,15 @@ static bool case_slot_is_zero(const cx_case_slot_t *s) {
 }
 
 static void write_cases(writer_t *w, const cx_customer_t *c) {
-  uint64_t slot_count = 0;
+  unsigned listed = 0; /* bit i: case slot i is not zero */
   for (int i = 0; i < CX_CASE_SLOTS; i++)
-    slot_count += !case_slot_is_zero(cx_customer_case(c, i));
-  if (!slot_count)
+    listed |= (unsigned)!case_slot_is_zero(cx_customer_case(c, i)) << i;
+  if (!listed)
     return;
-  put_varint(w, slot_count);
+  put_varint(w, (uint64_t)__builtin_popcount(listed));
   for (int i = 0; i < CX_CASE_SLOTS; i++) {
     const cx_case_slot_t *s = cx_customer_case(c, i);
-    if (case_slot_is_zero(s))
+    if (!(listed >> i & 1))
       continue;
     put_varint(w, (uint64_t)i);
     put_le(w, s->case_hash, 8);
@@ -515,10 +534,28 @@ static void write_profile(writer_t *w, const cx_customer_t *c) {
     put_u8(w, p->flags);
 }
 
+/* Starts loading the customer's extension blocks at once: the sections read
+ * them one after the other, and for a customer not touched lately each is a
+ * cache miss of its own. */
+static void prefetch_blocks(const cx_customer_t *c) {
+#if defined(__GNUC__)
+  const void *blocks[] = {c->log, c->rules, c->signals, c->sessions, c->digital, c->cases,
+                          c->profile};
+  for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+    if (blocks[i]) {
+      __builtin_prefetch(blocks[i]);
+      __builtin_prefetch((const char *)blocks[i] + 64);
+    }
+#else
+  (void)c;
+#endif
+}
+
 int cx_state_codec_encode(const cx_customer_t *customer, cx_state_codec_buf_t *out) {
   static void (*const writers[SECTION__COUNT])(writer_t *, const cx_customer_t *) = {
       write_customer, write_scores, write_interactions, NULL,
       write_signals,  write_digital, write_cases,       write_profile};
+  prefetch_blocks(customer);
   writer_t w = {out, false};
   size_t start_len = out->len;
   put_u8(&w, CX_STATE_CODEC_VERSION);

@@ -300,8 +300,39 @@ static int write_removed(cx_str_t key, void *opaque) {
   return emit(opaque, key.ptr, key.len, NULL, 0, 0);
 }
 
+/* A changed customer's record encoded straight into the held bytes, after
+ * its header and key (no copy through the record buffer). */
+static int hold_changed(const cx_customer_t *customer, write_ctx_t *ctx) {
+  cx_str_t key = cx_customer_key(customer);
+  cx_buf_t *bytes = &ctx->held->bytes;
+  if (cx_buf_reserve(bytes, sizeof(held_header_t) + key.len))
+    return -1;
+  size_t header_at = bytes->len;
+  bytes->len += sizeof(held_header_t);
+  if (key.len)
+    memcpy(bytes->data + bytes->len, key.ptr, key.len);
+  bytes->len += key.len;
+  cx_state_codec_buf_t view = {bytes->data, bytes->len, bytes->capacity};
+  int rc = cx_state_codec_encode(customer, &view);
+  bytes->data = view.bytes; /* moved when it grew */
+  bytes->capacity = view.capacity;
+  if (rc) {
+    bytes->len = header_at;
+    return -1;
+  }
+  held_header_t header = {customer->last_event_ms > 0 ? customer->last_event_ms : 0,
+                          ctx->partition, (uint32_t)key.len,
+                          (int32_t)(view.len - bytes->len)};
+  memcpy(bytes->data + header_at, &header, sizeof(header));
+  bytes->len = view.len;
+  ctx->held->count++;
+  return 0;
+}
+
 static int write_changed(const cx_customer_t *customer, void *opaque) {
   write_ctx_t *ctx = opaque;
+  if (!ctx->output)
+    return hold_changed(customer, ctx);
   cx_state_codec_buf_t *record = &ctx->changelog->record;
   record->len = 0;
   if (cx_state_codec_encode(customer, record))
@@ -356,9 +387,12 @@ void cx_changelog_send_held(cx_changelog_t *changelog, cx_kafka_output_t *output
     const uint8_t *value = header.value_len < 0 ? NULL : held->bytes.data + at;
     size_t value_len = header.value_len < 0 ? 0 : (size_t)header.value_len;
     at += value_len;
-    cx_kafka_output_send_to(output, changelog->topic, header.partition, key, header.key_len,
-                            value, value_len, header.timestamp, NULL);
+    cx_kafka_output_send_borrowed(output, changelog->topic, header.partition, key,
+                                  header.key_len, value, value_len, header.timestamp);
   }
+}
+
+void cx_changelog_held_clear(cx_changelog_held_t *held) {
   held->bytes.len = 0;
   held->count = 0;
 }

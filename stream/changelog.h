@@ -48,9 +48,13 @@ cx_err_t cx_changelog_write(cx_changelog_t *changelog, cx_kafka_output_t *output
 cx_err_t cx_changelog_hold(cx_changelog_t *changelog, cx_changelog_held_t *held,
                            int32_t partition, cx_processor_t *processor, char *errstr,
                            size_t errstr_size);
-/* Produces the held records in order and empties held (keeps its memory). */
+/* Produces the held records in order without copying their values: held
+ * must stay as it is until every one of them is acknowledged (or the
+ * producer is destroyed); then cx_changelog_held_clear empties it. */
 void cx_changelog_send_held(cx_changelog_t *changelog, cx_kafka_output_t *output,
                             cx_changelog_held_t *held);
+/* Empties held, keeping its memory. */
+void cx_changelog_held_clear(cx_changelog_held_t *held);
 void cx_changelog_held_free(cx_changelog_held_t *held);
 
 #endif

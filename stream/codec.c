@@ -14,6 +14,7 @@
 #include <avro.h>
 
 #include "avro_guard.h"
+#include "avro_out.h"
 #include "event_avro.h"
 #include "frame.h"
 
@@ -49,6 +50,8 @@ struct cx_codec_s {
   avro_schema_t profile_schema;    /* customer_profile.avsc */
   avro_value_iface_t *profile_iface; /* generic class of customer_profile.avsc */
   avro_value_t profile_value;      /* reused */
+  bool alert_by_hand;              /* alert.avsc has avro_out.h's layout: written by it */
+  bool profile_by_hand;            /* customer_profile.avsc has it: the same */
   avro_writer_t writer;            /* memory writer, re-pointed per message */
   cx_buf_t scratch;                /* NUL-terminated copies of borrowed strings */
 };
@@ -209,6 +212,8 @@ cx_err_t cx_codec_new(const cx_config_t *config, cx_codec_t **out, char *errstr,
     err = CX_ERR_SCHEMA;
     goto fail;
   }
+  codec->alert_by_hand = cx_avro_out_alert_layout(codec->alert_schema);
+  codec->profile_by_hand = cx_avro_out_profile_layout(codec->profile_schema);
   codec->reader = avro_reader_memory("", 0);
   codec->writer = avro_writer_memory("", 0);
   if (!codec->reader || !codec->writer) {
@@ -392,9 +397,36 @@ static int set_string(avro_value_t *value, cx_str_t s, cx_buf_t *scratch) {
   return avro_value_set_string_len(value, (const char *)scratch->data, s.len + 1);
 }
 
+void cx_codec_use_avro_c(cx_codec_t *codec, bool generic) {
+  codec->alert_by_hand = !generic && cx_avro_out_alert_layout(codec->alert_schema);
+  codec->profile_by_hand = !generic && cx_avro_out_profile_layout(codec->profile_schema);
+}
+
+bool cx_codec_writes_by_hand(const cx_codec_t *codec) {
+  return codec->alert_by_hand && codec->profile_by_hand;
+}
+
+/* The frame header of id in out, emptied first. */
+static cx_err_t start_framed(int32_t id, cx_buf_t *out) {
+  out->len = 0;
+  if (cx_buf_reserve(out, CX_FRAME_HEADER_BYTES + 256))
+    return CX_ERR_NOMEM;
+  cx_frame_write_header(out->data, id);
+  out->len = CX_FRAME_HEADER_BYTES;
+  return CX_OK;
+}
+
 cx_err_t cx_codec_encode_alert(cx_codec_t *codec, const cx_alert_t *alert,
                                int64_t emitted_at_ms, cx_buf_t *out, char *errstr,
                                size_t errstr_size) {
+  if (codec->alert_by_hand) {
+    if (start_framed(codec->alert_id, out) || cx_avro_out_alert(alert, emitted_at_ms, out)) {
+      out->len = 0;
+      snprintf(errstr, errstr_size, "out of memory encoding an alert");
+      return CX_ERR_NOMEM;
+    }
+    return CX_OK;
+  }
   avro_value_t *record = &codec->alert_value;
   avro_value_t field, element, sub;
   cx_buf_t *scratch = &codec->scratch;
@@ -519,6 +551,15 @@ cx_err_t cx_codec_encode_profile(cx_codec_t *codec, const cx_profile_t *profile,
                                  size_t errstr_size) {
   if (profile->deleted) {
     out->len = 0;
+    return CX_OK;
+  }
+  if (codec->profile_by_hand) {
+    if (start_framed(codec->profile_id, out) ||
+        cx_avro_out_profile(profile, emitted_at_ms, out)) {
+      out->len = 0;
+      snprintf(errstr, errstr_size, "out of memory encoding a profile");
+      return CX_ERR_NOMEM;
+    }
     return CX_OK;
   }
   avro_value_t *record = &codec->profile_value;

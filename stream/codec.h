@@ -7,6 +7,7 @@
 #ifndef CX_CODEC_H
 #define CX_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,13 @@ cx_err_t cx_codec_encode_alert(cx_codec_t *codec, const cx_alert_t *alert,
 cx_err_t cx_codec_encode_profile(cx_codec_t *codec, const cx_profile_t *profile,
                                  int64_t emitted_at_ms, cx_buf_t *out, char *errstr,
                                  size_t errstr_size);
+
+/* Alerts and profiles are written by avro_out.h when their schemas have its
+ * layout, else through Avro-C's generic values; generic = true makes this
+ * codec use Avro-C's for both (tests compare the two), false goes back. */
+void cx_codec_use_avro_c(cx_codec_t *codec, bool generic);
+/* Whether both alerts and profiles are written by avro_out.h. */
+bool cx_codec_writes_by_hand(const cx_codec_t *codec);
 
 /* Schema id registered for a schema file name in registry.properties, or -1. */
 int32_t cx_codec_schema_id(const cx_codec_t *codec, const char *file_name);

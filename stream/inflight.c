@@ -5,14 +5,35 @@ static cx_inflight_batch_t *at(cx_inflight_t *inflight, int k) {
   return &inflight->batches[(inflight->first + k) % CX_INFLIGHT_MAX];
 }
 
+/* The largest held buffer of the other free slots (batches done, whose
+ * records were all acknowledged: the producer borrowed them until then)
+ * goes to the batch being opened: a batch's records then go into memory
+ * already touched, as the ring's buffers would each be otherwise (new pages
+ * to fault in and zero for the first CX_INFLIGHT_MAX batches, and whenever
+ * a later batch is larger). */
+static void take_largest_buffer(cx_inflight_t *inflight, cx_inflight_batch_t *batch) {
+  cx_inflight_batch_t *largest = NULL;
+  for (int k = inflight->sealed + 1; k < CX_INFLIGHT_MAX; k++) {
+    cx_inflight_batch_t *other = at(inflight, k);
+    if (other->held.bytes.capacity > (largest ? largest->held.bytes.capacity
+                                              : batch->held.bytes.capacity))
+      largest = other;
+  }
+  if (largest) {
+    cx_changelog_held_t swap = batch->held;
+    batch->held = largest->held;
+    largest->held = swap;
+  }
+}
+
 cx_inflight_batch_t *cx_inflight_open(cx_inflight_t *inflight) {
   if (inflight->sealed >= CX_INFLIGHT_MAX)
     return NULL;
   cx_inflight_batch_t *batch = at(inflight, inflight->sealed);
+  cx_changelog_held_clear(&batch->held);
+  take_largest_buffer(inflight, batch);
   batch->outputs = (cx_kafka_tally_t){0, 0};
   batch->records = (cx_kafka_tally_t){0, 0};
-  batch->held.bytes.len = 0;
-  batch->held.count = 0;
   if (batch->offsets)
     rd_kafka_topic_partition_list_destroy(batch->offsets);
   batch->offsets = NULL;
@@ -51,6 +72,7 @@ int cx_inflight_advance(cx_inflight_t *inflight, const cx_inflight_hooks_t *hook
     if (batch->records.failed)
       return -1;
     hooks->done(batch, hooks->opaque);
+    cx_changelog_held_clear(&batch->held); /* its records are acknowledged */
     if (batch->offsets)
       rd_kafka_topic_partition_list_destroy(batch->offsets);
     batch->offsets = NULL;

@@ -29,7 +29,8 @@
 typedef struct cx_inflight_batch_s {
   cx_kafka_tally_t outputs;    /* alerts, profiles, dead letters, late events of the batch */
   cx_kafka_tally_t records;    /* its state records, once produced */
-  cx_changelog_held_t held;    /* its state records, held until its outputs are acknowledged */
+  cx_changelog_held_t held;    /* its state records, held until its outputs are acknowledged,
+                                  then borrowed by the producer until they are too */
   rd_kafka_topic_partition_list_t *offsets; /* owned: to store when done, or NULL */
   bool records_sent;           /* held records produced */
   int64_t sealed_ms;           /* when the batch ended */

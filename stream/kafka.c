@@ -199,23 +199,25 @@ void cx_kafka_output_close(cx_kafka_output_t *output, int timeout_ms) {
   memset(output, 0, sizeof(*output));
 }
 
-void cx_kafka_output_send_to(cx_kafka_output_t *output, const char *topic, int32_t partition,
-                             const void *key, size_t key_len, const void *value,
-                             size_t value_len, int64_t timestamp, rd_kafka_headers_t *headers) {
+/* One message; msgflags RD_KAFKA_MSG_F_COPY copies the value, 0 borrows it
+ * until its delivery report (the key is always copied). */
+static void send_message(cx_kafka_output_t *output, const char *topic, int32_t partition,
+                         const void *key, size_t key_len, const void *value, size_t value_len,
+                         int64_t timestamp, rd_kafka_headers_t *headers, int msgflags) {
   for (;;) {
     rd_kafka_resp_err_t err;
     if (headers)
       err = rd_kafka_producev(output->producer, RD_KAFKA_V_TOPIC(topic),
                               RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_len),
                               RD_KAFKA_V_VALUE((void *)value, value_len),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_MSGFLAGS(msgflags),
                               RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers),
                               RD_KAFKA_V_OPAQUE(output->tally), RD_KAFKA_V_END);
     else
       err = rd_kafka_producev(output->producer, RD_KAFKA_V_TOPIC(topic),
                               RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_len),
                               RD_KAFKA_V_VALUE((void *)value, value_len),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_MSGFLAGS(msgflags),
                               RD_KAFKA_V_TIMESTAMP(timestamp),
                               RD_KAFKA_V_OPAQUE(output->tally), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -236,6 +238,19 @@ void cx_kafka_output_send_to(cx_kafka_output_t *output, const char *topic, int32
     output->produced++;
     return;
   }
+}
+
+void cx_kafka_output_send_to(cx_kafka_output_t *output, const char *topic, int32_t partition,
+                             const void *key, size_t key_len, const void *value,
+                             size_t value_len, int64_t timestamp, rd_kafka_headers_t *headers) {
+  send_message(output, topic, partition, key, key_len, value, value_len, timestamp, headers,
+               RD_KAFKA_MSG_F_COPY);
+}
+
+void cx_kafka_output_send_borrowed(cx_kafka_output_t *output, const char *topic,
+                                   int32_t partition, const void *key, size_t key_len,
+                                   const void *value, size_t value_len, int64_t timestamp) {
+  send_message(output, topic, partition, key, key_len, value, value_len, timestamp, NULL, 0);
 }
 
 void cx_kafka_output_send(cx_kafka_output_t *output, const char *topic, const void *key,

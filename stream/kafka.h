@@ -80,6 +80,11 @@ void cx_kafka_output_send(cx_kafka_output_t *output, const char *topic, const vo
 void cx_kafka_output_send_to(cx_kafka_output_t *output, const char *topic, int32_t partition,
                              const void *key, size_t key_len, const void *value,
                              size_t value_len, int64_t timestamp, rd_kafka_headers_t *headers);
+/* The same without copying the value: it must stay unchanged until the
+ * message's delivery report is served (or the producer is destroyed). */
+void cx_kafka_output_send_borrowed(cx_kafka_output_t *output, const char *topic,
+                                   int32_t partition, const void *key, size_t key_len,
+                                   const void *value, size_t value_len, int64_t timestamp);
 /* Alert to topic, key = customer_id, timestamp = event time; emitted_at_ms < 0 writes null. */
 cx_err_t cx_kafka_output_alert(cx_kafka_output_t *output, cx_codec_t *codec, const char *topic,
                                const cx_alert_t *alert, int64_t emitted_at_ms, char *errstr,

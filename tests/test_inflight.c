@@ -127,6 +127,49 @@ static void test_records_refused_at_once_store_no_offset(void **unused) {
   cx_inflight_free(&inflight);
 }
 
+/* Whichever slot a batch opens in, it gets the largest buffer of the
+ * batches done before it, never one of a sealed batch (the producer borrows
+ * its records until they are acknowledged): with every other batch still
+ * in flight when the next opens, two buffers serve them all, and a sealed
+ * batch's records stay as they were until it is done. */
+static void test_an_opened_batch_reuses_the_largest_done_buffer(void **unused) {
+  (void)unused;
+  cx_inflight_t inflight = {0};
+  trace_t trace = {0};
+  cx_inflight_hooks_t hooks = {send_records, done, &trace};
+  cx_inflight_batch_t *in_flight = NULL;
+  for (int n = 1; n <= 3 * CX_INFLIGHT_MAX; n++) {
+    cx_inflight_batch_t *b = cx_inflight_open(&inflight);
+    assert_non_null(b);
+    assert_int_equal(b->held.bytes.len, 0);
+    if (in_flight)
+      assert_ptr_not_equal(b->held.bytes.data, in_flight->held.bytes.data);
+    char record[24];
+    snprintf(record, sizeof(record), "record %d", n);
+    assert_int_equal(cx_buf_append(&b->held.bytes, record, sizeof(record)), 0);
+    b->held.count = 1;
+    b->messages = n;
+    cx_inflight_seal(&inflight);
+    assert_int_equal(cx_inflight_advance(&inflight, &hooks), 0); /* records sent */
+    if (in_flight) { /* the earlier batch's records are acknowledged now */
+      assert_int_equal(in_flight->held.count, 1);
+      in_flight->records.pending = 0;
+    }
+    if (n % 2) { /* this one's records are acknowledged at once */
+      b->records.pending = 0;
+      in_flight = NULL;
+    } else {
+      in_flight = b;
+    }
+    assert_int_equal(cx_inflight_advance(&inflight, &hooks), 0);
+  }
+  int with_memory = 0;
+  for (int k = 0; k < CX_INFLIGHT_MAX; k++)
+    with_memory += inflight.batches[k].held.bytes.capacity > 0;
+  assert_int_equal(with_memory, 2);
+  cx_inflight_free(&inflight);
+}
+
 static void test_the_ring_is_bounded(void **unused) {
   (void)unused;
   cx_inflight_t inflight = {0};
@@ -157,6 +200,7 @@ int main(void) {
     cmocka_unit_test(test_a_failed_output_moves_nothing_any_more),
     cmocka_unit_test(test_records_refused_at_once_store_no_offset),
     cmocka_unit_test(test_the_ring_is_bounded),
+    cmocka_unit_test(test_an_opened_batch_reuses_the_largest_done_buffer),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -524,6 +524,57 @@ static void test_roundtrip_keeps_extreme_values(void **unused) {
   cx_state_destroy(state);
 }
 
+/* Sections of 128 bytes or more take a longer length prefix than the one
+ * byte the encoder sets aside: a log long enough for a three-byte prefix
+ * (>= 16384 bytes) encodes, appended after other bytes, to a record that
+ * decodes back, whose interactions section is framed as the diagram says. */
+static void test_long_sections_keep_their_framing(void **unused) {
+  (void)unused;
+  cx_state_t *state = cx_state_new();
+  cx_str_t key = cx_str("L");
+  cx_customer_t *c = cx_state_upsert(state, key, cx_state_hash(key));
+  c->last_event_ms = T0 + 1000 * 1000;
+  c->first_event_ms = T0;
+  c->event_count = 1000;
+  for (int i = 0; i < 400; i++) {
+    cx_interaction_fields_t entry;
+    memset(&entry, 0, sizeof(entry));
+    entry.at_ms = T0 + i * 1000;
+    entry.case_hash = (uint64_t)i + 1;
+    char id[60];
+    memset(id, 'a' + i % 26, sizeof(id));
+    assert_true(cx_customer_add_interaction(c, &entry, (cx_str_t){id, sizeof(id)}, INT64_MIN) >=
+                0);
+  }
+  cx_state_codec_buf_t buf = {0};
+  static const uint8_t before[3] = {7, 8, 9};
+  memcpy(buf.bytes = malloc(buf.capacity = 3), before, buf.len = 3);
+  assert_int_equal(cx_state_codec_encode(c, &buf), 0);
+  assert_memory_equal(buf.bytes, before, 3);
+  const uint8_t *record = buf.bytes + 3, *at = record + 2; /* version, section count */
+  assert_int_equal(record[0], CX_STATE_CODEC_VERSION);
+  size_t lengths[3];
+  for (int section = 0; section < 3; section++) {
+    size_t length = 0;
+    int shift = 0;
+    while (*at & 0x80) {
+      length |= (size_t)(*at++ & 0x7f) << shift;
+      shift += 7;
+    }
+    length |= (size_t)*at++ << shift;
+    lengths[section] = length;
+    at += length;
+  }
+  assert_true(lengths[2] >= 16384); /* the interactions: a three-byte length */
+  assert_true(lengths[2] < 400 * 80);
+  cx_customer_t decoded;
+  decode_ok(record, buf.len - 3, &decoded);
+  assert_customer_equal(c, &decoded);
+  cx_customer_release(&decoded);
+  cx_state_codec_buf_free(&buf);
+  cx_state_destroy(state);
+}
+
 /* The layout of state_codec.c's diagram, byte by byte, for a small customer:
  * changing it breaks every changelog written before, so it is pinned. */
 static void test_format_version_1_is_pinned(void **unused) {
@@ -1059,6 +1110,7 @@ int main(void) {
       cmocka_unit_test(test_roundtrip_keeps_every_field_of_processed_customers),
       cmocka_unit_test(test_encode_appends_to_the_buffer),
       cmocka_unit_test(test_roundtrip_keeps_extreme_values),
+      cmocka_unit_test(test_long_sections_keep_their_framing),
       cmocka_unit_test(test_format_version_1_is_pinned),
     cmocka_unit_test(test_next_offset_is_an_optional_last_customer_field),
       cmocka_unit_test(test_every_truncation_fails_cleanly),
