@@ -193,14 +193,12 @@ static void on_limit_evicted(const cx_customer_t *customer, void *opaque) {
   on_evicted(customer, processor);
 }
 
-/* Customers idle past state.compact.idle.ms are kept cold (state.h): two
- * hot customers looked at per event keep the cost per event constant. */
+/* Customers idle past state.compact.idle.ms are kept cold (state.h); at
+ * most 16 looked at per event keep a burst from stalling one event. */
 static void maybe_compact(cx_processor_t *processor, int64_t watermark) {
   int64_t idle = processor->config.compact_idle_ms;
-  if (idle == 0)
-    cx_state_compact(processor->state, INT64_MAX, SIZE_MAX);
-  else if (idle > 0)
-    cx_state_compact(processor->state, watermark - idle, 2);
+  if (idle >= 0)
+    cx_state_compact(processor->state, watermark, idle, idle ? 16 : SIZE_MAX);
 }
 
 static void maybe_evict(cx_processor_t *processor) {

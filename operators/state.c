@@ -21,6 +21,13 @@
 #define COLD 0x80000000u    /* a slot entry with this bit: COLD | directory id */
 #define DIR_FREE UINT32_MAX /* dir_entry_t.record of a free entry */
 
+/* A hot customer in the compaction queue: it cannot be idle before due_ms. */
+typedef struct queue_item_s {
+  int64_t due_ms;  /* cx_state_compact's now_ms from which it may be idle */
+  uint32_t record; /* its record index */
+  uint32_t id;     /* its id (a stale item, of a customer gone or cold, is skipped) */
+} queue_item_t;
+
 /* A customer's directory entry (16 bytes). */
 typedef struct dir_entry_s {
   uint32_t generation; /* bumped each time the id is given to a customer */
@@ -46,8 +53,14 @@ struct cx_state_s {
   size_t dir_count;           /* ids handed out, including free ones */
   size_t dir_capacity;        /* ids allocated */
   uint32_t dir_free_head;     /* first free id + 1 (0 = none) */
-  uint64_t *queue;            /* hot customers to look at: record index << 32 | id, a ring */
+  queue_item_t *queue;        /* hot customers to look at, a ring in about due order */
   size_t queue_head, queue_len, queue_capacity; /* first entry, entries, size (power of two) */
+  int64_t now_ms;             /* the time of the last cx_state_compact (INT64_MIN: none) */
+  int64_t idle_ms;            /* its idle time */
+  bool compacting;            /* cx_state_compact was called: the queue is kept */
+  bool has_pending;           /* pending below is set */
+  queue_item_t pending;       /* the customer a lookup made hot last: queued at the next
+                                 cx_state_compact or lookup, once its event is applied */
   uint32_t recold;            /* id + 1 of a customer made hot only to be read (by
                                  cx_state_at), compacted again at the next call; 0 = none */
   size_t cold_count;          /* customers kept cold */
@@ -107,6 +120,7 @@ cx_state_t *cx_state_new(void) {
     return NULL;
   }
   state->slot_mask = INITIAL_SLOTS - 1;
+  state->now_ms = INT64_MIN;
   return state;
 }
 
@@ -298,21 +312,80 @@ static void free_id(cx_state_t *state, uint32_t id) {
 
 /* Appends a hot customer to the compaction queue; false when out of memory
  * (it then stays hot until it is removed: never wrong, only larger). */
-static bool queue_push(cx_state_t *state, uint32_t record, uint32_t id) {
+/* Whether a queue item still names a hot customer (else it is skipped). */
+static bool queue_item_live(const cx_state_t *state, const queue_item_t *item) {
+  if (item->record >= state->record_count)
+    return false;
+  const cx_customer_t *customer = record_at(state, item->record);
+  return customer->key_len && customer->index == item->id &&
+         dir_at(state, item->id)->record == item->record + 1;
+}
+
+/* Drops the stale items (customers removed or compacted since), in place. */
+static void queue_purge(cx_state_t *state) {
+  size_t mask = state->queue_capacity - 1, kept = 0;
+  for (size_t i = 0; i < state->queue_len; i++) {
+    queue_item_t item = state->queue[(state->queue_head + i) & mask];
+    if (queue_item_live(state, &item))
+      state->queue[(state->queue_head + kept++) & mask] = item;
+  }
+  state->queue_len = kept;
+}
+
+static bool queue_push_due(cx_state_t *state, uint32_t record, uint32_t id, int64_t due_ms) {
+  if (!state->compacting)
+    return true; /* listed when compaction starts */
   if (state->queue_len == state->queue_capacity) {
-    size_t capacity = state->queue_capacity ? state->queue_capacity * 2 : 1024;
-    uint64_t *grown = malloc(capacity * sizeof(*grown));
-    if (!grown)
-      return false;
-    for (size_t i = 0; i < state->queue_len; i++)
-      grown[i] = state->queue[(state->queue_head + i) & (state->queue_capacity - 1)];
-    free(state->queue);
-    state->queue = grown;
-    state->queue_head = 0;
-    state->queue_capacity = capacity;
+    if (state->queue_capacity)
+      queue_purge(state);
+    /* Grow only when more than half of it is live (no room is kept for stale items). */
+    if (!state->queue_capacity || state->queue_len * 2 > state->queue_capacity) {
+      size_t capacity = state->queue_capacity ? state->queue_capacity * 2 : 1024;
+      queue_item_t *grown = malloc(capacity * sizeof(*grown));
+      if (!grown)
+        return false;
+      for (size_t i = 0; i < state->queue_len; i++)
+        grown[i] = state->queue[(state->queue_head + i) & (state->queue_capacity - 1)];
+      free(state->queue);
+      state->queue = grown;
+      state->queue_head = 0;
+      state->queue_capacity = capacity;
+    }
   }
   state->queue[(state->queue_head + state->queue_len++) & (state->queue_capacity - 1)] =
-      (uint64_t)record << 32 | id;
+      (queue_item_t){due_ms, record, id};
+  return true;
+}
+
+/* When a hot customer may be idle: once now_ms passes its last event by
+ * more than the idle time (idle time 0: at once). */
+static int64_t due_of(const cx_state_t *state, const cx_customer_t *customer) {
+  if (state->idle_ms == 0)
+    return INT64_MIN;
+  return customer->last_event_ms > INT64_MAX - state->idle_ms - 1
+             ? INT64_MAX
+             : customer->last_event_ms + state->idle_ms + 1;
+}
+
+/* Queues the pending customer, its event applied by now. */
+static void queue_flush(cx_state_t *state) {
+  if (!state->has_pending)
+    return;
+  state->has_pending = false;
+  if (queue_item_live(state, &state->pending))
+    (void)queue_push_due(state, state->pending.record, state->pending.id,
+                         due_of(state, record_at(state, state->pending.record)));
+}
+
+/* A customer made hot by a lookup: queued once the caller has applied its
+ * event (at the next lookup or cx_state_compact), so that its due time is
+ * known. */
+static bool queue_push(cx_state_t *state, uint32_t record, uint32_t id) {
+  if (!state->compacting)
+    return true;
+  queue_flush(state);
+  state->pending = (queue_item_t){0, record, id};
+  state->has_pending = true;
   return true;
 }
 
@@ -887,31 +960,45 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
   return removed;
 }
 
-size_t cx_state_compact(cx_state_t *state, int64_t idle_before_ms, size_t budget) {
+size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size_t budget) {
   size_t compacted = 0;
   settle(state, UINT32_MAX);
-  if (budget > state->queue_len)
-    budget = state->queue_len;
-  size_t mask = state->queue_capacity - 1;
-  for (; budget; budget--) {
-    uint64_t item = state->queue[state->queue_head];
+  if (now_ms > state->now_ms)
+    state->now_ms = now_ms;
+  state->idle_ms = idle_ms;
+  if (!state->compacting) { /* list the customers made hot before */
+    state->compacting = true;
+    for (size_t i = 0; i < state->record_count; i++) {
+      const cx_customer_t *customer = record_at(state, i);
+      if (customer->key_len)
+        (void)queue_push_due(state, (uint32_t)i, customer->index, due_of(state, customer));
+    }
+  }
+  queue_flush(state);
+  now_ms = state->now_ms;
+  int64_t idle_before = idle_ms == 0 ? INT64_MAX /* every one, even of this instant */
+                        : now_ms < INT64_MIN + idle_ms ? INT64_MIN : now_ms - idle_ms;
+  for (; budget && state->queue_len && state->queue[state->queue_head].due_ms <= now_ms;
+       budget--) {
+    size_t mask = state->queue_capacity - 1; /* pushing again may grow the ring */
+    queue_item_t item = state->queue[state->queue_head];
     state->queue_head = (state->queue_head + 1) & mask;
     state->queue_len--;
-    if (state->queue_len > 4) { /* the record looked at four pops from now */
-      uint32_t ahead = (uint32_t)(state->queue[(state->queue_head + 4) & mask] >> 32);
+    if (state->queue_len > 2) { /* the record looked at two pops from now */
+      uint32_t ahead = state->queue[(state->queue_head + 2) & mask].record;
       if (ahead < state->record_count)
         __builtin_prefetch(record_at(state, ahead));
     }
-    uint32_t index = (uint32_t)(item >> 32), id = (uint32_t)item;
-    if (index >= state->record_count)
-      continue;
-    cx_customer_t *customer = record_at(state, index);
-    if (!customer->key_len || customer->index != id || dir_at(state, id)->record != index + 1)
-      continue; /* removed or compacted since: its entry is stale */
-    if (customer->last_event_ms < idle_before_ms && compact(state, customer))
+    if (!queue_item_live(state, &item))
+      continue; /* removed or compacted since */
+    cx_customer_t *customer = record_at(state, item.record);
+    if (customer->last_event_ms < idle_before && compact(state, customer))
       compacted++;
-    else
-      (void)queue_push(state, index, id); /* look again on the next round */
+    else /* active since: due again once idle from its last event */
+      (void)queue_push_due(state, item.record, item.id,
+                           due_of(state, customer) <= now_ms
+                               ? now_ms + 1 /* out of memory compacting: later */
+                               : due_of(state, customer));
   }
   return compacted;
 }
@@ -981,7 +1068,7 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
     lru_push_tail(state, id);
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes += customer->key_len;
-  (void)queue_push(state, entry->record - 1, id);
+  (void)queue_push_due(state, entry->record - 1, id, due_of(state, customer));
   return customer;
 }
 

@@ -283,12 +283,15 @@ cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generatio
 size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
                            void (*evicted)(const cx_customer_t *customer, void *opaque),
                            void *opaque);
-/* Keeps cold the customers whose last event is before idle_before_ms:
- * looks at up to budget hot customers, in the order they were last made
- * hot or looked at, compacting the idle ones and listing the others again.
- * INT64_MAX compacts every hot customer looked at. Returns how many it
- * compacted (one that cannot be, out of memory, simply stays hot). */
-size_t cx_state_compact(cx_state_t *state, int64_t idle_before_ms, size_t budget);
+/* Keeps cold the customers whose last event is before now_ms - idle_ms
+ * (now_ms: the watermark; a smaller one than before counts as the larger).
+ * Each hot customer is listed with the time from which it may be idle (its
+ * event's time, about now_ms, plus idle_ms when an event made it hot); this
+ * looks at up to budget of those due, compacting the idle ones and listing
+ * the others again from their last event; idle_ms 0 compacts every hot
+ * customer, whatever its last event. Returns how many it compacted
+ * (one that cannot be, out of memory, simply stays hot). */
+size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size_t budget);
 /* Customers kept cold (counted in cx_state_customer_count too). */
 size_t cx_state_cold_count(const cx_state_t *state);
 
