@@ -2,11 +2,15 @@
  * hot customer's record (0 = empty slot), or COLD | its directory id for a
  * cold one; records live in chunks that double the capacity without moving
  * any record, with a free list, so a lookup touches the table slot and one
- * record. Every customer, hot or cold, also has a directory entry whose id
- * is stable while it is in the table (timers and the changed list hold it):
- * the entry gives its generation and either its record or its cold blob
- * (state_cold.h). Hot customers are listed once each in a queue that
- * cx_state_compact walks to find the idle ones. */
+ * record. Once compaction starts (the first cx_state_compact), every
+ * customer, hot or cold, also has a directory entry whose id is stable
+ * while it is in the table (timers and the changed list hold it): the entry
+ * gives its generation and either its record or its cold blob
+ * (state_cold.h); before that (and so in a table never compacted, which
+ * then pays nothing for it) a customer's id is its record index and the
+ * record keeps the generation, and the directory starts as that mapping.
+ * Hot customers are listed once each in a queue that cx_state_compact
+ * walks to find the idle ones. */
 #include "state.h"
 
 #include <assert.h>
@@ -248,7 +252,7 @@ static void lru_push_tail(cx_state_t *state, uint32_t index) {
 
 /* The record index of a hot customer (its directory entry says). */
 static uint32_t record_of(const cx_state_t *state, const cx_customer_t *customer) {
-  return dir_at(state, customer->index)->record - 1;
+  return state->compacting ? dir_at(state, customer->index)->record - 1 : customer->index;
 }
 
 /* Puts a released (zeroed) record on the free list. */
@@ -257,13 +261,18 @@ static void free_record(cx_state_t *state, uint32_t index) {
   state->free_head = index + 1;
 }
 
-/* Frees a hot customer's heap parts and zeroes its record (its directory
- * entry and recency links are the caller's). */
+/* Frees a hot customer's heap parts and zeroes its record but for its
+ * generation and index (before compaction, its id: timers set before can
+ * tell it was reused); its directory entry and recency links are the
+ * caller's. */
 static void customer_release(cx_state_t *state, cx_customer_t *customer) {
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes -= customer->key_len;
   release_heap(customer);
+  uint32_t generation = customer->generation, index = customer->index;
   memset(customer, 0, sizeof(*customer));
+  customer->generation = generation;
+  customer->index = index;
 }
 
 /* A directory id for a new customer (its generation bumped), or -1. */
@@ -302,6 +311,8 @@ static long take_id(cx_state_t *state) {
 }
 
 static void free_id(cx_state_t *state, uint32_t id) {
+  if (!state->compacting)
+    return; /* the id was the record's */
   dir_entry_t *entry = dir_at(state, id);
   entry->record = DIR_FREE;
   entry->blob = (uint8_t *)(uintptr_t)state->dir_free_head;
@@ -317,8 +328,8 @@ static bool queue_item_live(const cx_state_t *state, const queue_item_t *item) {
   if (item->record >= state->record_count)
     return false;
   const cx_customer_t *customer = record_at(state, item->record);
-  return customer->key_len && customer->index == item->id &&
-         dir_at(state, item->id)->record == item->record + 1;
+  /* A live record's id names it in the directory (dir_at(id)->record). */
+  return customer->key_len && customer->index == item->id;
 }
 
 /* Drops the stale items (customers removed or compacted since), in place. */
@@ -604,6 +615,14 @@ static long take_record(cx_state_t *state) {
                                              : (size_t)1 << FIRST_CHUNK_SHIFT;
     if (capacity > COLD - 1 || state->chunk_count == CHUNKS)
       return -1;
+    if (state->lru && !state->compacting) { /* links by id, the record index until then */
+      uint32_t *links = realloc(state->lru, capacity * 2 * sizeof(*links));
+      if (!links)
+        return -1;
+      memset(links + 2 * state->record_capacity, 0,
+             (capacity - state->record_capacity) * 2 * sizeof(*links));
+      state->lru = links;
+    }
     cx_customer_t *chunk = malloc((capacity - state->record_capacity) * sizeof(*chunk));
     if (!chunk)
       return -1;
@@ -668,6 +687,8 @@ static void remove_customer(cx_state_t *state, size_t slot,
 
 /* The key of the customer id (hot or cold). */
 static cx_str_t key_of_id(const cx_state_t *state, uint32_t id) {
+  if (!state->compacting)
+    return cx_customer_key(record_at(state, id));
   const dir_entry_t *entry = dir_at(state, id);
   if (entry->record)
     return cx_customer_key(record_at(state, entry->record - 1));
@@ -675,6 +696,33 @@ static cx_str_t key_of_id(const cx_state_t *state, uint32_t id) {
   int64_t last_event_ms;
   cx_state_cold_peek(entry->blob, &key, &last_event_ms);
   return key;
+}
+
+/* A record and an id for a new customer, and its generation: before
+ * compaction the id is the record's index and the record's generation goes
+ * up; after, a directory entry names the record. Returns -1 when out of
+ * memory (nothing taken). */
+static int take_identity(cx_state_t *state, long *id, long *index, uint32_t *generation) {
+  if (!state->compacting) {
+    *index = take_record(state);
+    if (*index < 0)
+      return -1;
+    *id = *index;
+    *generation = record_at(state, (size_t)*index)->generation + 1;
+    return 0;
+  }
+  *id = take_id(state);
+  if (*id < 0)
+    return -1;
+  *index = take_record(state);
+  if (*index < 0) {
+    free_id(state, (uint32_t)*id);
+    return -1;
+  }
+  dir_entry_t *entry = dir_at(state, (size_t)*id);
+  entry->record = (uint32_t)*index + 1;
+  *generation = entry->generation;
+  return 0;
 }
 
 /* Evicts the head of the recency list to make room for one more customer. */
@@ -706,17 +754,13 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
       return NULL;
     slot = probe(state, key, key_hash);
   }
-  long id = take_id(state);
-  if (id < 0)
+  long id, index;
+  uint32_t generation;
+  if (take_identity(state, &id, &index, &generation))
     return NULL;
-  long index = take_record(state);
-  if (index < 0) {
-    free_id(state, (uint32_t)id);
-    return NULL;
-  }
   cx_customer_t *customer = record_at(state, index);
   memset(customer, 0, sizeof(*customer));
-  customer->generation = dir_at(state, (size_t)id)->generation;
+  customer->generation = generation;
   customer->index = (uint32_t)id;
   customer->key_len = (uint32_t)key.len;
   if (key.len < CX_STATE_KEY_INLINE) {
@@ -735,7 +779,6 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   customer->first_event_ms = INT64_MIN;
   customer->last_event_ms = INT64_MIN;
   customer->scores_at_ms = INT64_MIN;
-  dir_at(state, (size_t)id)->record = (uint32_t)index + 1;
   state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
   state->customer_count++;
   if (state->lru)
@@ -901,6 +944,12 @@ uint32_t cx_state_index_of(const cx_state_t *state, const cx_customer_t *custome
 }
 
 cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generation) {
+  if (!state->compacting) {
+    if (index >= state->record_count)
+      return NULL;
+    cx_customer_t *customer = record_at(state, index);
+    return customer->key_len && customer->generation == generation ? customer : NULL;
+  }
   if (index >= state->dir_count)
     return NULL;
   dir_entry_t *entry = dir_at(state, index);
@@ -960,15 +1009,48 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
   return removed;
 }
 
+/* Starts compaction: the directory maps each id (so far a record index) to
+ * that record, with the record's generation; free records are free ids. */
+static int start_directory(cx_state_t *state) {
+  size_t chunks = state->chunk_count;
+  for (size_t k = 0; k < chunks; k++) {
+    size_t size = k == 0 ? (size_t)1 << FIRST_CHUNK_SHIFT : (size_t)1 << (k + FIRST_CHUNK_SHIFT - 1);
+    state->dir_chunks[k] = calloc(size, sizeof(dir_entry_t));
+    if (!state->dir_chunks[k]) {
+      for (size_t j = 0; j < k; j++) {
+        free(state->dir_chunks[j]);
+        state->dir_chunks[j] = NULL;
+      }
+      return -1;
+    }
+  }
+  state->dir_chunk_count = chunks;
+  state->dir_capacity = state->record_capacity;
+  state->dir_count = state->record_count;
+  for (size_t i = 0; i < state->record_count; i++) {
+    const cx_customer_t *customer = record_at(state, i);
+    dir_entry_t *entry = dir_at(state, i);
+    entry->generation = customer->generation;
+    entry->record = customer->key_len ? (uint32_t)i + 1 : DIR_FREE;
+  }
+  /* the same free list, by id */
+  state->dir_free_head = state->free_head;
+  for (uint32_t at = state->free_head; at; at = (uint32_t)record_at(state, at - 1)->event_count)
+    dir_at(state, at - 1)->blob = (uint8_t *)(uintptr_t)record_at(state, at - 1)->event_count;
+  state->compacting = true;
+  return 0;
+}
+
 size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size_t budget) {
   size_t compacted = 0;
   settle(state, UINT32_MAX);
   if (now_ms > state->now_ms)
     state->now_ms = now_ms;
   state->idle_ms = idle_ms;
-  if (!state->compacting) { /* list the customers made hot before */
-    state->compacting = true;
-    for (size_t i = 0; i < state->record_count; i++) {
+  if (!state->compacting) {
+    if (start_directory(state))
+      return 0; /* out of memory: try again next time */
+    for (size_t i = 0; i < state->record_count; i++) { /* list the customers made hot before */
       const cx_customer_t *customer = record_at(state, i);
       if (customer->key_len)
         (void)queue_push_due(state, (uint32_t)i, customer->index, due_of(state, customer));
@@ -984,8 +1066,8 @@ size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size
     queue_item_t item = state->queue[state->queue_head];
     state->queue_head = (state->queue_head + 1) & mask;
     state->queue_len--;
-    if (state->queue_len > 2) { /* the record looked at two pops from now */
-      uint32_t ahead = state->queue[(state->queue_head + 2) & mask].record;
+    if (state->queue_len > 4) { /* the record looked at four pops from now */
+      uint32_t ahead = state->queue[(state->queue_head + 4) & mask].record;
       if (ahead < state->record_count)
         __builtin_prefetch(record_at(state, ahead));
     }
@@ -1012,9 +1094,11 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
   cx_customer_t *customer;
   uint32_t id;
   uint32_t found = slot_entry(state->slots[slot]);
+  uint32_t generation;
   if (found && !(found & COLD)) {
     customer = record_at(state, found - 1);
     id = customer->index;
+    generation = customer->generation + 1; /* the replaced record's timers go stale */
     customer_release(state, customer);
     if (state->lru)
       lru_unlink(state, id);
@@ -1033,6 +1117,7 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
     state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
     if (state->lru)
       lru_unlink(state, id);
+    generation = entry->generation + 1;
   } else {
     if (state->max_customers && state->customer_count >= state->max_customers) {
       evict_least_recent(state);
@@ -1043,32 +1128,25 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
         return NULL;
       slot = probe(state, key, key_hash);
     }
-    long new_id = take_id(state);
-    if (new_id < 0)
+    long new_id, index;
+    if (take_identity(state, &new_id, &index, &generation))
       return NULL;
-    long index = take_record(state);
-    if (index < 0) {
-      free_id(state, (uint32_t)new_id);
-      return NULL;
-    }
     id = (uint32_t)new_id;
-    dir_at(state, id)->record = (uint32_t)index + 1;
     customer = record_at(state, index);
     state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
     state->customer_count++;
   }
-  dir_entry_t *entry = dir_at(state, id);
-  if (found)
-    entry->generation++; /* the replaced record's timers go stale */
+  if (state->compacting)
+    dir_at(state, id)->generation = generation;
   *customer = *decoded;
-  customer->generation = entry->generation;
+  customer->generation = generation;
   customer->index = id;
   customer->dirty = 0;
   if (state->lru)
     lru_push_tail(state, id);
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes += customer->key_len;
-  (void)queue_push_due(state, entry->record - 1, id, due_of(state, customer));
+  (void)queue_push_due(state, record_of(state, customer), id, due_of(state, customer));
   return customer;
 }
 
@@ -1076,15 +1154,21 @@ int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
                                void (*evicted)(const cx_customer_t *customer, void *opaque),
                                void *opaque) {
   if (!state->lru && max_customers) {
-    uint32_t *links = calloc(state->dir_capacity ? state->dir_capacity * 2 : 1,
-                             sizeof(*links));
+    size_t ids = state->compacting ? state->dir_capacity : state->record_capacity;
+    uint32_t *links = calloc(ids ? ids * 2 : 1, sizeof(*links));
     if (!links)
       return -1;
     state->lru = links;
     state->lru_head = state->lru_tail = 0;
-    for (size_t i = 0; i < state->dir_count; i++)
-      if (dir_at(state, i)->record != DIR_FREE)
-        lru_push_tail(state, (uint32_t)i);
+    if (state->compacting) {
+      for (size_t i = 0; i < state->dir_count; i++)
+        if (dir_at(state, i)->record != DIR_FREE)
+          lru_push_tail(state, (uint32_t)i);
+    } else {
+      for (size_t i = 0; i < state->record_count; i++)
+        if (record_at(state, i)->key_len)
+          lru_push_tail(state, (uint32_t)i);
+    }
   }
   state->evicted = evicted;
   state->evicted_opaque = opaque;
@@ -1119,7 +1203,9 @@ size_t cx_state_bytes(const cx_state_t *state) {
                  state->dir_capacity * sizeof(dir_entry_t) +
                  state->queue_capacity * sizeof(uint64_t) + state->scratch.capacity +
                  state->cold_bytes +
-                 (state->lru ? state->dir_capacity * 2 * sizeof(uint32_t) : 0) +
+                 (state->lru ? (state->compacting ? state->dir_capacity : state->record_capacity) *
+                                   2 * sizeof(uint32_t)
+                             : 0) +
                  state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
     const cx_customer_t *customer = record_at(state, i);

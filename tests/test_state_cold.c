@@ -176,8 +176,8 @@ static void assert_same_bytes(const cx_buf_t *a, const cx_buf_t *b) {
 static void test_compaction_never_changes_outputs_or_changelog(void **unused) {
   (void)unused;
   run_t never, always, idle;
-  run_init(&never, -1, 0);
-  run_init(&always, 0, 0);
+  run_init(&never, 0, 0);
+  run_init(&always, -1, 0);
   run_init(&idle, 30 * MIN_MS, 0);
   run_t *runs[] = {&never, &always, &idle};
   for (int r = 0; r < 3; r++) { /* then other customers: the first ones are evicted */
@@ -207,8 +207,8 @@ static void test_compaction_never_changes_outputs_or_changelog(void **unused) {
 static void test_compaction_keeps_the_customer_bound_exact(void **unused) {
   (void)unused;
   run_t never, always;
-  run_init(&never, -1, 40);
-  run_init(&always, 0, 40);
+  run_init(&never, 0, 40);
+  run_init(&always, -1, 40);
   feed(&never, 5, 0, 150, 4000, T0, 5 * MIN_MS);
   feed(&always, 5, 0, 150, 4000, T0, 5 * MIN_MS);
   assert_true(cx_processor_stats(never.processor)->limit_evicted_customers > 100);
@@ -225,8 +225,8 @@ static void test_compaction_keeps_the_customer_bound_exact(void **unused) {
 static void test_restore_into_a_compacting_processor_continues_alike(void **unused) {
   (void)unused;
   run_t original, restored;
-  run_init(&original, -1, 0);
-  run_init(&restored, 0, 0);
+  run_init(&original, 0, 0);
+  run_init(&restored, -1, 0);
   int64_t end = feed(&original, 3, 0, 60, 3000, T0, 20 * MIN_MS);
   /* the last record of each customer in the changelog, restored in order */
   char *log = malloc(original.changelog.len + 1);
@@ -378,7 +378,17 @@ static void test_cold_customers_are_evicted_removed_and_replaced(void **unused) 
   }
   cx_customer_t *k1 = find(s, "k1");
   uint32_t i1 = cx_state_index_of(s, k1), g1 = k1->generation;
+  /* a customer removed before compaction starts: its id is free, then reused */
+  cx_customer_t *gone = upsert(s, "gone");
+  uint32_t i_gone = cx_state_index_of(s, gone), g_gone = gone->generation;
+  cx_state_remove(s, cx_str("gone"), cx_state_hash(cx_str("gone")));
   assert_int_equal(cx_state_compact(s, T0 + 100, 0, 100), 10);
+  cx_customer_t *reused = upsert(s, "reused");
+  assert_int_equal(cx_state_index_of(s, reused), i_gone);
+  assert_int_not_equal(reused->generation, g_gone);
+  assert_null(cx_state_at(s, i_gone, g_gone));
+  assert_ptr_equal(cx_state_at(s, i_gone, reused->generation), reused);
+  cx_state_remove(s, cx_str("reused"), cx_state_hash(cx_str("reused")));
   evicted_count = 0;
   evicted_keys[0] = '\0';
   assert_int_equal(cx_state_evict_idle(s, T0 + 2, on_evicted, NULL), 2); /* 0 and 1 */
