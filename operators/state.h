@@ -318,7 +318,7 @@ void cx_customer_release(cx_customer_t *customer);
  * new customer that would exceed the bound first evicts the one at the head
  * (the least recently active), calling evicted (may be NULL) just before it
  * goes; cx_state_limit_evictions counts them. Costs two record links per
- * upsert while bounded (a side array of two links per record), nothing
+ * upsert while bounded (a side array of two links per customer id), nothing
  * otherwise. Customers already in the table are listed in index order.
  * Returns -1 when out of memory for the list (nothing changed). */
 int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
