@@ -54,6 +54,7 @@ struct cx_processor_s {
 void cx_processor_config_default(cx_processor_config_t *config) {
   config->lateness_ms = 60 * 1000;
   config->max_customers = 0;
+  config->compact_idle_ms = 0;
   cx_rules_config_default(&config->rules);
   cx_scores_config_default(&config->scores);
   cx_profile_config_default(&config->profiles);
@@ -192,10 +193,21 @@ static void on_limit_evicted(const cx_customer_t *customer, void *opaque) {
   on_evicted(customer, processor);
 }
 
+/* Customers idle past state.compact.idle.ms are kept cold (state.h); at
+ * most 16 looked at per event keep a burst from stalling one event. */
+static void maybe_compact(cx_processor_t *processor, int64_t watermark) {
+  int64_t idle = processor->config.compact_idle_ms;
+  if (idle > 0)
+    cx_state_compact(processor->state, watermark, idle, 16);
+  else if (idle < 0) /* tests: every customer cold between its events */
+    cx_state_compact(processor->state, watermark, 0, SIZE_MAX);
+}
+
 static void maybe_evict(cx_processor_t *processor) {
   int64_t watermark = cx_watermark_current(&processor->watermark);
   if (watermark == CX_WATERMARK_NONE)
     return;
+  maybe_compact(processor, watermark);
   if (processor->last_sweep_watermark == CX_WATERMARK_NONE) {
     processor->last_sweep_watermark = watermark;
     return;

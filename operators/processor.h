@@ -19,6 +19,9 @@ typedef struct cx_processor_config_s {
   cx_scores_config_t scores;   /* scores.*, actions.* */
   cx_profile_config_t profiles; /* profiles.* */
   int64_t max_customers;       /* state.max.customers: per processor (partition), 0 = no bound; fixed at creation */
+  int64_t compact_idle_ms;     /* state.compact.idle.ms: keep a customer idle this long (event
+                                  time) cold; 0 = never (the default); < 0 = cold between any
+                                  two of its events (tests) */
 } cx_processor_config_t;
 
 void cx_processor_config_default(cx_processor_config_t *config);

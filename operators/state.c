@@ -1,7 +1,16 @@
 /* Per-partition keyed state (see state.h). The table holds index + 1 of a
- * customer record (0 = empty slot); records live in chunks that double the
- * capacity without moving any record, with a free list, so a lookup touches
- * the table slot and one record. */
+ * hot customer's record (0 = empty slot), or COLD | its directory id for a
+ * cold one; records live in chunks that double the capacity without moving
+ * any record, with a free list, so a lookup touches the table slot and one
+ * record. Once compaction starts (the first cx_state_compact), every
+ * customer, hot or cold, also has a directory entry whose id is stable
+ * while it is in the table (timers and the changed list hold it): the entry
+ * gives its generation and either its record or its cold blob
+ * (state_cold.h); before that (and so in a table never compacted, which
+ * then pays nothing for it) a customer's id is its record index and the
+ * record keeps the generation, and the directory starts as that mapping.
+ * Hot customers are listed once each in a queue that cx_state_compact
+ * walks to find the idle ones. */
 #include "state.h"
 
 #include <assert.h>
@@ -9,8 +18,26 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "state_cold.h"
+
 #define FIRST_CHUNK_SHIFT 8 /* chunk 0: 256 records */
 #define CHUNKS (32 - FIRST_CHUNK_SHIFT + 1) /* up to 2^32 records */
+#define COLD 0x80000000u    /* a slot entry with this bit: COLD | directory id */
+#define DIR_FREE UINT32_MAX /* dir_entry_t.record of a free entry */
+
+/* A hot customer in the compaction queue: it cannot be idle before due_ms. */
+typedef struct queue_item_s {
+  int64_t due_ms;  /* cx_state_compact's now_ms from which it may be idle */
+  uint32_t record; /* its record index */
+  uint32_t id;     /* its id (a stale item, of a customer gone or cold, is skipped) */
+} queue_item_t;
+
+/* A customer's directory entry (16 bytes). */
+typedef struct dir_entry_s {
+  uint32_t generation; /* bumped each time the id is given to a customer */
+  uint32_t record;     /* hot: record index + 1; cold: 0; free: DIR_FREE */
+  uint8_t *blob;       /* cold: its blob (owned); free: next free id + 1 (as an integer) */
+} dir_entry_t;
 
 struct cx_state_s {
   uint64_t *slots;            /* open-addressing table: the key hash's high 32 bits (a tag
@@ -25,12 +52,31 @@ struct cx_state_s {
   size_t record_capacity;     /* records allocated: 256 << (chunk_count - 1) */
   uint32_t free_head;         /* first record free for reuse, index + 1 (0 = none); a free
                                  record's event_count holds the next one the same way */
-  size_t customer_count;      /* live customers */
+  dir_entry_t *dir_chunks[CHUNKS]; /* directory, chunked as the records */
+  size_t dir_chunk_count;     /* directory chunks allocated */
+  size_t dir_count;           /* ids handed out, including free ones */
+  size_t dir_capacity;        /* ids allocated */
+  uint32_t dir_free_head;     /* first free id + 1 (0 = none) */
+  queue_item_t *queue;        /* hot customers to look at, a ring in about due order */
+  size_t queue_head, queue_len, queue_capacity; /* first entry, entries, size (power of two) */
+  int64_t now_ms;             /* the time of the last cx_state_compact (INT64_MIN: none) */
+  int64_t idle_ms;            /* its idle time */
+  bool compacting;            /* cx_state_compact was called: the queue is kept */
+  bool has_pending;           /* pending below is set */
+  queue_item_t pending;       /* the customer a lookup made hot last: queued at the next
+                                 cx_state_compact or lookup, once its event is applied */
+  uint32_t recold;            /* id + 1 of a customer made hot only to be read (by
+                                 cx_state_at), compacted again at the next call; 0 = none */
+  size_t cold_count;          /* customers kept cold */
+  size_t cold_bytes;          /* bytes of their blobs */
+  cx_state_codec_buf_t scratch; /* encoding buffer for compaction */
+  size_t customer_count;      /* live customers, hot and cold */
   size_t heap_bytes;          /* long keys (contacts are counted on demand) */
   size_t max_customers;       /* state.max.customers; 0 = no bound, no recency list */
-  uint32_t *lru;              /* under a bound: record i's recency links at [2i] (previous)
-                                 and [2i + 1] (next), index + 1, 0 = end; NULL otherwise */
-  uint32_t lru_head, lru_tail; /* recency list: least / most recently active, index + 1 */
+  uint32_t *lru;              /* under a bound: customer id i's recency links at [2i]
+                                 (previous) and [2i + 1] (next), id + 1, 0 = end; NULL
+                                 otherwise (hot and cold customers alike) */
+  uint32_t lru_head, lru_tail; /* recency list: least / most recently active, id + 1 */
   uint64_t limit_evictions;   /* customers evicted to stay within max_customers */
   void (*evicted)(const cx_customer_t *customer, void *opaque); /* told before a bound eviction */
   void *evicted_opaque;       /* passed to evicted */
@@ -44,6 +90,14 @@ static inline cx_customer_t *record_at(const cx_state_t *state, size_t index) {
     return &state->chunks[0][index];
   int high = 63 - __builtin_clzll((unsigned long long)index);
   return &state->chunks[high - FIRST_CHUNK_SHIFT + 1][index - ((size_t)1 << high)];
+}
+
+/* Entry i of the directory: the same chunk layout as the records. */
+static inline dir_entry_t *dir_at(const cx_state_t *state, size_t id) {
+  if (id < ((size_t)1 << FIRST_CHUNK_SHIFT))
+    return &state->dir_chunks[0][id];
+  int high = 63 - __builtin_clzll((unsigned long long)id);
+  return &state->dir_chunks[high - FIRST_CHUNK_SHIFT + 1][id - ((size_t)1 << high)];
 }
 
 static inline uint32_t slot_entry(uint64_t slot) {
@@ -70,6 +124,7 @@ cx_state_t *cx_state_new(void) {
     return NULL;
   }
   state->slot_mask = INITIAL_SLOTS - 1;
+  state->now_ms = INT64_MIN;
   return state;
 }
 
@@ -195,26 +250,154 @@ static void lru_push_tail(cx_state_t *state, uint32_t index) {
   state->lru_tail = self;
 }
 
-static uint32_t index_of(const cx_customer_t *customer) {
-  return customer->index;
+/* The record index of a hot customer (its directory entry says). */
+static uint32_t record_of(const cx_state_t *state, const cx_customer_t *customer) {
+  return state->compacting ? dir_at(state, customer->index)->record - 1 : customer->index;
 }
 
-/* Puts a released record on the free list. */
+/* Puts a released (zeroed) record on the free list. */
 static void free_record(cx_state_t *state, uint32_t index) {
   record_at(state, index)->event_count = state->free_head;
   state->free_head = index + 1;
 }
 
+/* Frees a hot customer's heap parts and zeroes its record but for its
+ * generation and index (before compaction, its id: timers set before can
+ * tell it was reused); its directory entry and recency links are the
+ * caller's. */
 static void customer_release(cx_state_t *state, cx_customer_t *customer) {
-  if (state->lru)
-    lru_unlink(state, index_of(customer));
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes -= customer->key_len;
   release_heap(customer);
   uint32_t generation = customer->generation, index = customer->index;
   memset(customer, 0, sizeof(*customer));
-  customer->generation = generation; /* so timers set before can tell it was reused */
+  customer->generation = generation;
   customer->index = index;
+}
+
+/* A directory id for a new customer (its generation bumped), or -1. */
+static long take_id(cx_state_t *state) {
+  uint32_t id;
+  if (state->dir_free_head) {
+    id = state->dir_free_head - 1;
+    state->dir_free_head = (uint32_t)(uintptr_t)dir_at(state, id)->blob;
+  } else {
+    if (state->dir_count == state->dir_capacity) {
+      size_t capacity = state->dir_capacity ? state->dir_capacity * 2
+                                            : (size_t)1 << FIRST_CHUNK_SHIFT;
+      if (capacity > COLD || state->dir_chunk_count == CHUNKS)
+        return -1;
+      if (state->lru) {
+        uint32_t *links = realloc(state->lru, capacity * 2 * sizeof(*links));
+        if (!links)
+          return -1;
+        memset(links + 2 * state->dir_capacity, 0,
+               (capacity - state->dir_capacity) * 2 * sizeof(*links));
+        state->lru = links;
+      }
+      dir_entry_t *chunk = calloc(capacity - state->dir_capacity, sizeof(*chunk));
+      if (!chunk)
+        return -1;
+      state->dir_chunks[state->dir_chunk_count++] = chunk;
+      state->dir_capacity = capacity;
+    }
+    id = (uint32_t)state->dir_count++;
+  }
+  dir_entry_t *entry = dir_at(state, id);
+  entry->generation++;
+  entry->record = 0;
+  entry->blob = NULL;
+  return id;
+}
+
+static void free_id(cx_state_t *state, uint32_t id) {
+  if (!state->compacting)
+    return; /* the id was the record's */
+  dir_entry_t *entry = dir_at(state, id);
+  entry->record = DIR_FREE;
+  entry->blob = (uint8_t *)(uintptr_t)state->dir_free_head;
+  state->dir_free_head = id + 1;
+  if (state->recold == id + 1)
+    state->recold = 0;
+}
+
+/* Appends a hot customer to the compaction queue; false when out of memory
+ * (it then stays hot until it is removed: never wrong, only larger). */
+/* Whether a queue item still names a hot customer (else it is skipped). */
+static bool queue_item_live(const cx_state_t *state, const queue_item_t *item) {
+  if (item->record >= state->record_count)
+    return false;
+  const cx_customer_t *customer = record_at(state, item->record);
+  /* A live record's id names it in the directory (dir_at(id)->record). */
+  return customer->key_len && customer->index == item->id;
+}
+
+/* Drops the stale items (customers removed or compacted since), in place. */
+static void queue_purge(cx_state_t *state) {
+  size_t mask = state->queue_capacity - 1, kept = 0;
+  for (size_t i = 0; i < state->queue_len; i++) {
+    queue_item_t item = state->queue[(state->queue_head + i) & mask];
+    if (queue_item_live(state, &item))
+      state->queue[(state->queue_head + kept++) & mask] = item;
+  }
+  state->queue_len = kept;
+}
+
+static bool queue_push_due(cx_state_t *state, uint32_t record, uint32_t id, int64_t due_ms) {
+  if (!state->compacting)
+    return true; /* listed when compaction starts */
+  if (state->queue_len == state->queue_capacity) {
+    if (state->queue_capacity)
+      queue_purge(state);
+    /* Grow only when more than half of it is live (no room is kept for stale items). */
+    if (!state->queue_capacity || state->queue_len * 2 > state->queue_capacity) {
+      size_t capacity = state->queue_capacity ? state->queue_capacity * 2 : 1024;
+      queue_item_t *grown = malloc(capacity * sizeof(*grown));
+      if (!grown)
+        return false;
+      for (size_t i = 0; i < state->queue_len; i++)
+        grown[i] = state->queue[(state->queue_head + i) & (state->queue_capacity - 1)];
+      free(state->queue);
+      state->queue = grown;
+      state->queue_head = 0;
+      state->queue_capacity = capacity;
+    }
+  }
+  state->queue[(state->queue_head + state->queue_len++) & (state->queue_capacity - 1)] =
+      (queue_item_t){due_ms, record, id};
+  return true;
+}
+
+/* When a hot customer may be idle: once now_ms passes its last event by
+ * more than the idle time (idle time 0: at once). */
+static int64_t due_of(const cx_state_t *state, const cx_customer_t *customer) {
+  if (state->idle_ms == 0)
+    return INT64_MIN;
+  return customer->last_event_ms > INT64_MAX - state->idle_ms - 1
+             ? INT64_MAX
+             : customer->last_event_ms + state->idle_ms + 1;
+}
+
+/* Queues the pending customer, its event applied by now. */
+static void queue_flush(cx_state_t *state) {
+  if (!state->has_pending)
+    return;
+  state->has_pending = false;
+  if (queue_item_live(state, &state->pending))
+    (void)queue_push_due(state, state->pending.record, state->pending.id,
+                         due_of(state, record_at(state, state->pending.record)));
+}
+
+/* A customer made hot by a lookup: queued once the caller has applied its
+ * event (at the next lookup or cx_state_compact), so that its due time is
+ * known. */
+static bool queue_push(cx_state_t *state, uint32_t record, uint32_t id) {
+  if (!state->compacting)
+    return true;
+  queue_flush(state);
+  state->pending = (queue_item_t){0, record, id};
+  state->has_pending = true;
+  return true;
 }
 
 void cx_state_destroy(cx_state_t *state) {
@@ -223,8 +406,17 @@ void cx_state_destroy(cx_state_t *state) {
   for (size_t i = 0; i < state->record_count; i++)
     if (record_at(state, i)->key_len)
       customer_release(state, record_at(state, i));
+  for (size_t i = 0; i < state->dir_count; i++) {
+    dir_entry_t *entry = dir_at(state, i);
+    if (entry->record == 0)
+      free(entry->blob);
+  }
   for (size_t i = 0; i < state->chunk_count; i++)
     free(state->chunks[i]);
+  for (size_t i = 0; i < state->dir_chunk_count; i++)
+    free(state->dir_chunks[i]);
+  cx_state_codec_buf_free(&state->scratch);
+  free(state->queue);
   free(state->lru);
   free(state->slots);
   free(state);
@@ -251,6 +443,19 @@ static bool key_equals(const cx_customer_t *customer, cx_str_t key) {
   return memcmp(cx_customer_key(customer).ptr, key.ptr, key.len) == 0;
 }
 
+/* A cold customer's key is the first field of its blob. */
+static bool cold_key_equals(const cx_state_t *state, uint32_t id, cx_str_t key) {
+  cx_str_t cold_key;
+  int64_t last_event_ms;
+  cx_state_cold_peek(dir_at(state, id)->blob, &cold_key, &last_event_ms);
+  return cold_key.len == key.len && memcmp(cold_key.ptr, key.ptr, key.len) == 0;
+}
+
+static bool entry_has_key(const cx_state_t *state, uint32_t entry, cx_str_t key) {
+  return entry & COLD ? cold_key_equals(state, entry & ~COLD, key)
+                      : key_equals(record_at(state, entry - 1), key);
+}
+
 /* Slot holding the key, or the empty slot where it would go. */
 static size_t probe(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   size_t slot = slot_home(key_hash, state->slot_mask);
@@ -259,11 +464,100 @@ static size_t probe(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
     uint64_t value = state->slots[slot];
     uint32_t entry = slot_entry(value);
     if (entry == 0 ||
-        ((value & 0xffffffff00000000ULL) == tag &&
-         key_equals(record_at(state, entry - 1), key)))
+        ((value & 0xffffffff00000000ULL) == tag && entry_has_key(state, entry, key)))
       return slot;
     slot = (slot + 1) & state->slot_mask;
   }
+}
+
+/* Makes the cold customer id hot again in slot (its table slot): decodes
+ * its blob into a record. NULL when out of memory (it stays cold). */
+static long take_record(cx_state_t *state);
+
+static cx_customer_t *rehydrate(cx_state_t *state, uint32_t id, size_t slot) {
+  dir_entry_t *entry = dir_at(state, id);
+  cx_customer_t decoded;
+  if (cx_state_cold_unpack(entry->blob, &decoded))
+    return NULL;
+  long index = take_record(state);
+  if (index < 0) {
+    cx_customer_release(&decoded);
+    return NULL;
+  }
+  cx_customer_t *customer = record_at(state, (size_t)index);
+  *customer = decoded;
+  customer->generation = entry->generation;
+  customer->index = id;
+  if (customer->key_len >= CX_STATE_KEY_INLINE)
+    state->heap_bytes += customer->key_len;
+  state->cold_bytes -= cx_state_cold_size(entry->blob);
+  state->cold_count--;
+  free(entry->blob);
+  entry->blob = NULL;
+  entry->record = (uint32_t)index + 1;
+  state->slots[slot] = (state->slots[slot] & 0xffffffff00000000ULL) | ((uint32_t)index + 1);
+  return customer;
+}
+
+/* The table slot of a customer in the table. */
+static size_t slot_of(const cx_state_t *state, cx_str_t key) {
+  size_t slot = probe(state, key, cx_state_hash(key));
+  assert(slot_entry(state->slots[slot]) != 0);
+  return slot;
+}
+
+/* Encodes a hot customer into its blob and gives back its record; false
+ * (it stays hot) when out of memory. */
+static bool compact(cx_state_t *state, cx_customer_t *customer) {
+  size_t size;
+  uint8_t *blob = cx_state_cold_pack(customer, &state->scratch, &size);
+  if (!blob)
+    return false;
+  uint32_t id = customer->index, index = record_of(state, customer);
+  size_t slot = slot_of(state, cx_customer_key(customer));
+  state->slots[slot] = (state->slots[slot] & 0xffffffff00000000ULL) | COLD | id;
+  dir_entry_t *entry = dir_at(state, id);
+  entry->record = 0;
+  entry->blob = blob;
+  state->cold_bytes += size;
+  state->cold_count++;
+  customer_release(state, customer);
+  free_record(state, index);
+  return true;
+}
+
+/* Compacts again the customer cx_state_at made hot, unless it is keep (an
+ * id, or UINT32_MAX for none). */
+static void settle(cx_state_t *state, uint32_t keep) {
+  uint32_t id = state->recold - 1;
+  if (!state->recold || id == keep)
+    return;
+  state->recold = 0;
+  dir_entry_t *entry = dir_at(state, id);
+  if (entry->record && entry->record != DIR_FREE)
+    (void)compact(state, record_at(state, entry->record - 1));
+}
+
+/* The customer in slot (an occupied one), hot: found by a lookup, so it is
+ * listed for compaction again when it was cold. NULL when out of memory. */
+static cx_customer_t *hot_in_slot(cx_state_t *state, size_t slot) {
+  uint32_t entry = slot_entry(state->slots[slot]);
+  if (!(entry & COLD)) {
+    cx_customer_t *customer = record_at(state, entry - 1);
+    if (state->recold && state->recold - 1 == customer->index) {
+      state->recold = 0; /* read by cx_state_at, now used by an event: keep it hot */
+      (void)queue_push(state, entry - 1, customer->index);
+    } else {
+      settle(state, UINT32_MAX);
+    }
+    return customer;
+  }
+  settle(state, UINT32_MAX);
+  uint32_t id = entry & ~COLD;
+  cx_customer_t *customer = rehydrate(state, id, slot);
+  if (customer)
+    (void)queue_push(state, record_of(state, customer), id);
+  return customer;
 }
 
 void cx_state_prefetch_slot(const cx_state_t *state, uint64_t key_hash) {
@@ -273,7 +567,8 @@ void cx_state_prefetch_slot(const cx_state_t *state, uint64_t key_hash) {
 void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
   uint64_t value = state->slots[slot_home(key_hash, state->slot_mask)];
   uint32_t entry = slot_entry(value);
-  if (entry && (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
+  if (entry && !(entry & COLD) &&
+      (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
     const char *record = (const char *)record_at(state, entry - 1);
     __builtin_prefetch(record, 1);
     __builtin_prefetch(record + 64, 1); /* a record is two lines (128 bytes) */
@@ -281,8 +576,12 @@ void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
 }
 
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
-  uint32_t entry = slot_entry(state->slots[probe(state, key, key_hash)]);
-  return entry ? record_at(state, entry - 1) : NULL;
+  size_t slot = probe(state, key, key_hash);
+  if (!state->slots[slot])
+    return NULL;
+  /* Finding a cold customer makes it hot: the table is never const itself
+   * (cx_state_new allocates it), only the callers' view of it. */
+  return hot_in_slot((cx_state_t *)state, slot);
 }
 
 static int grow_table(cx_state_t *state) {
@@ -314,13 +613,9 @@ static long take_record(cx_state_t *state) {
   if (state->record_count == state->record_capacity) {
     size_t capacity = state->record_capacity ? state->record_capacity * 2
                                              : (size_t)1 << FIRST_CHUNK_SHIFT;
-    if (capacity > UINT32_MAX - 1 || state->chunk_count == CHUNKS)
+    if (capacity > COLD - 1 || state->chunk_count == CHUNKS)
       return -1;
-    cx_customer_t *chunk = malloc((capacity - state->record_capacity) * sizeof(*chunk));
-    if (!chunk)
-      return -1;
-    state->chunks[state->chunk_count++] = chunk;
-    if (state->lru) {
+    if (state->lru && !state->compacting) { /* links by id, the record index until then */
       uint32_t *links = realloc(state->lru, capacity * 2 * sizeof(*links));
       if (!links)
         return -1;
@@ -328,42 +623,127 @@ static long take_record(cx_state_t *state) {
              (capacity - state->record_capacity) * 2 * sizeof(*links));
       state->lru = links;
     }
+    cx_customer_t *chunk = malloc((capacity - state->record_capacity) * sizeof(*chunk));
+    if (!chunk)
+      return -1;
+    state->chunks[state->chunk_count++] = chunk;
     state->record_capacity = capacity;
   }
   cx_customer_t *record = record_at(state, state->record_count);
   memset(record, 0, sizeof(*record));
-  record->index = (uint32_t)state->record_count;
   return (long)state->record_count++;
 }
 
 static void remove_slot(cx_state_t *state, size_t slot);
 
-/* Evicts the head of the recency list to make room for one more customer. */
-static void evict_least_recent(cx_state_t *state) {
-  cx_customer_t *customer = record_at(state, state->lru_head - 1);
-  uint32_t entry = state->lru_head;
-  cx_str_t key = cx_customer_key(customer);
-  size_t slot = probe(state, key, cx_state_hash(key));
-  assert(slot_entry(state->slots[slot]) == entry);
-  if (state->evicted)
-    state->evicted(customer, state->evicted_opaque);
-  customer_release(state, customer);
-  free_record(state, entry - 1);
+/* Removes the customer in slot (an occupied one), calling evicted (may be
+ * NULL) just before it goes; a cold customer is decoded for it (or, out of
+ * memory, shown with its key only). */
+static void remove_customer(cx_state_t *state, size_t slot,
+                            void (*evicted)(const cx_customer_t *customer, void *opaque),
+                            void *opaque) {
+  uint32_t entry = slot_entry(state->slots[slot]), id;
+  if (entry & COLD) {
+    id = entry & ~COLD;
+    dir_entry_t *dir = dir_at(state, id);
+    if (evicted) {
+      cx_customer_t decoded;
+      if (cx_state_cold_unpack(dir->blob, &decoded) == 0) {
+        evicted(&decoded, opaque);
+        cx_customer_release(&decoded);
+      } else {
+        cx_customer_t shown;
+        int64_t last_event_ms;
+        cx_str_t key;
+        memset(&shown, 0, sizeof(shown));
+        cx_state_cold_peek(dir->blob, &key, &last_event_ms);
+        shown.key_len = (uint32_t)key.len;
+        if (key.len < CX_STATE_KEY_INLINE)
+          memcpy(shown.key.inline_key, key.ptr, key.len);
+        else
+          shown.key.heap_key = (char *)(uintptr_t)key.ptr; /* borrowed, never freed */
+        shown.last_event_ms = last_event_ms;
+        evicted(&shown, opaque);
+      }
+    }
+    state->cold_bytes -= cx_state_cold_size(dir->blob);
+    state->cold_count--;
+    free(dir->blob);
+    dir->blob = NULL;
+  } else {
+    cx_customer_t *customer = record_at(state, entry - 1);
+    id = customer->index;
+    if (evicted)
+      evicted(customer, opaque);
+    customer_release(state, customer);
+    free_record(state, entry - 1);
+  }
+  if (state->lru)
+    lru_unlink(state, id);
+  free_id(state, id);
   remove_slot(state, slot);
   state->customer_count--;
+}
+
+/* The key of the customer id (hot or cold). */
+static cx_str_t key_of_id(const cx_state_t *state, uint32_t id) {
+  if (!state->compacting)
+    return cx_customer_key(record_at(state, id));
+  const dir_entry_t *entry = dir_at(state, id);
+  if (entry->record)
+    return cx_customer_key(record_at(state, entry->record - 1));
+  cx_str_t key;
+  int64_t last_event_ms;
+  cx_state_cold_peek(entry->blob, &key, &last_event_ms);
+  return key;
+}
+
+/* A record and an id for a new customer, and its generation: before
+ * compaction the id is the record's index and the record's generation goes
+ * up; after, a directory entry names the record. Returns -1 when out of
+ * memory (nothing taken). */
+static int take_identity(cx_state_t *state, long *id, long *index, uint32_t *generation) {
+  if (!state->compacting) {
+    *index = take_record(state);
+    if (*index < 0)
+      return -1;
+    *id = *index;
+    *generation = record_at(state, (size_t)*index)->generation + 1;
+    return 0;
+  }
+  *id = take_id(state);
+  if (*id < 0)
+    return -1;
+  *index = take_record(state);
+  if (*index < 0) {
+    free_id(state, (uint32_t)*id);
+    return -1;
+  }
+  dir_entry_t *entry = dir_at(state, (size_t)*id);
+  entry->record = (uint32_t)*index + 1;
+  *generation = entry->generation;
+  return 0;
+}
+
+/* Evicts the head of the recency list to make room for one more customer. */
+static void evict_least_recent(cx_state_t *state) {
+  size_t slot = slot_of(state, key_of_id(state, state->lru_head - 1));
+  remove_customer(state, slot, state->evicted, state->evicted_opaque);
   state->limit_evictions++;
 }
 
 cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
   size_t slot = probe(state, key, key_hash);
   if (state->slots[slot]) {
-    cx_customer_t *found = record_at(state, slot_entry(state->slots[slot]) - 1);
-    if (state->lru && state->lru_tail != slot_entry(state->slots[slot])) {
-      lru_unlink(state, slot_entry(state->slots[slot]) - 1);
-      lru_push_tail(state, slot_entry(state->slots[slot]) - 1);
+    cx_customer_t *found = hot_in_slot(state, slot);
+    if (found && state->lru && state->lru_tail != found->index + 1) {
+      lru_unlink(state, found->index);
+      lru_push_tail(state, found->index);
     }
     return found;
   }
+  settle(state, UINT32_MAX);
+  slot = probe(state, key, key_hash); /* compacting never moves a slot, but be plain */
   if (state->max_customers && state->customer_count >= state->max_customers) {
     evict_least_recent(state);
     slot = probe(state, key, key_hash); /* the removal may have shifted the chain */
@@ -374,14 +754,14 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
       return NULL;
     slot = probe(state, key, key_hash);
   }
-  long index = take_record(state);
-  if (index < 0)
+  long id, index;
+  uint32_t generation;
+  if (take_identity(state, &id, &index, &generation))
     return NULL;
   cx_customer_t *customer = record_at(state, index);
-  uint32_t generation = customer->generation + 1; /* records keep theirs across reuse */
   memset(customer, 0, sizeof(*customer));
   customer->generation = generation;
-  customer->index = (uint32_t)index;
+  customer->index = (uint32_t)id;
   customer->key_len = (uint32_t)key.len;
   if (key.len < CX_STATE_KEY_INLINE) {
     memcpy(customer->key.inline_key, key.ptr, key.len);
@@ -390,6 +770,7 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
     if (!customer->key.heap_key) {
       customer->key_len = 0;
       free_record(state, (uint32_t)index);
+      free_id(state, (uint32_t)id);
       return NULL;
     }
     memcpy(customer->key.heap_key, key.ptr, key.len);
@@ -401,7 +782,8 @@ cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_has
   state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
   state->customer_count++;
   if (state->lru)
-    lru_push_tail(state, (uint32_t)index);
+    lru_push_tail(state, (uint32_t)id);
+  (void)queue_push(state, (uint32_t)index, (uint32_t)id);
   return customer;
 }
 
@@ -562,10 +944,25 @@ uint32_t cx_state_index_of(const cx_state_t *state, const cx_customer_t *custome
 }
 
 cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generation) {
-  if (index >= state->record_count)
+  if (!state->compacting) {
+    if (index >= state->record_count)
+      return NULL;
+    cx_customer_t *customer = record_at(state, index);
+    return customer->key_len && customer->generation == generation ? customer : NULL;
+  }
+  if (index >= state->dir_count)
     return NULL;
-  cx_customer_t *customer = record_at(state, index);
-  return customer->key_len && customer->generation == generation ? customer : NULL;
+  dir_entry_t *entry = dir_at(state, index);
+  if (entry->record == DIR_FREE || entry->generation != generation)
+    return NULL;
+  settle(state, index);
+  if (entry->record)
+    return record_at(state, entry->record - 1);
+  /* Cold: hot again only until the next call (settle), unless an event finds it. */
+  cx_customer_t *customer = rehydrate(state, index, slot_of(state, key_of_id(state, index)));
+  if (customer)
+    state->recold = index + 1;
+  return customer;
 }
 
 /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
@@ -584,38 +981,143 @@ static void remove_slot(cx_state_t *state, size_t slot) {
   state->slots[hole] = 0;
 }
 
+/* The last event time of the customer of a slot entry (hot or cold). */
+static int64_t entry_last_event_ms(const cx_state_t *state, uint32_t entry) {
+  if (!(entry & COLD))
+    return record_at(state, entry - 1)->last_event_ms;
+  cx_str_t key;
+  int64_t last_event_ms;
+  cx_state_cold_peek(dir_at(state, entry & ~COLD)->blob, &key, &last_event_ms);
+  return last_event_ms;
+}
+
 size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
                            void (*evicted)(const cx_customer_t *customer, void *opaque),
                            void *opaque) {
   size_t removed = 0;
+  settle(state, UINT32_MAX);
   for (size_t slot = 0; slot <= state->slot_mask;) {
     uint32_t entry = slot_entry(state->slots[slot]);
-    if (!entry || record_at(state, entry - 1)->last_event_ms >= idle_before_ms) {
+    if (!entry || entry_last_event_ms(state, entry) >= idle_before_ms) {
       slot++;
       continue;
     }
-    cx_customer_t *customer = record_at(state, entry - 1);
-    if (evicted)
-      evicted(customer, opaque);
-    customer_release(state, customer);
-    free_record(state, entry - 1);
-    remove_slot(state, slot);
-    state->customer_count--;
+    remove_customer(state, slot, evicted, opaque);
     removed++;
     /* The shift may have moved another entry into this slot: look again. */
   }
   return removed;
 }
 
+/* Starts compaction: the directory maps each id (so far a record index) to
+ * that record, with the record's generation; free records are free ids. */
+static int start_directory(cx_state_t *state) {
+  size_t chunks = state->chunk_count;
+  for (size_t k = 0; k < chunks; k++) {
+    size_t size = k == 0 ? (size_t)1 << FIRST_CHUNK_SHIFT : (size_t)1 << (k + FIRST_CHUNK_SHIFT - 1);
+    state->dir_chunks[k] = calloc(size, sizeof(dir_entry_t));
+    if (!state->dir_chunks[k]) {
+      for (size_t j = 0; j < k; j++) {
+        free(state->dir_chunks[j]);
+        state->dir_chunks[j] = NULL;
+      }
+      return -1;
+    }
+  }
+  state->dir_chunk_count = chunks;
+  state->dir_capacity = state->record_capacity;
+  state->dir_count = state->record_count;
+  for (size_t i = 0; i < state->record_count; i++) {
+    const cx_customer_t *customer = record_at(state, i);
+    dir_entry_t *entry = dir_at(state, i);
+    entry->generation = customer->generation;
+    entry->record = customer->key_len ? (uint32_t)i + 1 : DIR_FREE;
+  }
+  /* the same free list, by id */
+  state->dir_free_head = state->free_head;
+  for (uint32_t at = state->free_head; at; at = (uint32_t)record_at(state, at - 1)->event_count)
+    dir_at(state, at - 1)->blob = (uint8_t *)(uintptr_t)record_at(state, at - 1)->event_count;
+  state->compacting = true;
+  return 0;
+}
+
+size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size_t budget) {
+  size_t compacted = 0;
+  settle(state, UINT32_MAX);
+  if (now_ms > state->now_ms)
+    state->now_ms = now_ms;
+  state->idle_ms = idle_ms;
+  if (!state->compacting) {
+    if (start_directory(state))
+      return 0; /* out of memory: try again next time */
+    for (size_t i = 0; i < state->record_count; i++) { /* list the customers made hot before */
+      const cx_customer_t *customer = record_at(state, i);
+      if (customer->key_len)
+        (void)queue_push_due(state, (uint32_t)i, customer->index, due_of(state, customer));
+    }
+  }
+  queue_flush(state);
+  now_ms = state->now_ms;
+  int64_t idle_before = idle_ms == 0 ? INT64_MAX /* every one, even of this instant */
+                        : now_ms < INT64_MIN + idle_ms ? INT64_MIN : now_ms - idle_ms;
+  for (; budget && state->queue_len && state->queue[state->queue_head].due_ms <= now_ms;
+       budget--) {
+    size_t mask = state->queue_capacity - 1; /* pushing again may grow the ring */
+    queue_item_t item = state->queue[state->queue_head];
+    state->queue_head = (state->queue_head + 1) & mask;
+    state->queue_len--;
+    if (state->queue_len > 4) { /* the record looked at four pops from now */
+      uint32_t ahead = state->queue[(state->queue_head + 4) & mask].record;
+      if (ahead < state->record_count)
+        __builtin_prefetch(record_at(state, ahead));
+    }
+    if (!queue_item_live(state, &item))
+      continue; /* removed or compacted since */
+    cx_customer_t *customer = record_at(state, item.record);
+    if (customer->last_event_ms < idle_before && compact(state, customer))
+      compacted++;
+    else /* active since: due again once idle from its last event */
+      (void)queue_push_due(state, item.record, item.id,
+                           due_of(state, customer) <= now_ms
+                               ? now_ms + 1 /* out of memory compacting: later */
+                               : due_of(state, customer));
+  }
+  return compacted;
+}
+
 cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded) {
   assert(decoded->key_len > 0); /* key_len 0 marks a free record */
   cx_str_t key = cx_customer_key(decoded);
   uint64_t key_hash = cx_state_hash(key);
+  settle(state, UINT32_MAX);
   size_t slot = probe(state, key, key_hash);
   cx_customer_t *customer;
-  if (state->slots[slot]) {
-    customer = record_at(state, slot_entry(state->slots[slot]) - 1);
-    customer_release(state, customer); /* keeps the generation */
+  uint32_t id;
+  uint32_t found = slot_entry(state->slots[slot]);
+  uint32_t generation;
+  if (found && !(found & COLD)) {
+    customer = record_at(state, found - 1);
+    id = customer->index;
+    generation = customer->generation + 1; /* the replaced record's timers go stale */
+    customer_release(state, customer);
+    if (state->lru)
+      lru_unlink(state, id);
+  } else if (found) {
+    id = found & ~COLD;
+    long index = take_record(state);
+    if (index < 0)
+      return NULL;
+    dir_entry_t *entry = dir_at(state, id);
+    state->cold_bytes -= cx_state_cold_size(entry->blob);
+    state->cold_count--;
+    free(entry->blob);
+    entry->blob = NULL;
+    entry->record = (uint32_t)index + 1;
+    customer = record_at(state, index);
+    state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
+    if (state->lru)
+      lru_unlink(state, id);
+    generation = entry->generation + 1;
   } else {
     if (state->max_customers && state->customer_count >= state->max_customers) {
       evict_least_recent(state);
@@ -626,21 +1128,25 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
         return NULL;
       slot = probe(state, key, key_hash);
     }
-    long index = take_record(state);
-    if (index < 0)
+    long new_id, index;
+    if (take_identity(state, &new_id, &index, &generation))
       return NULL;
+    id = (uint32_t)new_id;
     customer = record_at(state, index);
     state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
     state->customer_count++;
   }
-  uint32_t generation = customer->generation + 1, index = customer->index;
+  if (state->compacting)
+    dir_at(state, id)->generation = generation;
   *customer = *decoded;
   customer->generation = generation;
-  customer->index = index;
+  customer->index = id;
+  customer->dirty = 0;
   if (state->lru)
-    lru_push_tail(state, index_of(customer));
+    lru_push_tail(state, id);
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes += customer->key_len;
+  (void)queue_push_due(state, record_of(state, customer), id, due_of(state, customer));
   return customer;
 }
 
@@ -648,15 +1154,21 @@ int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
                                void (*evicted)(const cx_customer_t *customer, void *opaque),
                                void *opaque) {
   if (!state->lru && max_customers) {
-    uint32_t *links = calloc(state->record_capacity ? state->record_capacity * 2 : 1,
-                             sizeof(*links));
+    size_t ids = state->compacting ? state->dir_capacity : state->record_capacity;
+    uint32_t *links = calloc(ids ? ids * 2 : 1, sizeof(*links));
     if (!links)
       return -1;
     state->lru = links;
     state->lru_head = state->lru_tail = 0;
-    for (size_t i = 0; i < state->record_count; i++)
-      if (record_at(state, i)->key_len)
-        lru_push_tail(state, (uint32_t)i);
+    if (state->compacting) {
+      for (size_t i = 0; i < state->dir_count; i++)
+        if (dir_at(state, i)->record != DIR_FREE)
+          lru_push_tail(state, (uint32_t)i);
+    } else {
+      for (size_t i = 0; i < state->record_count; i++)
+        if (record_at(state, i)->key_len)
+          lru_push_tail(state, (uint32_t)i);
+    }
   }
   state->evicted = evicted;
   state->evicted_opaque = opaque;
@@ -681,10 +1193,19 @@ size_t cx_state_customer_count(const cx_state_t *state) {
   return state->customer_count;
 }
 
+size_t cx_state_cold_count(const cx_state_t *state) {
+  return state->cold_count;
+}
+
 size_t cx_state_bytes(const cx_state_t *state) {
   size_t bytes = sizeof(*state) + (state->slot_mask + 1) * sizeof(uint64_t) +
                  state->record_capacity * sizeof(cx_customer_t) +
-                 (state->lru ? state->record_capacity * 2 * sizeof(uint32_t) : 0) +
+                 state->dir_capacity * sizeof(dir_entry_t) +
+                 state->queue_capacity * sizeof(uint64_t) + state->scratch.capacity +
+                 state->cold_bytes +
+                 (state->lru ? (state->compacting ? state->dir_capacity : state->record_capacity) *
+                                   2 * sizeof(uint32_t)
+                             : 0) +
                  state->heap_bytes;
   for (size_t i = 0; i < state->record_count; i++) {
     const cx_customer_t *customer = record_at(state, i);
@@ -717,14 +1238,10 @@ const char *cx_customer_preferred_channel(const cx_customer_t *customer) {
 }
 
 void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash) {
+  settle(state, UINT32_MAX);
   size_t slot = probe(state, key, key_hash);
-  uint32_t entry = slot_entry(state->slots[slot]);
-  if (!entry)
-    return;
-  customer_release(state, record_at(state, entry - 1));
-  free_record(state, entry - 1);
-  remove_slot(state, slot);
-  state->customer_count--;
+  if (slot_entry(state->slots[slot]))
+    remove_customer(state, slot, NULL, NULL);
 }
 
 _Static_assert(sizeof(cx_customer_t) == 128, "a customer record is two cache lines");

@@ -3,7 +3,15 @@
  * array of compact fixed-size customer records. Lookups are O(1); a
  * customer costs one record, its recent interactions and the blocks of the
  * detectors that keep state for it. Customers idle past the largest window
- * are evicted when the watermark passes, so memory stays bounded. */
+ * are evicted when the watermark passes, so memory stays bounded.
+ *
+ * A customer idle for a while can be kept cold (cx_state_compact): its
+ * record and blocks are replaced by one blob of its changelog encoding
+ * (state_cold.h), and decoded back into a record when a lookup
+ * (cx_state_upsert, cx_state_find) or a timer (cx_state_at) needs it. A
+ * customer decoded back behaves exactly as if it had never been compacted;
+ * callers never see a cold customer, only that pointers into the table may
+ * change at the calls documented below. */
 #ifndef CX_STATE_H
 #define CX_STATE_H
 
@@ -131,7 +139,7 @@ typedef struct cx_customer_s {
   uint8_t dirty;                 /* changed since the changes were last taken (runtime only) */
   uint8_t session_slots;         /* sessions allocated, 0..CX_DIGITAL_SESSIONS */
   uint8_t case_slots;            /* case slots allocated, 0..CX_CASE_SLOTS */
-  uint32_t index;                /* its record index in the table (runtime only) */
+  uint32_t index;                /* its id in the table, kept while hot or cold (runtime only) */
 } cx_customer_t;
 
 /* A customer's extension blocks for reading: the block, or a shared one at
@@ -171,10 +179,14 @@ void cx_state_destroy(cx_state_t *state);
 /* XXH3-64 of a key; hash once per event and pass it along. */
 uint64_t cx_state_hash(cx_str_t key);
 
-/* Finds or creates the customer. The pointer is valid until the next call
- * that may add or remove customers. Returns NULL only when out of memory. */
+/* Finds or creates the customer (decoding it when it is cold). The pointer
+ * is valid until the next call that may add or remove customers or compact
+ * one: any cx_state_* call but cx_state_hash, the prefetches, the counts and
+ * cx_state_bytes, except that cx_state_at keeps valid a customer it returns.
+ * Returns NULL only when out of memory. */
 cx_customer_t *cx_state_upsert(cx_state_t *state, cx_str_t key, uint64_t key_hash);
-/* Finds the customer or returns NULL. */
+/* Finds the customer (decoding it when it is cold) or returns NULL (also
+ * when out of memory decoding it). */
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash);
 
 /* Hints for a caller that knows its next keys a few events ahead (changes
@@ -258,8 +270,11 @@ int cx_customer_reserve_interactions(cx_customer_t *customer, uint32_t entries);
  * (ties: the most recent), or NULL when there is none. */
 const char *cx_customer_preferred_channel(const cx_customer_t *customer);
 
-/* A record's index and generation, and the record back from them (NULL when
- * it was evicted or reused since). For timers. */
+/* A customer's id and generation, and the customer back from them (NULL
+ * when it was evicted or replaced since). For timers and the changed list.
+ * A cold customer is decoded for the caller and compacted again at the next
+ * call into the table, unless that call is a lookup of it (an event) or
+ * cx_state_at of the same customer. */
 uint32_t cx_state_index_of(const cx_state_t *state, const cx_customer_t *customer);
 cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generation);
 
@@ -268,6 +283,18 @@ cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generatio
 size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
                            void (*evicted)(const cx_customer_t *customer, void *opaque),
                            void *opaque);
+/* Keeps cold the customers whose last event is before now_ms - idle_ms
+ * (now_ms: the watermark; a smaller one than before counts as the larger).
+ * Each hot customer is listed with the time from which it may be idle (its
+ * event's time, about now_ms, plus idle_ms when an event made it hot); this
+ * looks at up to budget of those due, compacting the idle ones and listing
+ * the others again from their last event; idle_ms 0 compacts every hot
+ * customer, whatever its last event. Returns how many it compacted
+ * (one that cannot be, out of memory, simply stays hot). */
+size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size_t budget);
+/* Customers kept cold (counted in cx_state_customer_count too). */
+size_t cx_state_cold_count(const cx_state_t *state);
+
 /* Removes the customer of key if there is one (a changelog tombstone). */
 void cx_state_remove(cx_state_t *state, cx_str_t key, uint64_t key_hash);
 
@@ -291,7 +318,7 @@ void cx_customer_release(cx_customer_t *customer);
  * new customer that would exceed the bound first evicts the one at the head
  * (the least recently active), calling evicted (may be NULL) just before it
  * goes; cx_state_limit_evictions counts them. Costs two record links per
- * upsert while bounded (a side array of two links per record), nothing
+ * upsert while bounded (a side array of two links per customer id), nothing
  * otherwise. Customers already in the table are listed in index order.
  * Returns -1 when out of memory for the list (nothing changed). */
 int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
@@ -301,7 +328,8 @@ int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
 uint64_t cx_state_limit_evictions(const cx_state_t *state);
 
 size_t cx_state_customer_count(const cx_state_t *state);
-/* Heap bytes held by the store (table, records, contacts, long keys and ids). */
+/* Heap bytes held by the store (table, records, directory, contacts, long
+ * keys and ids, cold blobs, the compaction queue). */
 size_t cx_state_bytes(const cx_state_t *state);
 
 #endif

@@ -1072,3 +1072,24 @@ err:
   cx_customer_release(customer);
   return -1;
 }
+
+int cx_state_codec_peek(const uint8_t *bytes, size_t len, cx_str_t *key,
+                        int64_t *last_event_ms) {
+  reader_t r = {bytes, bytes + len, NULL, NULL, 0};
+  uint8_t version;
+  uint64_t section_count, length, key_len;
+  if (!len || !get_u8(&r, "version", &version) || version != CX_STATE_CODEC_VERSION ||
+      !get_varint(&r, "section_count", &section_count) || !section_count ||
+      !get_varint(&r, "length", &length) || length > remaining(&r))
+    return -1;
+  r.end = r.at + length;
+  if (!get_varint(&r, "key_len", &key_len) || !key_len || key_len > remaining(&r))
+    return -1;
+  key->ptr = (const char *)r.at;
+  key->len = (size_t)key_len;
+  r.at += key_len;
+  *last_event_ms = INT64_MIN;
+  if (r.at != r.end && !get_time(&r, "last_event_ms", 0, last_event_ms))
+    return -1;
+  return 0;
+}

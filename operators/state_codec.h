@@ -43,4 +43,10 @@ int cx_state_codec_encode(const cx_customer_t *customer, cx_state_codec_buf_t *o
 int cx_state_codec_decode(const uint8_t *bytes, size_t len, cx_customer_t *customer,
                           char *errstr, size_t errstr_size);
 
+/* The key and last_event_ms of a record without decoding the rest (for a
+ * customer kept in its encoded form, state_cold.h): the key points into
+ * bytes. Returns -1 when the record's first section cannot be read. */
+int cx_state_codec_peek(const uint8_t *bytes, size_t len, cx_str_t *key,
+                        int64_t *last_event_ms);
+
 #endif

@@ -76,6 +76,10 @@ static const prop_t properties[] = {
   {"state.max.customers", T_INT, 0, 1LL << 31, "0", F(processor.max_customers), NULL,
    "Customers kept per partition (0 = no bound); a new customer beyond it evicts the least "
    "recently active one, which can change later alerts for that customer"},
+  {"state.compact.idle.ms", T_DURATION, 0, 365 * DAY_MS, "0", F(processor.compact_idle_ms), NULL,
+   "Keep a customer idle this long (event time) in its compact encoded form, decoded again on "
+   "its next event or timer (0 = never): the same outputs in less memory, for an encode and a "
+   "decode each time an idle customer comes back"},
   {"metrics.listen", T_STRING, 0, 0, "127.0.0.1:9464", F(metrics_listen), NULL,
    "run: HOST:PORT of the HTTP endpoint serving /metrics (Prometheus), /healthz and /readyz "
    "(empty = off)"},
