@@ -243,7 +243,8 @@ static void prefetch_blocks(const cx_processor_t *processor, const cx_customer_t
   if (event->channel == CX_CHANNEL_APP || event->channel == CX_CHANNEL_WEB) {
     if (event->type == CX_EVENT_CLICK || event->type == CX_EVENT_ERROR ||
         event->type == CX_EVENT_LOGIN_FAILED)
-      prefetch_block(customer->sessions, sizeof(*customer->sessions));
+      prefetch_block(customer->sessions,
+                     customer->session_slots * sizeof(*customer->sessions)); /* all: scanned */
     prefetch_block(customer->digital, sizeof(*customer->digital));
   }
   if (processor->config.profiles.enabled)
