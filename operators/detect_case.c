@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "hash_inline.h"
 #include "state.h"
 
 #define UNKNOWN_MS INT64_MIN    /* opened_ms of a case known only from its resolution */
@@ -26,7 +27,7 @@ void cx_case_keep_id(cx_case_kept_id_t *kept, cx_str_t event_id) {
     kept->len = (uint8_t)event_id.len;
     return;
   }
-  uint64_t hash = cx_state_hash(event_id);
+  uint64_t hash = cx_hash_inline(event_id);
   memcpy(kept->bytes, event_id.ptr, HASHED_PREFIX);
   kept->bytes[HASHED_PREFIX] = '~';
   for (int i = 0; i < 16; i++)
@@ -195,7 +196,7 @@ CX_DETECTOR_EVALUATE(unresolved_case) {
   cx_customer_t *customer = input->customer;
   int64_t sla_ms = config->unresolved_case.sla_ms;
   bool has_case = event->case_id.ptr && event->case_id.len;
-  uint64_t case_hash = has_case ? cx_state_hash(event->case_id) : 0;
+  uint64_t case_hash = has_case ? cx_hash_inline(event->case_id) : 0;
   cx_case_slot_t *slot = has_case ? find(customer, case_hash) : NULL;
   bool nomem = false, fired = false;
   if (event->type == CX_EVENT_CASE_REOPENED)

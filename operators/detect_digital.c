@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "hash_inline.h"
 #include "state.h"
 
 static bool is_digital(cx_channel_t channel) {
@@ -28,7 +29,7 @@ static cx_digital_session_t *follow_session(cx_customer_t *customer,
   int64_t t = input->event->occurred_at_ms;
   cx_str_t attribute_value = input->session;
   bool implicit = !attribute_value.ptr;
-  uint64_t hash = implicit ? 0 : cx_state_hash(attribute_value);
+  uint64_t hash = implicit ? 0 : cx_hash_inline(attribute_value);
   cx_digital_session_t *sessions = customer->sessions, *slot = NULL;
   int slots = customer->session_slots;
   for (int i = 0; i < slots && !slot; i++) {
@@ -101,7 +102,7 @@ static bool rage_clicks(const cx_rules_config_t *config, cx_digital_session_t *s
     session->run_clicks = 0; /* a click on no known element breaks the run */
     return false;
   }
-  uint64_t element_hash = cx_state_hash(element);
+  uint64_t element_hash = cx_hash_inline(element);
   if (session->run_clicks && session->element_hash == element_hash) {
     memmove(session->click_gaps_ms + 1, session->click_gaps_ms,
             (CX_DIGITAL_RAGE_MAX - 2) * sizeof(session->click_gaps_ms[0]));

@@ -29,15 +29,16 @@ enum {
 
 /* One session of digital_friction and its current run of clicks (80 bytes). */
 typedef struct cx_digital_session_s {
+  /* The fields a scan for the event's session reads first: together. */
   uint64_t hash;             /* cx_state_hash of the session attribute; 0 when implicit */
+  uint16_t failures;         /* ERROR + LOGIN_FAILED events in the session (saturating) */
+  uint16_t run_clicks;       /* clicks in a row on element_hash (saturating) */
+  uint8_t flags;             /* CX_DIGITAL_SESSION_*, CX_DIGITAL_*_FIRED */
   int64_t first_ms;          /* earliest event time in the session */
   int64_t last_ms;           /* latest event time in the session */
   uint64_t element_hash;     /* cx_state_hash of the element of the run of clicks */
   int64_t click_last_ms;     /* time of the run's latest click (arrival order) */
   int32_t click_gaps_ms[CX_DIGITAL_RAGE_MAX - 1]; /* gaps between the run's latest clicks, newest first */
-  uint16_t failures;         /* ERROR + LOGIN_FAILED events in the session (saturating) */
-  uint16_t run_clicks;       /* clicks in a row on element_hash (saturating) */
-  uint8_t flags;             /* CX_DIGITAL_SESSION_*, CX_DIGITAL_*_FIRED */
 } cx_digital_session_t;
 
 enum {

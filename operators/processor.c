@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash_inline.h"
 #include "scores.h"
 #include "state_codec.h"
 #include "state.h"
@@ -254,7 +255,8 @@ static void prefetch_blocks(const cx_processor_t *processor, const cx_customer_t
   if (event->channel == CX_CHANNEL_APP || event->channel == CX_CHANNEL_WEB) {
     if (event->type == CX_EVENT_CLICK || event->type == CX_EVENT_ERROR ||
         event->type == CX_EVENT_LOGIN_FAILED)
-      prefetch_block(customer->sessions, sizeof(*customer->sessions));
+      prefetch_block(customer->sessions,
+                     customer->session_slots * sizeof(*customer->sessions)); /* all: scanned */
     prefetch_block(customer->digital, sizeof(*customer->digital));
   }
   if (processor->config.profiles.enabled)
@@ -414,12 +416,12 @@ cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_eve
 
 cx_process_result_t cx_processor_process_at(cx_processor_t *processor, const cx_event_t *event,
                                             int64_t offset, const cx_outputs_t *outputs) {
-  return cx_processor_process_hashed(processor, event, offset, cx_state_hash(event->customer_id),
+  return cx_processor_process_hashed(processor, event, offset, cx_hash_inline(event->customer_id),
                                      outputs);
 }
 
 uint64_t cx_processor_prefetch(const cx_processor_t *processor, cx_str_t key) {
-  uint64_t hash = cx_state_hash(key);
+  uint64_t hash = cx_hash_inline(key);
   cx_state_prefetch_slot(processor->state, hash);
   return hash;
 }
@@ -518,7 +520,7 @@ cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const
 }
 
 const cx_customer_t *cx_processor_find(const cx_processor_t *processor, cx_str_t key) {
-  return cx_state_find(processor->state, key, cx_state_hash(key));
+  return cx_state_find(processor->state, key, cx_hash_inline(key));
 }
 
 int cx_processor_restore(cx_processor_t *processor, const uint8_t *record, size_t record_len,
@@ -602,7 +604,7 @@ int cx_processor_take_changes(cx_processor_t *processor,
 }
 
 void cx_processor_forget(cx_processor_t *processor, cx_str_t key) {
-  cx_state_remove(processor->state, key, cx_state_hash(key));
+  cx_state_remove(processor->state, key, cx_hash_inline(key));
 }
 
 const cx_processor_stats_t *cx_processor_stats(const cx_processor_t *processor) {

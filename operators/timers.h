@@ -1,7 +1,9 @@
-/* Event-time timers of one partition: a binary min-heap ordered by fire time,
- * then by the order they were set, so equal times fire in a fixed order. A
- * timer is due when the watermark has passed its time (watermark > fire_ms):
- * from then on no on-time event at or before fire_ms can still arrive. */
+/* Event-time timers of one partition, fired in order of fire time, then of
+ * the order they were set, so equal times fire in a fixed order (a binary
+ * min-heap, with the timers set for a day's last millisecond kept apart in
+ * one FIFO queue per day: see timers.c). A timer is due when the watermark
+ * has passed its time (watermark > fire_ms): from then on no on-time event
+ * at or before fire_ms can still arrive. */
 #ifndef CX_TIMERS_H
 #define CX_TIMERS_H
 
@@ -9,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 32 bytes: one per pending timer, about one per customer with digital
- * activity or an open case. */
+/* 32 bytes in the heap, 24 in a day's queue: one per pending timer, about
+ * one per customer with digital activity or an open case. */
 typedef struct cx_timer_s {
   int64_t fire_ms;      /* event time it fires at */
   uint64_t payload;     /* the detector's own value */

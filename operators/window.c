@@ -41,26 +41,6 @@ cx_window_range_t cx_window_sliding(const void *base, size_t count, size_t strid
   return range;
 }
 
-int64_t cx_window_day(int64_t t_ms) {
-  int64_t day = t_ms / CX_WINDOW_DAY_MS;
-  return t_ms % CX_WINDOW_DAY_MS < 0 ? day - 1 : day;
-}
-
-int64_t cx_window_day_start_ms(int64_t day) {
-  if (day > INT64_MAX / CX_WINDOW_DAY_MS)
-    return INT64_MAX;
-  if (day < INT64_MIN / CX_WINDOW_DAY_MS)
-    return INT64_MIN;
-  return day * CX_WINDOW_DAY_MS;
-}
-
-int64_t cx_window_day_end_ms(int64_t day) {
-  if (day >= INT64_MAX / CX_WINDOW_DAY_MS)
-    return INT64_MAX;
-  int64_t next_start = cx_window_day_start_ms(day + 1);
-  return next_start == INT64_MIN ? INT64_MIN : next_start - 1;
-}
-
 static size_t ring_index(int64_t day) {
   int64_t index = day % CX_WINDOW_DAYS;
   return (size_t)(index < 0 ? index + CX_WINDOW_DAYS : index);
@@ -102,6 +82,14 @@ static void clear_slot(cx_window_days_t *days, size_t slot) {
 }
 
 int cx_window_days_add(cx_window_days_t *days, int64_t day, uint32_t count) {
+  /* The usual case: one more event on the newest day, its count staying a byte. */
+  if (day == days->newest_day && !days->high) {
+    size_t slot = ring_index(day);
+    if (count <= (uint32_t)(UINT8_MAX - days->low[slot])) {
+      days->low[slot] = (uint8_t)(days->low[slot] + count);
+      return 1;
+    }
+  }
   if (day <= days->newest_day && day < cx_window_days_oldest(days))
     return 0;
   size_t slot = ring_index(day);
@@ -135,7 +123,15 @@ uint32_t cx_window_days_sum(const cx_window_days_t *days, int64_t first_day, int
   if (last_day > days->newest_day)
     last_day = days->newest_day;
   uint32_t sum = 0;
-  for (int64_t d = first_day; d <= last_day; d++)
-    sum += cx_window_days_count(days, ring_index(d));
+  if (first_day > last_day)
+    return 0;
+  size_t slot = ring_index(first_day), n = (size_t)(last_day - first_day) + 1;
+  if (days->high) {
+    for (size_t i = 0; i < n; i++, slot = slot + 1 == CX_WINDOW_DAYS ? 0 : slot + 1)
+      sum += cx_window_days_count(days, slot);
+  } else {
+    for (size_t i = 0; i < n; i++, slot = slot + 1 == CX_WINDOW_DAYS ? 0 : slot + 1)
+      sum += days->low[slot];
+  }
   return sum;
 }

@@ -43,10 +43,26 @@ typedef struct cx_window_days_s {
 } cx_window_days_t;
 
 /* UTC day of an event time: floor(t_ms / CX_WINDOW_DAY_MS), also for t < 0. */
-int64_t cx_window_day(int64_t t_ms);
+static inline int64_t cx_window_day(int64_t t_ms) {
+  int64_t day = t_ms / CX_WINDOW_DAY_MS;
+  return t_ms % CX_WINDOW_DAY_MS < 0 ? day - 1 : day;
+}
+
 /* First and last millisecond of a day (saturating at the int64 range). */
-int64_t cx_window_day_start_ms(int64_t day);
-int64_t cx_window_day_end_ms(int64_t day);
+static inline int64_t cx_window_day_start_ms(int64_t day) {
+  if (day > INT64_MAX / CX_WINDOW_DAY_MS)
+    return INT64_MAX;
+  if (day < INT64_MIN / CX_WINDOW_DAY_MS)
+    return INT64_MIN;
+  return day * CX_WINDOW_DAY_MS;
+}
+
+static inline int64_t cx_window_day_end_ms(int64_t day) {
+  if (day >= INT64_MAX / CX_WINDOW_DAY_MS)
+    return INT64_MAX;
+  int64_t next_start = cx_window_day_start_ms(day + 1);
+  return next_start == INT64_MIN ? INT64_MIN : next_start - 1;
+}
 
 /* Adds count to day's counter, first moving the ring forward when day is
  * newer than newest_day. Returns 1, or 0, changing nothing, when day is
