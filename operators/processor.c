@@ -619,7 +619,20 @@ size_t cx_processor_customer_count(const cx_processor_t *processor) {
   return cx_state_customer_count(processor->state);
 }
 
-size_t cx_processor_state_bytes(const cx_processor_t *processor) {
-  return cx_state_bytes(processor->state) + cx_timers_bytes(processor->timers) +
+/* Timers and the change lists of the changelog. */
+static size_t processor_own_bytes(const cx_processor_t *processor) {
+  return cx_timers_bytes(processor->timers) +
          processor->dirty_capacity * sizeof(*processor->dirty) + processor->removed_capacity;
+}
+
+size_t cx_processor_state_bytes(const cx_processor_t *processor) {
+  return cx_state_bytes(processor->state) + processor_own_bytes(processor);
+}
+
+bool cx_processor_state_bytes_walk(cx_processor_t *processor, size_t budget) {
+  return cx_state_bytes_walk(processor->state, budget);
+}
+
+size_t cx_processor_state_bytes_walked(const cx_processor_t *processor) {
+  return cx_state_bytes_walked(processor->state) + processor_own_bytes(processor);
 }

@@ -140,5 +140,9 @@ size_t cx_processor_customer_count(const cx_processor_t *processor);
 /* Heap bytes of the partition's state: customers (cx_state_bytes), their
  * pending timers and the change lists of the changelog. */
 size_t cx_processor_state_bytes(const cx_processor_t *processor);
+/* The same for a gauge, its customers walked a slice at a time
+ * (cx_state_bytes_walk / cx_state_bytes_walked). */
+bool cx_processor_state_bytes_walk(cx_processor_t *processor, size_t budget);
+size_t cx_processor_state_bytes_walked(const cx_processor_t *processor);
 
 #endif

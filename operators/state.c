@@ -72,6 +72,10 @@ struct cx_state_s {
   cx_state_codec_buf_t scratch; /* encoding buffer for compaction */
   size_t customer_count;      /* live customers, hot and cold */
   size_t heap_bytes;          /* long keys (contacts are counted on demand) */
+  size_t walk_next;           /* cx_state_bytes_walk: the next record to look at */
+  size_t walk_sum;            /* its sum so far over records below walk_next */
+  size_t walked_bytes;        /* the sum of the last walk completed */
+  bool walked;                /* a walk has completed */
   size_t max_customers;       /* state.max.customers; 0 = no bound, no recency list */
   uint32_t *lru;              /* under a bound: customer id i's recency links at [2i]
                                  (previous) and [2i + 1] (next), id + 1, 0 = end; NULL
@@ -1197,25 +1201,54 @@ size_t cx_state_cold_count(const cx_state_t *state) {
   return state->cold_count;
 }
 
-size_t cx_state_bytes(const cx_state_t *state) {
-  size_t bytes = sizeof(*state) + (state->slot_mask + 1) * sizeof(uint64_t) +
-                 state->record_capacity * sizeof(cx_customer_t) +
-                 state->dir_capacity * sizeof(dir_entry_t) +
-                 state->queue_capacity * sizeof(uint64_t) + state->scratch.capacity +
-                 state->cold_bytes +
-                 (state->lru ? (state->compacting ? state->dir_capacity : state->record_capacity) *
-                                   2 * sizeof(uint32_t)
-                             : 0) +
-                 state->heap_bytes;
-  for (size_t i = 0; i < state->record_count; i++) {
-    const cx_customer_t *customer = record_at(state, i);
-    if (customer->log)
-      bytes += sizeof(*customer->log) +
-               (size_t)customer->log->capacity * sizeof(cx_interaction_t) +
-               customer->log->bytes_capacity;
-    bytes += cx_customer_ext_bytes(customer);
-  }
+/* The store's own arrays, blobs and long keys: known without a walk. */
+static size_t fixed_bytes(const cx_state_t *state) {
+  return sizeof(*state) + (state->slot_mask + 1) * sizeof(uint64_t) +
+         state->record_capacity * sizeof(cx_customer_t) +
+         state->dir_capacity * sizeof(dir_entry_t) +
+         state->queue_capacity * sizeof(uint64_t) + state->scratch.capacity +
+         state->cold_bytes +
+         (state->lru ? (state->compacting ? state->dir_capacity : state->record_capacity) * 2 *
+                           sizeof(uint32_t)
+                     : 0) +
+         state->heap_bytes;
+}
+
+/* A hot customer's contacts and blocks (0 for a free record). */
+static size_t record_heap_bytes(const cx_customer_t *customer) {
+  size_t bytes = cx_customer_ext_bytes(customer);
+  if (customer->log)
+    bytes += sizeof(*customer->log) +
+             (size_t)customer->log->capacity * sizeof(cx_interaction_t) +
+             customer->log->bytes_capacity;
   return bytes;
+}
+
+size_t cx_state_bytes(const cx_state_t *state) {
+  size_t bytes = fixed_bytes(state);
+  for (size_t i = 0; i < state->record_count; i++)
+    bytes += record_heap_bytes(record_at(state, i));
+  return bytes;
+}
+
+bool cx_state_bytes_walk(cx_state_t *state, size_t budget) {
+  size_t end = state->walk_next + budget;
+  if (end > state->record_count || end < state->walk_next)
+    end = state->record_count;
+  for (size_t i = state->walk_next; i < end; i++)
+    state->walk_sum += record_heap_bytes(record_at(state, i));
+  state->walk_next = end;
+  if (end < state->record_count)
+    return false;
+  state->walked_bytes = state->walk_sum;
+  state->walk_sum = 0;
+  state->walk_next = 0;
+  state->walked = true;
+  return true;
+}
+
+size_t cx_state_bytes_walked(const cx_state_t *state) {
+  return fixed_bytes(state) + (state->walked ? state->walked_bytes : state->walk_sum);
 }
 
 const char *cx_customer_preferred_channel(const cx_customer_t *customer) {

@@ -331,5 +331,13 @@ size_t cx_state_customer_count(const cx_state_t *state);
 /* Heap bytes held by the store (table, records, directory, contacts, long
  * keys and ids, cold blobs, the compaction queue). */
 size_t cx_state_bytes(const cx_state_t *state);
+/* cx_state_bytes for a gauge set on the processing thread, without walking
+ * every customer at once (13 ms at 370k customers): cx_state_bytes_walk sums
+ * the customers' contacts and blocks over at most `budget` records per call,
+ * resuming where the last call stopped, and returns true when that call
+ * completed a walk; cx_state_bytes_walked is the store's own bytes now plus
+ * the last completed walk's sum (before the first completes: the sum so far). */
+bool cx_state_bytes_walk(cx_state_t *state, size_t budget);
+size_t cx_state_bytes_walked(const cx_state_t *state);
 
 #endif

@@ -47,6 +47,7 @@ typedef struct task_s {
   int64_t next_offset;         /* offset after the last message of the open batch; -1 = none */
   cx_metric_series_t *events[CX_CHANNEL__COUNT + 1]; /* per channel, then undecodable; lazily */
   cx_metric_series_t *late;    /* late events of this partition; lazily */
+  int64_t walked_ms;           /* when its state bytes were last walked through (gauge) */
 } task_t;
 
 /* The batch loop reads the clocks every CLOCK_EVERY messages and serves
@@ -83,6 +84,7 @@ typedef struct runner_s {
   cx_inflight_batch_t *open;   /* at_least_once: the batch being filled, or NULL */
   int64_t now_wall_ms;         /* wall clock, read every CLOCK_EVERY messages */
   int64_t gauges_ms;           /* when the state gauges were last set */
+  int64_t walk_ms;             /* when the state bytes' walk last took a step */
   cx_metric_series_t *event_latency; /* lazily */
   rd_kafka_queue_t *queue;     /* the consumer's queue (next_message) */
   rd_kafka_message_t *fetched[FETCH_MAX]; /* taken from it, not yet handed out */
@@ -151,6 +153,7 @@ static int add_task(runner_t *runner, const char *topic, int32_t partition) {
   task->next_offset = -1;
   memset(task->events, 0, sizeof(task->events));
   task->late = NULL;
+  task->walked_ms = 0;
   if (!task->topic || !task->processor) {
     free(task->topic);
     cx_processor_destroy(task->processor);
@@ -751,16 +754,32 @@ static int seal_batch(runner_t *runner) {
   return runner->fatal ? -1 : 0;
 }
 
-/* The state gauges walk every customer: set at most once a second. */
+/* The state gauges, set at most once a second. The bytes of a partition's
+ * customers are summed by a walk taking GAUGE_WALK_RECORDS of them every
+ * GAUGE_WALK_MS (about 500k a second), not all at once: a walk over every
+ * customer stalled the batch 13 ms at 370k customers and would take ~350 ms
+ * at 10M. A partition is walked again a second after its last walk ended. */
+#define GAUGE_WALK_MS 10
+#define GAUGE_WALK_RECORDS 5000
+
 static void set_state_gauges(runner_t *runner) {
   int64_t now = cx_clock_mono_ms();
-  if (!runner->metrics || (runner->gauges_ms && now - runner->gauges_ms < 1000))
+  if (!runner->metrics || (runner->walk_ms && now - runner->walk_ms < GAUGE_WALK_MS))
+    return;
+  runner->walk_ms = now;
+  for (size_t i = 0; i < runner->task_count; i++) {
+    task_t *task = &runner->tasks[i];
+    if ((!task->walked_ms || now - task->walked_ms >= 1000) &&
+        cx_processor_state_bytes_walk(task->processor, GAUGE_WALK_RECORDS))
+      task->walked_ms = now;
+  }
+  if (runner->gauges_ms && now - runner->gauges_ms < 1000)
     return;
   runner->gauges_ms = now;
   size_t customers = 0, bytes = 0;
   for (size_t i = 0; i < runner->task_count; i++) {
     customers += cx_processor_customer_count(runner->tasks[i].processor);
-    bytes += cx_processor_state_bytes(runner->tasks[i].processor);
+    bytes += cx_processor_state_bytes_walked(runner->tasks[i].processor);
   }
   cx_metrics_set(cx_metrics_series0(runner->metrics, CX_METRIC_STATE_CUSTOMERS),
                  (int64_t)customers);

@@ -419,6 +419,45 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   cx_state_destroy(s); /* ASan/valgrind: the blocks went with the customer */
 }
 
+/* The gauge's walk sums the customers a slice at a time: each call looks at
+ * no more records than its budget, a walk completes once every record was
+ * looked at, and the walked bytes are those of the last completed walk (a
+ * change shows once a walk after it completes) and then equal
+ * cx_state_bytes. */
+static void test_state_bytes_walk_takes_a_slice_per_call(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  char key[16];
+  for (int i = 0; i < 10; i++) {
+    snprintf(key, sizeof(key), "W%d", i);
+    assert_non_null(cx_customer_rules_mut(upsert(s, key)));
+  }
+  size_t fixed = cx_state_bytes(s) - 10 * sizeof(cx_customer_rules_t);
+  /* before any walk completes: what was summed so far */
+  for (int i = 0; i < 3; i++) {
+    assert_false(cx_state_bytes_walk(s, 3));
+    assert_int_equal(cx_state_bytes_walked(s), fixed + (size_t)(3 * (i + 1)) *
+                                                          sizeof(cx_customer_rules_t));
+  }
+  assert_true(cx_state_bytes_walk(s, 3)); /* the 10th record */
+  assert_int_equal(cx_state_bytes_walked(s), cx_state_bytes(s));
+  /* a new block shows once the next walk completes, not before */
+  cx_customer_t *c = upsert(s, "W0");
+  assert_non_null(cx_customer_digital_mut(c));
+  size_t walked = cx_state_bytes_walked(s);
+  assert_int_equal(walked + sizeof(cx_digital_state_t), cx_state_bytes(s));
+  for (int i = 0; i < 9; i++) {
+    assert_false(cx_state_bytes_walk(s, 1));
+    assert_int_equal(cx_state_bytes_walked(s), walked);
+  }
+  assert_true(cx_state_bytes_walk(s, 1));
+  assert_int_equal(cx_state_bytes_walked(s), cx_state_bytes(s));
+  /* one call with a budget past the end completes a walk */
+  assert_true(cx_state_bytes_walk(s, SIZE_MAX));
+  assert_int_equal(cx_state_bytes_walked(s), cx_state_bytes(s));
+  cx_state_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_state_upsert_finds_same_customer),
@@ -435,6 +474,7 @@ int main(void) {
     cmocka_unit_test(test_state_bound_applies_to_restore_and_to_customers_already_there),
     cmocka_unit_test(test_state_log_keeps_wide_times_and_ids_exact_through_inserts_and_drops),
     cmocka_unit_test(test_state_blocks_come_on_first_write_and_are_counted),
+    cmocka_unit_test(test_state_bytes_walk_takes_a_slice_per_call),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
