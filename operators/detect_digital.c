@@ -174,13 +174,15 @@ static bool engagement_check(const cx_rules_config_t *config, const cx_digital_s
   int64_t baseline_first = day - recent_days - baseline_days + 1;
   if (state->first_day > baseline_first || baseline_first < cx_window_days_oldest(&state->days))
     return false; /* the history does not cover the whole baseline */
-  uint32_t recent = cx_window_days_sum(&state->days, day - recent_days + 1, day);
   uint32_t baseline = cx_window_days_sum(&state->days, baseline_first, day - recent_days);
   double max_ratio = config->engagement_drop.max_ratio;
   double min_per_day = config->engagement_drop.min_baseline_per_day;
-  /* Rates compared as cross products: exact for the integer counts. */
-  if (baseline == 0 || (double)baseline < min_per_day * (double)baseline_days ||
-      (double)recent * (double)baseline_days > max_ratio * (double)baseline * (double)recent_days)
+  /* Rates compared as cross products: exact for the integer counts. The
+   * baseline first: too thin a one needs no recent count. */
+  if (baseline == 0 || (double)baseline < min_per_day * (double)baseline_days)
+    return false;
+  uint32_t recent = cx_window_days_sum(&state->days, day - recent_days + 1, day);
+  if ((double)recent * (double)baseline_days > max_ratio * (double)baseline * (double)recent_days)
     return false;
   double ratio = ((double)recent / (double)recent_days) / ((double)baseline / (double)baseline_days);
   cx_alert_add_reason(alert, "recent_per_day_x1000", (int64_t)recent * 1000 / recent_days,
