@@ -40,11 +40,11 @@ void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms) {
     memcpy(c, rules->contribution, sizeof(rules->contribution));
     /* A group of four contributions all +0 (bit for bit) decays to itself:
      * only the others are decayed, and none at all when every one is +0. */
+    uint64_t words[CX_SCORES_LANES / 2];
+    memcpy(words, c, sizeof(words));
     unsigned nonzero = 0;
-    for (int i = 0; i < CX_SCORES_LANES / 4; i++) {
-      cx_v4i bits = (cx_v4i)c[i];
-      nonzero |= (unsigned)((bits[0] | bits[1] | bits[2] | bits[3]) != 0) << i;
-    }
+    for (int i = 0; i < CX_SCORES_LANES / 4; i++)
+      nonzero |= (unsigned)((words[2 * i] | words[2 * i + 1]) != 0) << i;
     if (nonzero) {
       double factor = half_life_ms > 0
                           ? exp2(-(double)(t - customer->scores_at_ms) / (double)half_life_ms)
