@@ -38,21 +38,16 @@ void cx_scores_decay(cx_customer_t *customer, int64_t t, int64_t half_life_ms) {
   if (rules) {
     cx_v4f c[CX_SCORES_LANES / 4] = {0}; /* the lanes past CX_RULE__COUNT stay +0 */
     memcpy(c, rules->contribution, sizeof(rules->contribution));
-    /* A group of four contributions all +0 (bit for bit) decays to itself:
-     * only the others are decayed, and none at all when every one is +0. */
-    uint64_t words[CX_SCORES_LANES / 2];
-    memcpy(words, c, sizeof(words));
-    unsigned nonzero = 0;
+    cx_v4i bits = {0, 0, 0, 0};
     for (int i = 0; i < CX_SCORES_LANES / 4; i++)
-      nonzero |= (unsigned)((words[2 * i] | words[2 * i + 1]) != 0) << i;
-    if (nonzero) {
+      bits |= (cx_v4i)c[i];
+    /* Every contribution +0 (bit for bit): decaying changes nothing. */
+    if (bits[0] | bits[1] | bits[2] | bits[3]) {
       double factor = half_life_ms > 0
                           ? exp2(-(double)(t - customer->scores_at_ms) / (double)half_life_ms)
                           : 0.0;
-      for (; nonzero; nonzero &= nonzero - 1) {
-        int i = __builtin_ctz(nonzero);
+      for (int i = 0; i < CX_SCORES_LANES / 4; i++)
         c[i] = decay4(c[i], factor);
-      }
       memcpy(rules->contribution, c, sizeof(rules->contribution));
     }
   }
