@@ -163,24 +163,26 @@ static bool engagement_days(const cx_rules_config_t *config, int64_t *recent_day
          *recent_days <= CX_WINDOW_DAYS - *baseline_days;
 }
 
-/* The check at time check_ms (see docs/rules.md); fills reasons and window. */
+/* The check at time check_ms (see docs/rules.md); fills reasons and window.
+ * recent_days and baseline_days are engagement_days' (which gave true). */
 static bool engagement_check(const cx_rules_config_t *config, const cx_digital_state_t *state,
-                             int64_t check_ms, cx_alert_t *alert) {
-  int64_t recent_days, baseline_days;
-  if (!(state->engagement_flags & CX_DIGITAL_SEEN) ||
-      !engagement_days(config, &recent_days, &baseline_days))
+                             int64_t recent_days, int64_t baseline_days, int64_t check_ms,
+                             cx_alert_t *alert) {
+  if (!(state->engagement_flags & CX_DIGITAL_SEEN))
     return false;
   int64_t day = cx_window_day(check_ms);
   int64_t baseline_first = day - recent_days - baseline_days + 1;
   if (state->first_day > baseline_first || baseline_first < cx_window_days_oldest(&state->days))
     return false; /* the history does not cover the whole baseline */
-  uint32_t recent = cx_window_days_sum(&state->days, day - recent_days + 1, day);
   uint32_t baseline = cx_window_days_sum(&state->days, baseline_first, day - recent_days);
   double max_ratio = config->engagement_drop.max_ratio;
   double min_per_day = config->engagement_drop.min_baseline_per_day;
-  /* Rates compared as cross products: exact for the integer counts. */
-  if (baseline == 0 || (double)baseline < min_per_day * (double)baseline_days ||
-      (double)recent * (double)baseline_days > max_ratio * (double)baseline * (double)recent_days)
+  /* Rates compared as cross products: exact for the integer counts. The
+   * baseline first: too thin a one needs no recent count. */
+  if (baseline == 0 || (double)baseline < min_per_day * (double)baseline_days)
+    return false;
+  uint32_t recent = cx_window_days_sum(&state->days, day - recent_days + 1, day);
+  if ((double)recent * (double)baseline_days > max_ratio * (double)baseline * (double)recent_days)
     return false;
   double ratio = ((double)recent / (double)recent_days) / ((double)baseline / (double)baseline_days);
   cx_alert_add_reason(alert, "recent_per_day_x1000", (int64_t)recent * 1000 / recent_days,
@@ -211,6 +213,8 @@ CX_DETECTOR_EVALUATE(engagement_drop) {
     input->nomem = true;
     return false;
   }
+  int64_t recent_days, baseline_days;
+  bool days_ok = engagement_days(config, &recent_days, &baseline_days);
   int64_t t = event->occurred_at_ms, day = cx_window_day(t);
   if (cx_window_days_add(&state->days, day, 1) < 0) { /* before any other change */
     input->nomem = true;
@@ -225,7 +229,7 @@ CX_DETECTOR_EVALUATE(engagement_drop) {
     cx_case_keep_id(&state->last_id, event->event_id);
     state->engagement_flags &= (uint8_t)~CX_DIGITAL_LAST_HIT;
   }
-  bool fired = engagement_check(config, state, t, alert);
+  bool fired = days_ok && engagement_check(config, state, recent_days, baseline_days, t, alert);
   if (fired) {
     alert->evidence[0] = event->event_id;
     alert->evidence_count = 1;
@@ -235,11 +239,9 @@ CX_DETECTOR_EVALUATE(engagement_drop) {
   /* Silence checks, unless one is pending (not yet due: it will see this
    * event) or the last event has had its hit. A due or lost one (popped
    * while the rule was disabled) is replaced; its token makes it stale. */
-  int64_t recent_days, baseline_days;
   bool pending = (state->engagement_flags & CX_DIGITAL_CHECK_ARMED) &&
                  cx_window_day_end_ms(state->check_day) >= input->watermark_ms;
-  if (!pending && !(state->engagement_flags & CX_DIGITAL_LAST_HIT) &&
-      engagement_days(config, &recent_days, &baseline_days)) {
+  if (!pending && !(state->engagement_flags & CX_DIGITAL_LAST_HIT) && days_ok) {
     int64_t last_day = cx_window_day(state->last_ms);
     bool armed = state->engagement_flags & CX_DIGITAL_CHECK_ARMED;
     set_check(state, armed && state->check_day > last_day ? state->check_day : last_day, timers);
@@ -262,7 +264,7 @@ CX_DETECTOR_ON_TIMER(engagement_drop) {
     set_check(state, last_day, timers); /* a later digital event arrived: check from its day */
     return false;
   }
-  bool fired = engagement_check(config, state, input->fire_ms, alert);
+  bool fired = engagement_check(config, state, recent_days, baseline_days, input->fire_ms, alert);
   if (fired) {
     state->engagement_flags |= CX_DIGITAL_LAST_HIT;
     alert->trigger_event_id = cx_case_kept_id(&state->last_id);

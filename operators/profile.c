@@ -193,40 +193,48 @@ static int32_t open_cases(const cx_customer_t *customer, int64_t as_of) {
 }
 
 /* The digest hashes names (XXH3 of their bytes). Those of channels and rules
- * are computed once and found by pointer: the profile holds the names
- * cx_channel_name and cx_rule_name return. */
-static const char *channel_names[CX_CHANNEL__COUNT];
-static uint64_t channel_hashes[CX_CHANNEL__COUNT];
-static const char *rule_names[CX_RULE__COUNT];
-static uint64_t rule_hashes[CX_RULE__COUNT];
+ * are computed once and found by pointer, in a small open-addressed table
+ * (read only once built, so shared by every thread): the profile holds the
+ * names cx_channel_name and cx_rule_name return. Any other name is hashed
+ * in place, which gives the same value. */
+#define NAME_SLOTS 64 /* a power of two, over twice the names */
+_Static_assert(CX_CHANNEL__COUNT + CX_RULE__COUNT <= NAME_SLOTS / 2, "the name table is sparse");
+static struct {
+  const char *name; /* NULL: free */
+  uint64_t hash;    /* XXH3 of its bytes */
+} name_table[NAME_SLOTS];
 static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
 static uint64_t hash_text(const char *name) {
   return name ? XXH3_64bits(name, strlen(name)) : 0;
 }
 
+static size_t name_slot(const char *name) {
+  return (size_t)(((uintptr_t)name * UINT64_C(0x9E3779B97F4A7C15)) >> 58) & (NAME_SLOTS - 1);
+}
+
+static void name_add(const char *name) {
+  size_t slot = name_slot(name);
+  while (name_table[slot].name && name_table[slot].name != name)
+    slot = (slot + 1) & (NAME_SLOTS - 1);
+  name_table[slot].name = name;
+  name_table[slot].hash = hash_text(name);
+}
+
 static void names_init(void) {
-  for (int c = 0; c < CX_CHANNEL__COUNT; c++) {
-    channel_names[c] = cx_channel_name((cx_channel_t)c);
-    channel_hashes[c] = hash_text(channel_names[c]);
-  }
-  for (int r = 0; r < CX_RULE__COUNT; r++) {
-    rule_names[r] = cx_rule_name((cx_rule_t)r);
-    rule_hashes[r] = hash_text(rule_names[r]);
-  }
-}
-
-static uint64_t hash_channel(const char *name) {
   for (int c = 0; c < CX_CHANNEL__COUNT; c++)
-    if (name == channel_names[c])
-      return channel_hashes[c];
-  return hash_text(name);
+    name_add(cx_channel_name((cx_channel_t)c));
+  for (int r = 0; r < CX_RULE__COUNT; r++)
+    name_add(cx_rule_name((cx_rule_t)r));
 }
 
-static uint64_t hash_rule(const char *name) {
-  for (int r = 0; r < CX_RULE__COUNT; r++)
-    if (name == rule_names[r])
-      return rule_hashes[r];
+static uint64_t hash_name(const char *name) {
+  if (!name)
+    return 0;
+  for (size_t slot = name_slot(name); name_table[slot].name;
+       slot = (slot + 1) & (NAME_SLOTS - 1))
+    if (name_table[slot].name == name)
+      return name_table[slot].hash;
   return hash_text(name);
 }
 
@@ -239,7 +247,7 @@ static uint64_t content_digest(const cx_profile_t *profile) {
   pthread_once(&names_once, names_init);
   words[n++] = profile->channels_48h_count;
   for (size_t i = 0; i < profile->channels_48h_count; i++)
-    words[n++] = hash_channel(profile->channels_48h[i]);
+    words[n++] = hash_name(profile->channels_48h[i]);
   words[n++] = (uint64_t)profile->contacts_24h;
   words[n++] = (uint64_t)profile->abandoned_24h;
   words[n++] = (uint64_t)profile->wait_ms_24h;
@@ -248,13 +256,13 @@ static uint64_t content_digest(const cx_profile_t *profile) {
   words[n++] = profile->channel_count;
   for (size_t i = 0; i < profile->channel_count; i++) {
     const cx_profile_channel_t *channel = &profile->channels[i];
-    words[n++] = hash_channel(channel->channel);
+    words[n++] = hash_name(channel->channel);
     words[n++] = (uint64_t)channel->contacts_7d;
     words[n++] = (uint64_t)channel->contacts_30d;
   }
-  words[n++] = hash_channel(profile->preferred_channel);
+  words[n++] = hash_name(profile->preferred_channel);
   words[n++] = (uint64_t)profile->last_contact_ms;
-  words[n++] = hash_channel(profile->last_contact_channel);
+  words[n++] = hash_name(profile->last_contact_channel);
   words[n++] = (uint64_t)profile->open_cases;
   words[n++] = (uint64_t)profile->repeat_contacts_7d;
   words[n++] = profile->has_avg_wait ? (uint64_t)profile->avg_wait_ms_30d : UINT64_MAX;
@@ -268,11 +276,11 @@ static uint64_t content_digest(const cx_profile_t *profile) {
   words[n++] = profile->has_nps ? (uint64_t)profile->nps : 0;
   words[n++] = profile->open_alert_count;
   for (size_t i = 0; i < profile->open_alert_count; i++)
-    words[n++] = hash_rule(profile->open_alerts[i]);
+    words[n++] = hash_name(profile->open_alerts[i]);
   words[n++] = profile->consent_granted;
   words[n++] = profile->reason_count;
   for (size_t i = 0; i < profile->reason_count; i++)
-    words[n++] = hash_rule(profile->reasons[i].code);
+    words[n++] = hash_name(profile->reasons[i].code);
   assert(n <= sizeof(words) / sizeof(words[0]));
   return XXH3_64bits(words, n * sizeof(words[0]));
 }

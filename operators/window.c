@@ -125,13 +125,21 @@ uint32_t cx_window_days_sum(const cx_window_days_t *days, int64_t first_day, int
   uint32_t sum = 0;
   if (first_day > last_day)
     return 0;
+  /* At most two runs of slots: first_day's to the ring's end, then from 0. */
   size_t slot = ring_index(first_day), n = (size_t)(last_day - first_day) + 1;
-  if (days->high) {
-    for (size_t i = 0; i < n; i++, slot = slot + 1 == CX_WINDOW_DAYS ? 0 : slot + 1)
-      sum += cx_window_days_count(days, slot);
-  } else {
-    for (size_t i = 0; i < n; i++, slot = slot + 1 == CX_WINDOW_DAYS ? 0 : slot + 1)
-      sum += days->low[slot];
+  size_t first_run = n < CX_WINDOW_DAYS - slot ? n : CX_WINDOW_DAYS - slot;
+  const uint8_t *low = days->low, *high = days->high;
+  for (size_t i = slot; i < slot + first_run; i++)
+    sum += low[i];
+  for (size_t i = 0; i < n - first_run; i++)
+    sum += low[i];
+  if (high) {
+    uint32_t high_sum = 0;
+    for (size_t i = slot; i < slot + first_run; i++)
+      high_sum += high[i];
+    for (size_t i = 0; i < n - first_run; i++)
+      high_sum += high[i];
+    sum += high_sum << 8;
   }
   return sum;
 }

@@ -176,6 +176,39 @@ static void test_window_days_counts_past_one_byte_stay_exact(void **state) {
   assert_null(days.high);
 }
 
+/* Every range of a full ring whose slots wrap past the ring's end, with
+ * counts above one byte, sums as the days one at a time (the sum reads the
+ * ring in two straight runs and the high bytes apart). */
+static void test_window_days_sum_wrapping_ranges_match_day_by_day(void **state) {
+  (void)state;
+  cx_window_days_t days;
+  memset(&days, 0, sizeof(days));
+  const int64_t first = 3 * CX_WINDOW_DAYS + 25; /* slot 25: the ring wraps inside */
+  uint32_t expected[CX_WINDOW_DAYS];
+  for (int64_t i = 0; i < CX_WINDOW_DAYS; i++) {
+    expected[i] = (uint32_t)(i * 37 % 11) + (i % 7 == 3 ? 700 + (uint32_t)i : 0);
+    assert_int_equal(cx_window_days_add(&days, first + i, expected[i]), 1);
+  }
+  assert_non_null(days.high);
+  for (int64_t a = first - 2; a < first + CX_WINDOW_DAYS + 2; a++) {
+    for (int64_t b = a - 1; b < first + CX_WINDOW_DAYS + 2; b++) {
+      uint32_t sum = 0;
+      for (int64_t d = a; d <= b; d++)
+        if (d >= first && d < first + CX_WINDOW_DAYS)
+          sum += expected[d - first];
+      assert_int_equal(cx_window_days_sum(&days, a, b), sum);
+    }
+  }
+  cx_window_days_release(&days);
+  /* The same without high bytes (their low bytes only). */
+  for (int64_t a = first; a < first + CX_WINDOW_DAYS; a++) {
+    uint32_t sum = 0;
+    for (int64_t d = a; d < first + CX_WINDOW_DAYS; d++)
+      sum += expected[d - first] & 0xff;
+    assert_int_equal(cx_window_days_sum(&days, a, first + CX_WINDOW_DAYS - 1), sum);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_window_excludes_entry_exactly_width_before),
@@ -192,6 +225,7 @@ int main(void) {
     cmocka_unit_test(test_window_days_refuses_day_older_than_ring),
     cmocka_unit_test(test_window_days_counts_past_one_byte_stay_exact),
     cmocka_unit_test(test_window_days_counters_saturate),
+    cmocka_unit_test(test_window_days_sum_wrapping_ranges_match_day_by_day),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
