@@ -576,6 +576,13 @@ void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
     const char *record = (const char *)record_at(state, entry - 1);
     __builtin_prefetch(record, 1);
     __builtin_prefetch(record + 64, 1); /* a record is two lines (128 bytes) */
+  } else if (entry & COLD &&
+             (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
+    /* Its blob, which the lookup decodes: the directory entry is a miss of
+     * its own, taken here rather than in the lookup. */
+    const uint8_t *blob = dir_at(state, entry & ~COLD)->blob;
+    __builtin_prefetch(blob);
+    __builtin_prefetch(blob + 64);
   }
 }
 
@@ -1045,6 +1052,36 @@ static int start_directory(cx_state_t *state) {
   return 0;
 }
 
+/* A compaction reads a customer idle for a while: its record, its blocks and
+ * its table slot are each a cache miss, one after the other. Pops are a few
+ * events apart, so the customers a few pops ahead are loaded in stages:
+ * the record four pops ahead, then (its record loaded by now) the blocks
+ * and table slot of the one two pops ahead. Changes nothing. */
+static void prefetch_ahead(const cx_state_t *state, size_t mask) {
+  if (state->queue_len > 4) {
+    uint32_t ahead = state->queue[(state->queue_head + 4) & mask].record;
+    if (ahead < state->record_count) {
+      const char *record = (const char *)record_at(state, ahead);
+      __builtin_prefetch(record);
+      __builtin_prefetch(record + 64);
+    }
+  }
+  if (state->queue_len > 2) {
+    const queue_item_t *item = &state->queue[(state->queue_head + 2) & mask];
+    if (!queue_item_live(state, item))
+      return;
+    const cx_customer_t *c = record_at(state, item->record);
+    const void *blocks[] = {c->log, c->rules, c->signals, c->sessions, c->digital, c->cases,
+                            c->profile};
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+      if (blocks[i]) {
+        __builtin_prefetch(blocks[i]);
+        __builtin_prefetch((const char *)blocks[i] + 64);
+      }
+    cx_state_prefetch_slot(state, cx_state_hash(cx_customer_key(c)));
+  }
+}
+
 size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size_t budget) {
   size_t compacted = 0;
   settle(state, UINT32_MAX);
@@ -1070,11 +1107,7 @@ size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size
     queue_item_t item = state->queue[state->queue_head];
     state->queue_head = (state->queue_head + 1) & mask;
     state->queue_len--;
-    if (state->queue_len > 4) { /* the record looked at four pops from now */
-      uint32_t ahead = state->queue[(state->queue_head + 4) & mask].record;
-      if (ahead < state->record_count)
-        __builtin_prefetch(record_at(state, ahead));
-    }
+    prefetch_ahead(state, mask);
     if (!queue_item_live(state, &item))
       continue; /* removed or compacted since */
     cx_customer_t *customer = record_at(state, item.record);
