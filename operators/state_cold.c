@@ -37,23 +37,6 @@ static const uint8_t *varint_get(const uint8_t *in, uint64_t *value) {
   return in;
 }
 
-uint8_t *cx_state_cold_pack(const cx_customer_t *customer, cx_state_codec_buf_t *scratch,
-                            size_t *size) {
-  scratch->len = 0;
-  if (cx_state_codec_encode(customer, scratch))
-    return NULL;
-  uint8_t header[11];
-  size_t head = varint_put(header, scratch->len);
-  header[head++] = customer->dirty ? COLD_DIRTY : 0;
-  uint8_t *blob = malloc(head + scratch->len);
-  if (!blob)
-    return NULL;
-  memcpy(blob, header, head);
-  memcpy(blob + head, scratch->bytes, scratch->len);
-  *size = head + scratch->len;
-  return blob;
-}
-
 size_t cx_state_cold_size(const uint8_t *blob) {
   uint64_t len;
   const uint8_t *flags = varint_get(blob, &len);
