@@ -65,8 +65,17 @@ int cx_state_cold_unpack(const uint8_t *blob, cx_customer_t *customer) {
 #define SLAB_UNITS ((uint32_t)1 << SLAB_SHIFT)
 #define SLABS_MAX ((uint32_t)1 << (CX_STATE_COLD_HANDLE_BITS - SLAB_SHIFT))
 
+/* The units a blob of size bytes takes: its size in 8-byte units, up to 16;
+ * above, rounded up to one of 8 sizes a doubling (16 bytes apart up to 256,
+ * then 32 ...), so that blobs whose sizes differ a little (a log that grew
+ * by one entry) reuse each other's freed places; at most 1/8 is slack. A
+ * big blob (a slab of its own) takes its exact units. */
 static size_t units_of(size_t size) {
-  return (size + 7) >> 3;
+  size_t units = (size + 7) >> 3;
+  if (units <= 16 || units > CX_STATE_COLD_CLASS_MAX)
+    return units;
+  size_t step = (size_t)1 << (63 - __builtin_clzll((unsigned long long)(units - 1)) - 3);
+  return (units + step - 1) & ~(step - 1);
 }
 
 /* A slab index for a new slab of bytes bytes, or -1. */
@@ -122,7 +131,8 @@ uint8_t *cx_state_cold_store_alloc(cx_state_cold_store_t *store, size_t size, ui
       if (slab < 0)
         return NULL;
       if (store->bump_slab && store->bump_used < SLAB_UNITS) /* the old slab's tail (fewer
-                                                                units than this blob) */
+                                                                units than this blob; reused
+                                                                when that is a size) */
         list_push(store, SLAB_UNITS - store->bump_used,
                   (store->bump_slab - 1) << SLAB_SHIFT | store->bump_used);
       store->bump_slab = (uint32_t)slab + 1;

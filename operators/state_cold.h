@@ -13,14 +13,16 @@
 #include "state.h"
 #include "state_codec.h"
 
-/* Where the blobs live: slabs of 8-byte units, so a blob costs its size
- * rounded up to 8 bytes (not to an allocator class) and is named by a
- * 30-bit handle instead of a pointer. A blob of up to
- * CX_STATE_COLD_CLASS_MAX units (4 KiB) is carved from a 256 KiB slab and,
- * when freed, kept on a free list of its unit count for the next blob of
- * that size; a larger one gets a slab of its own, freed with it. Slabs are
- * kept until the store is destroyed. */
-#define CX_STATE_COLD_CLASS_MAX 512
+/* Where the blobs live: slabs of 8-byte units, so a small blob costs its
+ * size rounded up to 8 bytes (16 past 128, see state_cold.c), not to an
+ * allocator class, and is named by a 30-bit handle instead of a pointer. A
+ * blob of up to CX_STATE_COLD_CLASS_MAX units (256 bytes: most customers'
+ * one day) is carved from a 256 KiB slab and, when freed, kept on a free
+ * list of its size for the next blob of that size; a larger one (a long
+ * contact log) gets a slab of its own from the allocator, freed with it,
+ * since free lists of many large sizes would hold much that is never
+ * reused. Slabs are kept until the store is destroyed. */
+#define CX_STATE_COLD_CLASS_MAX 32
 #define CX_STATE_COLD_HANDLE_BITS 30
 
 typedef struct cx_state_cold_store_s {

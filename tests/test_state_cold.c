@@ -482,25 +482,25 @@ static void test_blob_store_keeps_blobs_apart_and_reuses_them(void **unused) {
   static uint32_t handles[N];
   static size_t sizes[N];
   for (int i = 0; i < N; i++) {
-    /* 3..600 bytes, and every 100th past a class (4 KiB): a slab of its own */
+    /* 3..600 bytes (past 256: a slab of its own), every 100th past 4 KiB */
     sizes[i] = i % 100 == 99 ? 5000 + (size_t)i : 3 + (size_t)(i * 37 % 598);
     uint8_t *blob = cx_state_cold_store_alloc(&store, sizes[i], &handles[i]);
     assert_non_null(blob);
     assert_true(handles[i] < (1u << CX_STATE_COLD_HANDLE_BITS));
     memset(blob, i & 0xff, sizes[i]);
   }
-  size_t live = store.live_bytes;
+  size_t live = store.live_bytes, slabs = store.slab_bytes;
   for (int i = 0; i < N; i += 2) /* every other one back */
     cx_state_cold_store_free(&store, handles[i], sizes[i]);
   assert_true(store.live_bytes < live);
-  size_t slabs = store.slab_bytes;
+  assert_true(store.slab_bytes < slabs); /* the big ones' slabs went */
   for (int i = 0; i < N; i += 2) { /* the same sizes again: the freed places */
     uint8_t *blob = cx_state_cold_store_alloc(&store, sizes[i], &handles[i]);
     assert_non_null(blob);
     memset(blob, (i + 1) & 0xff, sizes[i]);
   }
   assert_int_equal(store.live_bytes, live);
-  assert_int_equal(store.slab_bytes, slabs); /* no new slab */
+  assert_int_equal(store.slab_bytes, slabs); /* no new slab for the small ones */
   for (int i = 0; i < N; i++) {
     const uint8_t *blob = cx_state_cold_store_at(&store, handles[i]);
     uint8_t want = (uint8_t)((i % 2 ? i : i + 1) & 0xff);
@@ -508,10 +508,13 @@ static void test_blob_store_keeps_blobs_apart_and_reuses_them(void **unused) {
       if (blob[b] != want)
         fail_msg("blob %d byte %zu: %u, want %u", i, b, blob[b], want);
   }
-  /* fill past a slab (256 KiB) with 4 KiB blobs: the tails go on free lists */
-  for (int i = 0; i < 200; i++) {
+  /* fill past a few slabs (256 KiB) with the largest small blobs: the
+   * tails go on free lists */
+  for (int i = 0; i < 4000; i++) {
     uint32_t handle;
-    assert_non_null(cx_state_cold_store_alloc(&store, 4096 - (size_t)(i % 3) * 8, &handle));
+    uint8_t *blob = cx_state_cold_store_alloc(&store, 256 - (size_t)(i % 3) * 8, &handle);
+    assert_non_null(blob);
+    memset(blob, 0, 256 - (size_t)(i % 3) * 8);
   }
   cx_state_cold_store_destroy(&store);
   assert_int_equal(store.slab_count, 0);
