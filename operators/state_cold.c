@@ -65,11 +65,11 @@ int cx_state_cold_unpack(const uint8_t *blob, cx_customer_t *customer) {
 #define SLAB_UNITS ((uint32_t)1 << SLAB_SHIFT)
 #define SLABS_MAX ((uint32_t)1 << (CX_STATE_COLD_HANDLE_BITS - SLAB_SHIFT))
 
-/* The units a blob of size bytes takes: its size in 8-byte units, up to 16;
- * above, rounded up to one of 8 sizes a doubling (16 bytes apart up to 256,
- * then 32 ...), so that blobs whose sizes differ a little (a log that grew
- * by one entry) reuse each other's freed places; at most 1/8 is slack. A
- * big blob (a slab of its own) takes its exact units. */
+/* The units a blob of size bytes takes: its size in 8-byte units, up to 16
+ * (128 bytes); above, rounded up to one of 8 sizes a doubling (16 bytes
+ * apart up to 256, the largest small blob), so that blobs whose sizes
+ * differ a little reuse each other's freed places; at most 1/8 is slack.
+ * A big blob (a slab of its own) takes its exact units. */
 static size_t units_of(size_t size) {
   size_t units = (size + 7) >> 3;
   if (units <= 16 || units > CX_STATE_COLD_CLASS_MAX)
