@@ -23,7 +23,10 @@
 #define FIRST_CHUNK_SHIFT 8 /* chunk 0: 256 records */
 #define CHUNKS (32 - FIRST_CHUNK_SHIFT + 1) /* up to 2^32 records */
 #define COLD 0x80000000u    /* a slot entry with this bit: COLD | directory id */
-#define DIR_FREE UINT32_MAX /* dir_entry_t.record of a free entry */
+#define REF_COLD 0x80000000u /* dir_entry_t.ref of a cold customer: REF_COLD | blob handle */
+#define REF_FREE 0xc0000000u /* of a free id: REF_FREE | next free id + 1 */
+#define REF_TAG 0xc0000000u
+#define IDS_MAX ((size_t)1 << 30) /* a free id's link fits beside REF_FREE */
 
 /* A hot customer in the compaction queue: it cannot be idle before due_ms. */
 typedef struct queue_item_s {
@@ -32,12 +35,21 @@ typedef struct queue_item_s {
   uint32_t id;     /* its id (a stale item, of a customer gone or cold, is skipped) */
 } queue_item_t;
 
-/* A customer's directory entry (16 bytes). */
+/* A customer's directory entry (8 bytes). */
 typedef struct dir_entry_s {
   uint32_t generation; /* bumped each time the id is given to a customer */
-  uint32_t record;     /* hot: record index + 1; cold: 0; free: DIR_FREE */
-  uint8_t *blob;       /* cold: its blob (owned); free: next free id + 1 (as an integer) */
+  uint32_t ref;        /* hot: record index + 1 (< REF_COLD); cold: REF_COLD | its blob's
+                          handle in cold_store; free: REF_FREE | next free id + 1 */
 } dir_entry_t;
+
+/* A hot customer's record index + 1, else 0. */
+static inline uint32_t dir_record(const dir_entry_t *entry) {
+  return entry->ref < REF_COLD ? entry->ref : 0;
+}
+
+static inline bool dir_is_free(const dir_entry_t *entry) {
+  return (entry->ref & REF_TAG) == REF_FREE;
+}
 
 struct cx_state_s {
   uint64_t *slots;            /* open-addressing table: the key hash's high 32 bits (a tag
@@ -68,7 +80,7 @@ struct cx_state_s {
   uint32_t recold;            /* id + 1 of a customer made hot only to be read (by
                                  cx_state_at), compacted again at the next call; 0 = none */
   size_t cold_count;          /* customers kept cold */
-  size_t cold_bytes;          /* bytes of their blobs */
+  cx_state_cold_store_t cold_store; /* their blobs */
   cx_state_codec_buf_t scratch; /* encoding buffer for compaction */
   size_t customer_count;      /* live customers, hot and cold */
   size_t heap_bytes;          /* long keys (contacts are counted on demand) */
@@ -97,6 +109,20 @@ static inline cx_customer_t *record_at(const cx_state_t *state, size_t index) {
 }
 
 /* Entry i of the directory: the same chunk layout as the records. */
+static inline dir_entry_t *dir_at(const cx_state_t *state, size_t id);
+
+/* A cold customer's blob. */
+static inline uint8_t *cold_blob(const cx_state_t *state, const dir_entry_t *entry) {
+  return cx_state_cold_store_at(&state->cold_store, entry->ref & ~REF_TAG);
+}
+
+/* Gives back a cold customer's blob (the entry is left to the caller). */
+static void drop_blob(cx_state_t *state, dir_entry_t *entry) {
+  cx_state_cold_store_free(&state->cold_store, entry->ref & ~REF_TAG,
+                           cx_state_cold_size(cold_blob(state, entry)));
+  state->cold_count--;
+}
+
 static inline dir_entry_t *dir_at(const cx_state_t *state, size_t id) {
   if (id < ((size_t)1 << FIRST_CHUNK_SHIFT))
     return &state->dir_chunks[0][id];
@@ -256,7 +282,7 @@ static void lru_push_tail(cx_state_t *state, uint32_t index) {
 
 /* The record index of a hot customer (its directory entry says). */
 static uint32_t record_of(const cx_state_t *state, const cx_customer_t *customer) {
-  return state->compacting ? dir_at(state, customer->index)->record - 1 : customer->index;
+  return state->compacting ? dir_at(state, customer->index)->ref - 1 : customer->index;
 }
 
 /* Puts a released (zeroed) record on the free list. */
@@ -284,12 +310,12 @@ static long take_id(cx_state_t *state) {
   uint32_t id;
   if (state->dir_free_head) {
     id = state->dir_free_head - 1;
-    state->dir_free_head = (uint32_t)(uintptr_t)dir_at(state, id)->blob;
+    state->dir_free_head = dir_at(state, id)->ref & ~REF_TAG;
   } else {
     if (state->dir_count == state->dir_capacity) {
       size_t capacity = state->dir_capacity ? state->dir_capacity * 2
                                             : (size_t)1 << FIRST_CHUNK_SHIFT;
-      if (capacity > COLD || state->dir_chunk_count == CHUNKS)
+      if (capacity > IDS_MAX || state->dir_chunk_count == CHUNKS)
         return -1;
       if (state->lru) {
         uint32_t *links = realloc(state->lru, capacity * 2 * sizeof(*links));
@@ -309,8 +335,7 @@ static long take_id(cx_state_t *state) {
   }
   dir_entry_t *entry = dir_at(state, id);
   entry->generation++;
-  entry->record = 0;
-  entry->blob = NULL;
+  entry->ref = 0;
   return id;
 }
 
@@ -318,8 +343,7 @@ static void free_id(cx_state_t *state, uint32_t id) {
   if (!state->compacting)
     return; /* the id was the record's */
   dir_entry_t *entry = dir_at(state, id);
-  entry->record = DIR_FREE;
-  entry->blob = (uint8_t *)(uintptr_t)state->dir_free_head;
+  entry->ref = REF_FREE | state->dir_free_head;
   state->dir_free_head = id + 1;
   if (state->recold == id + 1)
     state->recold = 0;
@@ -332,7 +356,7 @@ static bool queue_item_live(const cx_state_t *state, const queue_item_t *item) {
   if (item->record >= state->record_count)
     return false;
   const cx_customer_t *customer = record_at(state, item->record);
-  /* A live record's id names it in the directory (dir_at(id)->record). */
+  /* A live record's id names it in the directory (dir_at(id)->ref). */
   return customer->key_len && customer->index == item->id;
 }
 
@@ -410,11 +434,7 @@ void cx_state_destroy(cx_state_t *state) {
   for (size_t i = 0; i < state->record_count; i++)
     if (record_at(state, i)->key_len)
       customer_release(state, record_at(state, i));
-  for (size_t i = 0; i < state->dir_count; i++) {
-    dir_entry_t *entry = dir_at(state, i);
-    if (entry->record == 0)
-      free(entry->blob);
-  }
+  cx_state_cold_store_destroy(&state->cold_store);
   for (size_t i = 0; i < state->chunk_count; i++)
     free(state->chunks[i]);
   for (size_t i = 0; i < state->dir_chunk_count; i++)
@@ -451,7 +471,7 @@ static bool key_equals(const cx_customer_t *customer, cx_str_t key) {
 static bool cold_key_equals(const cx_state_t *state, uint32_t id, cx_str_t key) {
   cx_str_t cold_key;
   int64_t last_event_ms;
-  cx_state_cold_peek(dir_at(state, id)->blob, &cold_key, &last_event_ms);
+  cx_state_cold_peek(cold_blob(state, dir_at(state, id)), &cold_key, &last_event_ms);
   return cold_key.len == key.len && memcmp(cold_key.ptr, key.ptr, key.len) == 0;
 }
 
@@ -481,7 +501,7 @@ static long take_record(cx_state_t *state);
 static cx_customer_t *rehydrate(cx_state_t *state, uint32_t id, size_t slot) {
   dir_entry_t *entry = dir_at(state, id);
   cx_customer_t decoded;
-  if (cx_state_cold_unpack(entry->blob, &decoded))
+  if (cx_state_cold_unpack(cold_blob(state, entry), &decoded))
     return NULL;
   long index = take_record(state);
   if (index < 0) {
@@ -494,11 +514,8 @@ static cx_customer_t *rehydrate(cx_state_t *state, uint32_t id, size_t slot) {
   customer->index = id;
   if (customer->key_len >= CX_STATE_KEY_INLINE)
     state->heap_bytes += customer->key_len;
-  state->cold_bytes -= cx_state_cold_size(entry->blob);
-  state->cold_count--;
-  free(entry->blob);
-  entry->blob = NULL;
-  entry->record = (uint32_t)index + 1;
+  drop_blob(state, entry);
+  entry->ref = (uint32_t)index + 1;
   state->slots[slot] = (state->slots[slot] & 0xffffffff00000000ULL) | ((uint32_t)index + 1);
   return customer;
 }
@@ -514,16 +531,14 @@ static size_t slot_of(const cx_state_t *state, cx_str_t key) {
  * (it stays hot) when out of memory. */
 static bool compact(cx_state_t *state, cx_customer_t *customer) {
   size_t size;
-  uint8_t *blob = cx_state_cold_pack(customer, &state->scratch, &size);
-  if (!blob)
+  uint32_t handle;
+  if (!cx_state_cold_pack_into(customer, &state->scratch, &state->cold_store, &handle, &size))
     return false;
   uint32_t id = customer->index, index = record_of(state, customer);
   size_t slot = slot_of(state, cx_customer_key(customer));
   state->slots[slot] = (state->slots[slot] & 0xffffffff00000000ULL) | COLD | id;
   dir_entry_t *entry = dir_at(state, id);
-  entry->record = 0;
-  entry->blob = blob;
-  state->cold_bytes += size;
+  entry->ref = REF_COLD | handle;
   state->cold_count++;
   customer_release(state, customer);
   free_record(state, index);
@@ -538,8 +553,8 @@ static void settle(cx_state_t *state, uint32_t keep) {
     return;
   state->recold = 0;
   dir_entry_t *entry = dir_at(state, id);
-  if (entry->record && entry->record != DIR_FREE)
-    (void)compact(state, record_at(state, entry->record - 1));
+  if (dir_record(entry))
+    (void)compact(state, record_at(state, dir_record(entry) - 1));
 }
 
 /* The customer in slot (an occupied one), hot: found by a lookup, so it is
@@ -576,6 +591,13 @@ void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
     const char *record = (const char *)record_at(state, entry - 1);
     __builtin_prefetch(record, 1);
     __builtin_prefetch(record + 64, 1); /* a record is two lines (128 bytes) */
+  } else if (entry & COLD &&
+             (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
+    /* Its blob, which the lookup decodes: the directory entry is a miss of
+     * its own, taken here rather than in the lookup. */
+    const uint8_t *blob = cold_blob(state, dir_at(state, entry & ~COLD));
+    __builtin_prefetch(blob);
+    __builtin_prefetch(blob + 64);
   }
 }
 
@@ -652,7 +674,7 @@ static void remove_customer(cx_state_t *state, size_t slot,
     dir_entry_t *dir = dir_at(state, id);
     if (evicted) {
       cx_customer_t decoded;
-      if (cx_state_cold_unpack(dir->blob, &decoded) == 0) {
+      if (cx_state_cold_unpack(cold_blob(state, dir), &decoded) == 0) {
         evicted(&decoded, opaque);
         cx_customer_release(&decoded);
       } else {
@@ -660,7 +682,7 @@ static void remove_customer(cx_state_t *state, size_t slot,
         int64_t last_event_ms;
         cx_str_t key;
         memset(&shown, 0, sizeof(shown));
-        cx_state_cold_peek(dir->blob, &key, &last_event_ms);
+        cx_state_cold_peek(cold_blob(state, dir), &key, &last_event_ms);
         shown.key_len = (uint32_t)key.len;
         if (key.len < CX_STATE_KEY_INLINE)
           memcpy(shown.key.inline_key, key.ptr, key.len);
@@ -670,10 +692,8 @@ static void remove_customer(cx_state_t *state, size_t slot,
         evicted(&shown, opaque);
       }
     }
-    state->cold_bytes -= cx_state_cold_size(dir->blob);
-    state->cold_count--;
-    free(dir->blob);
-    dir->blob = NULL;
+    drop_blob(state, dir);
+    dir->ref = 0;
   } else {
     cx_customer_t *customer = record_at(state, entry - 1);
     id = customer->index;
@@ -694,11 +714,11 @@ static cx_str_t key_of_id(const cx_state_t *state, uint32_t id) {
   if (!state->compacting)
     return cx_customer_key(record_at(state, id));
   const dir_entry_t *entry = dir_at(state, id);
-  if (entry->record)
-    return cx_customer_key(record_at(state, entry->record - 1));
+  if (dir_record(entry))
+    return cx_customer_key(record_at(state, dir_record(entry) - 1));
   cx_str_t key;
   int64_t last_event_ms;
-  cx_state_cold_peek(entry->blob, &key, &last_event_ms);
+  cx_state_cold_peek(cold_blob(state, entry), &key, &last_event_ms);
   return key;
 }
 
@@ -724,7 +744,7 @@ static int take_identity(cx_state_t *state, long *id, long *index, uint32_t *gen
     return -1;
   }
   dir_entry_t *entry = dir_at(state, (size_t)*id);
-  entry->record = (uint32_t)*index + 1;
+  entry->ref = (uint32_t)*index + 1;
   *generation = entry->generation;
   return 0;
 }
@@ -957,11 +977,11 @@ cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generatio
   if (index >= state->dir_count)
     return NULL;
   dir_entry_t *entry = dir_at(state, index);
-  if (entry->record == DIR_FREE || entry->generation != generation)
+  if (dir_is_free(entry) || entry->generation != generation)
     return NULL;
   settle(state, index);
-  if (entry->record)
-    return record_at(state, entry->record - 1);
+  if (dir_record(entry))
+    return record_at(state, dir_record(entry) - 1);
   /* Cold: hot again only until the next call (settle), unless an event finds it. */
   cx_customer_t *customer = rehydrate(state, index, slot_of(state, key_of_id(state, index)));
   if (customer)
@@ -991,7 +1011,7 @@ static int64_t entry_last_event_ms(const cx_state_t *state, uint32_t entry) {
     return record_at(state, entry - 1)->last_event_ms;
   cx_str_t key;
   int64_t last_event_ms;
-  cx_state_cold_peek(dir_at(state, entry & ~COLD)->blob, &key, &last_event_ms);
+  cx_state_cold_peek(cold_blob(state, dir_at(state, entry & ~COLD)), &key, &last_event_ms);
   return last_event_ms;
 }
 
@@ -1016,6 +1036,8 @@ size_t cx_state_evict_idle(cx_state_t *state, int64_t idle_before_ms,
 /* Starts compaction: the directory maps each id (so far a record index) to
  * that record, with the record's generation; free records are free ids. */
 static int start_directory(cx_state_t *state) {
+  if (state->record_capacity > IDS_MAX)
+    return -1; /* more ids than a directory entry can chain: never compacts */
   size_t chunks = state->chunk_count;
   for (size_t k = 0; k < chunks; k++) {
     size_t size = k == 0 ? (size_t)1 << FIRST_CHUNK_SHIFT : (size_t)1 << (k + FIRST_CHUNK_SHIFT - 1);
@@ -1035,14 +1057,44 @@ static int start_directory(cx_state_t *state) {
     const cx_customer_t *customer = record_at(state, i);
     dir_entry_t *entry = dir_at(state, i);
     entry->generation = customer->generation;
-    entry->record = customer->key_len ? (uint32_t)i + 1 : DIR_FREE;
+    entry->ref = customer->key_len ? (uint32_t)i + 1 : REF_FREE;
   }
   /* the same free list, by id */
   state->dir_free_head = state->free_head;
   for (uint32_t at = state->free_head; at; at = (uint32_t)record_at(state, at - 1)->event_count)
-    dir_at(state, at - 1)->blob = (uint8_t *)(uintptr_t)record_at(state, at - 1)->event_count;
+    dir_at(state, at - 1)->ref = REF_FREE | (uint32_t)record_at(state, at - 1)->event_count;
   state->compacting = true;
   return 0;
+}
+
+/* A compaction reads a customer idle for a while: its record, its blocks and
+ * its table slot are each a cache miss, one after the other. Pops are a few
+ * events apart, so the customers a few pops ahead are loaded in stages:
+ * the record four pops ahead, then (its record loaded by now) the blocks
+ * and table slot of the one two pops ahead. Changes nothing. */
+static void prefetch_ahead(const cx_state_t *state, size_t mask) {
+  if (state->queue_len > 4) {
+    uint32_t ahead = state->queue[(state->queue_head + 4) & mask].record;
+    if (ahead < state->record_count) {
+      const char *record = (const char *)record_at(state, ahead);
+      __builtin_prefetch(record);
+      __builtin_prefetch(record + 64);
+    }
+  }
+  if (state->queue_len > 2) {
+    const queue_item_t *item = &state->queue[(state->queue_head + 2) & mask];
+    if (!queue_item_live(state, item))
+      return;
+    const cx_customer_t *c = record_at(state, item->record);
+    const void *blocks[] = {c->log, c->rules, c->signals, c->sessions, c->digital, c->cases,
+                            c->profile};
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+      if (blocks[i]) {
+        __builtin_prefetch(blocks[i]);
+        __builtin_prefetch((const char *)blocks[i] + 64);
+      }
+    cx_state_prefetch_slot(state, cx_state_hash(cx_customer_key(c)));
+  }
 }
 
 size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size_t budget) {
@@ -1070,11 +1122,7 @@ size_t cx_state_compact(cx_state_t *state, int64_t now_ms, int64_t idle_ms, size
     queue_item_t item = state->queue[state->queue_head];
     state->queue_head = (state->queue_head + 1) & mask;
     state->queue_len--;
-    if (state->queue_len > 4) { /* the record looked at four pops from now */
-      uint32_t ahead = state->queue[(state->queue_head + 4) & mask].record;
-      if (ahead < state->record_count)
-        __builtin_prefetch(record_at(state, ahead));
-    }
+    prefetch_ahead(state, mask);
     if (!queue_item_live(state, &item))
       continue; /* removed or compacted since */
     cx_customer_t *customer = record_at(state, item.record);
@@ -1112,11 +1160,8 @@ cx_customer_t *cx_state_restore(cx_state_t *state, const cx_customer_t *decoded)
     if (index < 0)
       return NULL;
     dir_entry_t *entry = dir_at(state, id);
-    state->cold_bytes -= cx_state_cold_size(entry->blob);
-    state->cold_count--;
-    free(entry->blob);
-    entry->blob = NULL;
-    entry->record = (uint32_t)index + 1;
+    drop_blob(state, entry);
+    entry->ref = (uint32_t)index + 1;
     customer = record_at(state, index);
     state->slots[slot] = slot_make((uint32_t)index + 1, key_hash);
     if (state->lru)
@@ -1166,7 +1211,7 @@ int cx_state_set_max_customers(cx_state_t *state, size_t max_customers,
     state->lru_head = state->lru_tail = 0;
     if (state->compacting) {
       for (size_t i = 0; i < state->dir_count; i++)
-        if (dir_at(state, i)->record != DIR_FREE)
+        if (!dir_is_free(dir_at(state, i)))
           lru_push_tail(state, (uint32_t)i);
     } else {
       for (size_t i = 0; i < state->record_count; i++)
@@ -1207,7 +1252,7 @@ static size_t fixed_bytes(const cx_state_t *state) {
          state->record_capacity * sizeof(cx_customer_t) +
          state->dir_capacity * sizeof(dir_entry_t) +
          state->queue_capacity * sizeof(uint64_t) + state->scratch.capacity +
-         state->cold_bytes +
+         state->cold_store.live_bytes +
          (state->lru ? (state->compacting ? state->dir_capacity : state->record_capacity) * 2 *
                            sizeof(uint32_t)
                      : 0) +

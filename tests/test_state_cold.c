@@ -13,6 +13,7 @@
 #include "../operators/processor.h"
 #include "../operators/state.h"
 #include "../operators/state_codec.h"
+#include "../operators/state_cold.h"
 #include "../stream/jsonl.h"
 #include "test_helpers.h"
 
@@ -305,6 +306,17 @@ static void test_cold_customer_comes_back_whole(void **unused) {
   assert_int_equal(cx_state_cold_count(s), 1);
   assert_int_equal(cx_state_customer_count(s), 2);
   assert_true(cx_state_bytes(s) < hot_bytes);
+  /* the prefetch hints read a cold customer's blob, a hot one's record and
+   * change nothing */
+  size_t cold_bytes = cx_state_bytes(s);
+  const char *keys[] = {key, "other", "absent"};
+  for (int i = 0; i < 3; i++) {
+    uint64_t hash = cx_state_hash(cx_str(keys[i]));
+    cx_state_prefetch_slot(s, hash);
+    cx_state_prefetch_record(s, hash);
+  }
+  assert_int_equal(cx_state_cold_count(s), 1);
+  assert_int_equal(cx_state_bytes(s), cold_bytes);
 
   c = find(s, key);
   assert_non_null(c);
@@ -460,6 +472,89 @@ static void test_compaction_queue_stays_small(void **unused) {
   cx_state_destroy(s);
 }
 
+/* The blob store: blobs keep their bytes while others come and go, a freed
+ * blob's place goes to the next blob of its size, a big blob has a slab of
+ * its own, and a slab's tail too short for a blob is not lost. */
+static void test_blob_store_keeps_blobs_apart_and_reuses_them(void **unused) {
+  (void)unused;
+  cx_state_cold_store_t store = {0};
+  enum { N = 3000 };
+  static uint32_t handles[N];
+  static size_t sizes[N];
+  for (int i = 0; i < N; i++) {
+    /* 3..600 bytes (past 256: a slab of its own), every 100th past 4 KiB */
+    sizes[i] = i % 100 == 99 ? 5000 + (size_t)i : 3 + (size_t)(i * 37 % 598);
+    uint8_t *blob = cx_state_cold_store_alloc(&store, sizes[i], &handles[i]);
+    assert_non_null(blob);
+    assert_true(handles[i] < (1u << CX_STATE_COLD_HANDLE_BITS));
+    memset(blob, i & 0xff, sizes[i]);
+  }
+  size_t live = store.live_bytes, slabs = store.slab_bytes;
+  for (int i = 0; i < N; i += 2) /* every other one back */
+    cx_state_cold_store_free(&store, handles[i], sizes[i]);
+  assert_true(store.live_bytes < live);
+  assert_true(store.slab_bytes < slabs); /* the big ones' slabs went */
+  for (int i = 0; i < N; i += 2) { /* the same sizes again: the freed places */
+    uint8_t *blob = cx_state_cold_store_alloc(&store, sizes[i], &handles[i]);
+    assert_non_null(blob);
+    memset(blob, (i + 1) & 0xff, sizes[i]);
+  }
+  assert_int_equal(store.live_bytes, live);
+  assert_int_equal(store.slab_bytes, slabs); /* no new slab for the small ones */
+  for (int i = 0; i < N; i++) {
+    const uint8_t *blob = cx_state_cold_store_at(&store, handles[i]);
+    uint8_t want = (uint8_t)((i % 2 ? i : i + 1) & 0xff);
+    for (size_t b = 0; b < sizes[i]; b++)
+      if (blob[b] != want)
+        fail_msg("blob %d byte %zu: %u, want %u", i, b, blob[b], want);
+  }
+  /* fill past a few slabs (256 KiB) with the largest small blobs: the
+   * tails go on free lists */
+  for (int i = 0; i < 4000; i++) {
+    uint32_t handle;
+    uint8_t *blob = cx_state_cold_store_alloc(&store, 256 - (size_t)(i % 3) * 8, &handle);
+    assert_non_null(blob);
+    memset(blob, 0, 256 - (size_t)(i % 3) * 8);
+  }
+  cx_state_cold_store_destroy(&store);
+  assert_int_equal(store.slab_count, 0);
+}
+
+/* A customer whose blob needs a slab of its own (a long log) comes back
+ * whole, and its slab goes with it. */
+static void test_big_cold_customer_comes_back_whole(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *c = upsert(s, "big");
+  c->last_event_ms = c->first_event_ms = T0;
+  char id[64];
+  for (int i = 0; i < 300; i++) {
+    cx_interaction_fields_t fields = {.at_ms = T0 + i, .wait_ms = 1000 + i,
+                                      .type = CX_EVENT_CONTACT, .channel = CX_CHANNEL_PHONE};
+    snprintf(id, sizeof(id), "an-event-id-of-some-length-%d", i);
+    assert_true(cx_customer_add_interaction(c, &fields, cx_str(id), T0 - DAY_MS) >= 0);
+  }
+  c->last_event_ms = T0 + 300;
+  cx_state_codec_buf_t before = {0}, after = {0};
+  encode(c, &before);
+  assert_true(before.len > CX_STATE_COLD_CLASS_MAX * 8);
+  assert_int_equal(cx_state_compact(s, T0 + 2 * H_MS, H_MS, 100), 1);
+  assert_int_equal(cx_state_cold_count(s), 1);
+  c = find(s, "big");
+  assert_non_null(c);
+  encode(c, &after);
+  assert_int_equal(before.len, after.len);
+  assert_memory_equal(before.bytes, after.bytes, before.len);
+  /* cold and hot again a few times: the big slab is reused, not leaked */
+  for (int round = 0; round < 3; round++) {
+    assert_int_equal(cx_state_compact(s, T0 + (3 + round) * H_MS, H_MS, 100), 1);
+    assert_non_null(find(s, "big"));
+  }
+  cx_state_codec_buf_free(&before);
+  cx_state_codec_buf_free(&after);
+  cx_state_destroy(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_compaction_never_changes_outputs_or_changelog),
@@ -469,6 +564,8 @@ int main(void) {
       cmocka_unit_test(test_timer_rehydrates_and_the_next_call_compacts_again),
       cmocka_unit_test(test_cold_customers_are_evicted_removed_and_replaced),
       cmocka_unit_test(test_compaction_queue_stays_small),
+      cmocka_unit_test(test_blob_store_keeps_blobs_apart_and_reuses_them),
+      cmocka_unit_test(test_big_cold_customer_comes_back_whole),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
