@@ -42,9 +42,9 @@ def load(path):
     return rows
 
 
-def inproc(rows):
+def inproc(rows, section="inproc"):
     by_size = defaultdict(list)
-    for r in rows["inproc"]:
+    for r in rows[section]:
         by_size[r["size"]].append(r)
     out = []
     for size, runs in by_size.items():
@@ -58,6 +58,7 @@ def inproc(rows):
             "rss_mb": median(r["rss_kb"] / 1024 for r in runs),
             "bytes_per_customer": median((r["rss_kb"] - r["rss_base_kb"]) * 1024 / r["active"]
                                          for r in runs),
+            "idle": first.get("idle"),
         })
     return out
 
@@ -163,7 +164,7 @@ def verdict(value, target, higher_is_better=True):
     return "met" if (value >= target if higher_is_better else value <= target) else "not met"
 
 
-def table(ip, hp, ee, lat, pr):
+def table(ip, hp, ee, lat, pr, cold=()):
     lines = ["| measure | value | target |", "|---|---|---|"]
     for s in ip:
         lines.append(f"| in-process, file replay, {s['size']} customers ({s['active']:,} tracked, "
@@ -182,6 +183,15 @@ def table(ip, hp, ee, lat, pr):
         lines.append(f"| memory, {s['size']} customers: resident bytes per tracked customer | "
                      f"{fmt(s['bytes_per_customer'])} (max RSS {fmt(s['rss_mb'])} MB) | <= 200: "
                      f"{verdict(s['bytes_per_customer'], TARGETS['bytes_per_customer'], False)} |")
+    off = {s["size"]: s for s in ip}
+    for c in cold:
+        base = off.get(c["size"])
+        cost = base["core_rate"] / c["core_rate"] if base and c["core_rate"] else None
+        lines.append(f"| memory with idle customers kept cold (state.compact.idle.ms="
+                     f"{c['idle']}), {c['size']} customers: resident bytes per tracked customer | "
+                     f"{fmt(c['bytes_per_customer'])} (max RSS {fmt(c['rss_mb'])} MB; CPU per "
+                     f"event {fmt(cost, 2)}x the replay above) | <= 200: "
+                     f"{verdict(c['bytes_per_customer'], TARGETS['bytes_per_customer'], False)} |")
     if ee["runs"]:
         lines += [
             f"| end to end: raw consume, kcat -C -c N to /dev/null (events/s, start-up left out) | "
@@ -282,7 +292,7 @@ def plots(base, ip, hp, ee, lat, pr):
 def main(raw, base, profile, settings):
     rows = load(raw)
     ip, hp, ee, lat, pr = inproc(rows), hotpath(rows), e2e(rows), latency(rows), peer(rows)
-    body = table(ip, hp, ee, lat, pr)
+    body = table(ip, hp, ee, lat, pr, inproc(rows, "inproc_cold"))
     print(body)
     images = plots(base, ip, hp, ee, lat, pr)
     with open(base + ".md", "w") as f:
