@@ -891,7 +891,12 @@ static int runner_open(runner_t *runner, int thread_index) {
      * saturation in bench/run, 0 ms costs a third of the throughput. */
     "linger.ms", "1",
     "partitioner", "murmur2_random",
-    "compression.type", "lz4",
+    /* No compression: lz4 was a third of the producer thread's CPU (and
+     * its buffers most of its page faults) for state records that are
+     * overwritten by compaction; 1.07M events, all rules: producer thread
+     * 0.24 -> 0.13-0.20 s, broker CPU unchanged. kafka.compression.type
+     * sets it back where the network is the limit. */
+    "compression.type", "none",
     "!client.id", client_id,
     "transaction.timeout.ms", "60000",
     "message.timeout.ms", "50000",
