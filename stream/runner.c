@@ -950,11 +950,12 @@ static int runner_open(runner_t *runner, int thread_index) {
      * second). */
     "linger.ms", exactly_once ? "5" : "1",
     "partitioner", "murmur2_random",
-    /* No compression: lz4 was a third of the producer thread's CPU (and
-     * its buffers most of its page faults) for state records that are
-     * overwritten by compaction; 1.07M events, all rules: producer thread
-     * 0.24 -> 0.13-0.20 s, broker CPU unchanged. kafka.compression.type
-     * sets it back where the network is the limit. */
+    /* No compression: lz4 was about half of the producer thread's CPU
+     * (and its buffers most of its page faults) for state records that
+     * compaction overwrites anyway; 1.07M events, all rules, at least
+     * once, medians of 3: producer thread 0.26 -> 0.13 s, broker CPU not
+     * higher (0.36 -> 0.31 s). kafka.compression.type sets it back where
+     * the network is the limit. */
     "compression.type", "none",
     "!client.id", client_id,
     "transaction.timeout.ms", "60000",
