@@ -302,9 +302,9 @@ def main(raw, base, profile, settings):
                 "work (the broker, other builds and tests), so absolute figures are noisy; "
                 "the ratios from the same run are what count. Per core = events / CPU seconds "
                 "(user + system) of the process over the measured interval; end-to-end "
-                "intervals run from the first sign of processing (the group's first commit or "
-                "the first alert, whichever comes first) to its commit of the last "
-                "offset (join and start-up excluded).\n\n")
+                "intervals run from the line saying a process's partitions are assigned "
+                "(cxstream's `assigned`, the peer's `initialised`; watched every millisecond) "
+                "to the group's commit of the last offset (join and start-up excluded).\n\n")
         if "quick=1" in settings:
             f.write("**--quick: a smoke run.** Its sets are too small for the figures to "
                     "mean much (start-up and commit intervals dominate the end-to-end ones).\n\n")
