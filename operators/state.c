@@ -1086,13 +1086,7 @@ static void prefetch_ahead(const cx_state_t *state, size_t mask) {
     if (!queue_item_live(state, item))
       return;
     const cx_customer_t *c = record_at(state, item->record);
-    const void *blocks[] = {c->log, c->rules, c->signals, c->sessions, c->digital, c->cases,
-                            c->profile};
-    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
-      if (blocks[i]) {
-        __builtin_prefetch(blocks[i]);
-        __builtin_prefetch((const char *)blocks[i] + 64);
-      }
+    cx_customer_prefetch_blocks(c);
     cx_state_prefetch_slot(state, cx_state_hash(cx_customer_key(c)));
   }
 }

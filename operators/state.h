@@ -171,6 +171,22 @@ cx_profile_state_t *cx_customer_profile_mut(cx_customer_t *customer);
 /* Heap bytes of a customer's extension blocks (for cx_state_bytes). */
 size_t cx_customer_ext_bytes(const cx_customer_t *customer);
 
+/* Starts loading a customer's contacts and extension blocks at once: for a
+ * customer not touched lately each is a cache miss of its own. */
+static inline void cx_customer_prefetch_blocks(const cx_customer_t *c) {
+#if defined(__GNUC__)
+  const void *blocks[] = {c->log, c->rules, c->signals, c->sessions, c->digital, c->cases,
+                          c->profile};
+  for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+    if (blocks[i]) {
+      __builtin_prefetch(blocks[i]);
+      __builtin_prefetch((const char *)blocks[i] + 64);
+    }
+#else
+  (void)c;
+#endif
+}
+
 typedef struct cx_state_s cx_state_t;
 
 cx_state_t *cx_state_new(void);

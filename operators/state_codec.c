@@ -223,21 +223,11 @@ static size_t varint_size(uint64_t value) {
   return size;
 }
 
-static inline size_t varint_write(uint8_t *out, uint64_t value) {
-  size_t n = 0;
-  while (value >= 0x80) {
-    out[n++] = (uint8_t)(value | 0x80);
-    value >>= 7;
-  }
-  out[n++] = (uint8_t)value;
-  return n;
-}
-
 /* At most 10 bytes, written in place. */
 static inline void put_varint(writer_t *w, uint64_t value) {
   if (!reserve(w, 10))
     return;
-  w->buf->len += varint_write(w->buf->bytes + w->buf->len, value);
+  w->buf->len += cx_state_codec_varint_put(w->buf->bytes + w->buf->len, value);
 }
 
 static inline void put_zigzag(writer_t *w, int64_t value) {
@@ -300,7 +290,7 @@ static void section_end(writer_t *w, size_t start) {
     memmove(body + size - 1, body, length);
     w->buf->len += size - 1;
   }
-  varint_write(w->buf->bytes + start, length);
+  cx_state_codec_varint_put(w->buf->bytes + start, length);
 }
 
 static void write_customer(writer_t *w, const cx_customer_t *c) {
@@ -534,28 +524,11 @@ static void write_profile(writer_t *w, const cx_customer_t *c) {
     put_u8(w, p->flags);
 }
 
-/* Starts loading the customer's extension blocks at once: the sections read
- * them one after the other, and for a customer not touched lately each is a
- * cache miss of its own. */
-static void prefetch_blocks(const cx_customer_t *c) {
-#if defined(__GNUC__)
-  const void *blocks[] = {c->log, c->rules, c->signals, c->sessions, c->digital, c->cases,
-                          c->profile};
-  for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
-    if (blocks[i]) {
-      __builtin_prefetch(blocks[i]);
-      __builtin_prefetch((const char *)blocks[i] + 64);
-    }
-#else
-  (void)c;
-#endif
-}
-
 int cx_state_codec_encode(const cx_customer_t *customer, cx_state_codec_buf_t *out) {
   static void (*const writers[SECTION__COUNT])(writer_t *, const cx_customer_t *) = {
       write_customer, write_scores, write_interactions, NULL,
       write_signals,  write_digital, write_cases,       write_profile};
-  prefetch_blocks(customer);
+  cx_customer_prefetch_blocks(customer); /* the sections read them one after the other */
   writer_t w = {out, false};
   size_t start_len = out->len;
   put_u8(&w, CX_STATE_CODEC_VERSION);

@@ -28,6 +28,18 @@ typedef struct cx_state_codec_buf_s {
 
 void cx_state_codec_buf_free(cx_state_codec_buf_t *buf);
 
+/* Writes value as an unsigned varint (7 bits a byte, low first) at out,
+ * which has room for 10 bytes; returns the bytes written. */
+static inline size_t cx_state_codec_varint_put(uint8_t *out, uint64_t value) {
+  size_t n = 0;
+  while (value >= 0x80) {
+    out[n++] = (uint8_t)(value | 0x80);
+    value >>= 7;
+  }
+  out[n++] = (uint8_t)value;
+  return n;
+}
+
 /* Appends the record of *customer (borrowed) to out. Returns 0, or -1 when
  * out of memory, leaving out->len as it was. */
 int cx_state_codec_encode(const cx_customer_t *customer, cx_state_codec_buf_t *out);

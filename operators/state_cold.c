@@ -13,16 +13,6 @@
 
 enum { COLD_DIRTY = 1 << 0 };
 
-static size_t varint_put(uint8_t *out, uint64_t value) {
-  size_t n = 0;
-  while (value >= 0x80) {
-    out[n++] = (uint8_t)(value | 0x80);
-    value >>= 7;
-  }
-  out[n++] = (uint8_t)value;
-  return n;
-}
-
 /* The codec length and where the flags byte is (the blob is trusted: this
  * process wrote it). */
 static const uint8_t *varint_get(const uint8_t *in, uint64_t *value) {
@@ -178,7 +168,7 @@ uint8_t *cx_state_cold_pack_into(const cx_customer_t *customer, cx_state_codec_b
   if (cx_state_codec_encode(customer, scratch))
     return NULL;
   uint8_t header[11];
-  size_t head = varint_put(header, scratch->len);
+  size_t head = cx_state_codec_varint_put(header, scratch->len);
   header[head++] = customer->dirty ? COLD_DIRTY : 0;
   uint8_t *blob = cx_state_cold_store_alloc(store, head + scratch->len, handle);
   if (!blob)
