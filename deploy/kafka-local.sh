@@ -87,6 +87,7 @@ Commands:
   logs [-f | LINES]     print the log file's path and its last LINES (100)
                         lines, or follow it with -f.
   install               only download the jars (start does it when needed).
+  cluster-id [N]        print N (1) new cluster ids, as start formats with.
 
 Environment:
   KAFKA_LOCAL_DIR   cache, data and logs (default <repo>/.cache/kafka; now $KAFKA_LOCAL_DIR)
@@ -309,6 +310,19 @@ run_tool() {  # libs class args...
         -cp "$libs/*" "$@"
 }
 
+# A new cluster id: 16 random bytes in URL-safe base64 without padding, drawn
+# again when it starts with '-', which the format tool would take for an
+# option ("--cluster-id: expected one argument"), as Kafka's own
+# Uuid.randomUuid avoids it.
+new_cluster_id() {
+    local cid
+    while :; do
+        cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+        [[ "$cid" == -* ]] || break
+    done
+    echo "$cid"
+}
+
 # A formatted, empty data dir is kept as a template per version so that each
 # start only copies it (formatting costs a JVM start).
 ensure_template() {  # libs -> prints template dir
@@ -318,8 +332,7 @@ ensure_template() {  # libs -> prints template dir
     if [[ ! -f "$tpl/.complete" ]]; then
         rm -rf "$tpl"
         mkdir -p "$tpl"
-        # A cluster id is 16 random bytes in URL-safe base64 without padding.
-        cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+        cid="$(new_cluster_id)"
         write_configs "$tpl"
         if ! run_tool "$libs" kafka.tools.StorageTool format -t "$cid" \
                 -c "$CONF_DIR/server.properties" --ignore-formatted >"$LOG_DIR/format.log" 2>&1; then
@@ -408,7 +421,7 @@ cmd_start() {
         mkdir -p "$DATA_DIR"
         write_configs "$DATA_DIR"
         if ! run_tool "$libs" kafka.tools.StorageTool format \
-                -t "$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')" \
+                -t "$(new_cluster_id)" \
                 -c "$CONF_DIR/server.properties" --ignore-formatted \
                 --add-scram "SCRAM-SHA-256=[name=\"$KAFKA_SASL_USER\",password=\"$KAFKA_SASL_PASSWORD\"]" \
                 --add-scram "SCRAM-SHA-512=[name=\"$KAFKA_SASL_USER\",password=\"$KAFKA_SASL_PASSWORD\"]" \
@@ -701,6 +714,11 @@ main() {
             exec 9>"$KAFKA_LOCAL_DIR/.lock"
             flock -w 300 9 || die "another kafka-local.sh holds the lock"
             say "jars in $(install_kafka)"
+            ;;
+        cluster-id)
+            local n="${1:-1}" i
+            [[ "$n" =~ ^[0-9]+$ ]] || die "cluster-id: N must be a number, not '$n'"
+            for ((i = 0; i < n; i++)); do new_cluster_id; done
             ;;
         -h | --help | help) usage ;;
         "") usage >&2; exit 2 ;;
