@@ -93,6 +93,14 @@ class Group:
     def alive(self):
         return [i for i, p in self.procs.items() if p.poll() is None]
 
+    def logged(self, i, text):
+        """Whether instance i's log holds text."""
+        try:
+            with open(os.path.join(self.args.log_dir, f"instance{i}.log"), "rb") as f:
+                return text.encode() in f.read()
+        except OSError:
+            return False
+
 
 class Progress:
     def __init__(self, bootstrap, group, topic):
@@ -243,7 +251,11 @@ def main():
             group.start(2)
             group.start(3)
             scaled_out = True
-        if args.scale and scaled_out and not scaled_in and fraction >= 0.6:
+        # Scale in once the joiners run: a SIGTERM before an instance has set
+        # its handlers (it logs "consuming" after) would end it with -15. A
+        # fast group can reach 60% in the same turn as the scale-out.
+        if (args.scale and scaled_out and not scaled_in and fraction >= 0.6 and
+                all(group.logged(i, '"consuming ') for i in (2, 3))):
             log(f"scale in at {fraction:.1%}: instances 2 and 3 leave (SIGTERM)")
             for i in (2, 3):
                 rc = group.stop(i)
@@ -274,6 +286,12 @@ def main():
 
     elapsed = time.time() - started
     log(f"the group committed every end offset after {elapsed:.1f} s")
+    # Each instance is stopped once it runs (see the scale-in above).
+    settle = time.time() + 30
+    while time.time() < settle and not all(group.logged(i, '"consuming ') or
+                                           group.procs[i].poll() is not None
+                                           for i in group.procs):
+        time.sleep(0.05)
     codes = {i: group.stop(i) for i in list(group.procs)}
     progress.close()
     failures = []
