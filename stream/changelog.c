@@ -134,7 +134,11 @@ cx_err_t cx_changelog_open(const cx_config_t *config, rd_kafka_t *producer,
     snprintf(group, sizeof(group), "%s-restore-%ld", config->application_id, (long)getpid());
     const char *defaults[] = {
       "group.id", group, "enable.auto.commit", "false", "enable.partition.eof", "true",
-      "auto.offset.reset", "earliest", NULL,
+      "auto.offset.reset", "earliest",
+      /* The restore reads to a known end, partition after partition: a
+       * fetch left waiting at one partition's end (fetch.wait.max.ms, 500
+       * ms by default) held back the next partition's first fetch. */
+      "fetch.wait.max.ms", "10", NULL,
     };
     rd_kafka_conf_t *conf = cx_kafka_conf_new(config, defaults, errstr, errstr_size);
     if (!conf || !(changelog->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr,
@@ -189,6 +193,48 @@ static bool retriable(rd_kafka_resp_err_t err) {
   }
 }
 
+#define RESTORE_BATCH 1024 /* messages taken from the consumer at once */
+#define RESTORE_AHEAD 8     /* how far ahead a message's slot is prefetched */
+
+/* Starts loading the table slot of a message's customer; its key's hash, or
+ * 0 for a message with no customer (an error, a progress record). */
+static uint64_t restore_hint(const cx_processor_t *processor, const rd_kafka_message_t *message) {
+  if (message->err || !message->key_len)
+    return 0;
+  return cx_processor_prefetch(processor, (cx_str_t){message->key, message->key_len});
+}
+
+/* Applies one message of the changelog to the processor: a customer's
+ * record, a tombstone (the customer is forgotten) or the partition's
+ * progress record. *next moves past it (to high at the partition's end). */
+static void restore_message(cx_changelog_t *changelog, int32_t partition,
+                            cx_processor_t *processor, const rd_kafka_message_t *message,
+                            int64_t high, int64_t *next, uint64_t *records) {
+  if (message->err) {
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+      *next = high; /* compaction may leave the last offsets empty */
+    return;
+  }
+  *next = message->offset + 1;
+  cx_str_t key = {message->key, message->key_len};
+  char why[256];
+  if (!message->key_len && message->payload) {
+    if (restore_progress(processor, message, why, sizeof(why)))
+      cx_log(CX_LOG_WARN, "%s [%d] offset %lld: progress record skipped: %s",
+             changelog->topic, (int)partition, (long long)message->offset, why);
+  } else if (!message->payload) {
+    cx_processor_forget(processor, key);
+    (*records)++;
+  } else if (cx_processor_restore(processor, message->payload, message->len, why,
+                                  sizeof(why))) {
+    /* One bad record costs one customer's history, not the partition. */
+    cx_log(CX_LOG_WARN, "%s [%d] offset %lld: state record skipped: %s", changelog->topic,
+           (int)partition, (long long)message->offset, why);
+  } else {
+    (*records)++;
+  }
+}
+
 cx_err_t cx_changelog_restore(cx_changelog_t *changelog, int32_t partition,
                               cx_processor_t *processor, uint64_t *records, char *errstr,
                               size_t errstr_size) {
@@ -221,11 +267,23 @@ cx_err_t cx_changelog_restore(cx_changelog_t *changelog, int32_t partition,
              rd_kafka_err2str(err));
     return CX_ERR_KAFKA;
   }
+  /* Messages are taken up to RESTORE_BATCH at a time (one lock and clock
+   * read per batch, not per message), and each one's table slot and record
+   * are prefetched RESTORE_AHEAD and RESTORE_AHEAD / 2 messages before it
+   * is restored (hints: the same state without them). */
+  rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(changelog->consumer);
+  rd_kafka_message_t *batch[RESTORE_BATCH];
+  uint64_t hashes[RESTORE_BATCH];
   cx_err_t result = CX_OK;
   int64_t last_progress = cx_clock_mono_ms();
   for (int64_t next = low; next < high && !result;) {
-    rd_kafka_message_t *message = rd_kafka_consumer_poll(changelog->consumer, 1000);
-    if (!message) {
+    ssize_t n = queue ? rd_kafka_consume_batch_queue(queue, 0, batch, RESTORE_BATCH) : 0;
+    if (n <= 0) {
+      /* Nothing waiting: wait up to a second for one message. */
+      batch[0] = rd_kafka_consumer_poll(changelog->consumer, 1000);
+      n = batch[0] ? 1 : 0;
+    }
+    if (!n) {
       if (cx_clock_mono_ms() - last_progress > 30000) {
         snprintf(errstr, errstr_size, "%s [%d]: no record for 30 s at offset %lld of %lld",
                  changelog->topic, (int)partition, (long long)next, (long long)high);
@@ -234,32 +292,22 @@ cx_err_t cx_changelog_restore(cx_changelog_t *changelog, int32_t partition,
       continue;
     }
     last_progress = cx_clock_mono_ms();
-    if (message->err) {
-      if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        next = high; /* compaction may leave the last offsets empty */
-      rd_kafka_message_destroy(message);
-      continue;
+    for (ssize_t i = 0; i < n && i < RESTORE_AHEAD; i++)
+      hashes[i] = restore_hint(processor, batch[i]);
+    for (ssize_t i = 0; i < n; i++) {
+      if (i + RESTORE_AHEAD < n)
+        hashes[i + RESTORE_AHEAD] = restore_hint(processor, batch[i + RESTORE_AHEAD]);
+      if (i + RESTORE_AHEAD / 2 < n && hashes[i + RESTORE_AHEAD / 2])
+        cx_processor_prefetch_customer(processor, hashes[i + RESTORE_AHEAD / 2]);
+      /* Past the high watermark (a record written since it was read) the
+       * rest is left, as the assignment's end drops it. */
+      if (next < high)
+        restore_message(changelog, partition, processor, batch[i], high, &next, records);
+      rd_kafka_message_destroy(batch[i]);
     }
-    next = message->offset + 1;
-    cx_str_t key = {message->key, message->key_len};
-    char why[256];
-    if (!message->key_len && message->payload) {
-      if (restore_progress(processor, message, why, sizeof(why)))
-        cx_log(CX_LOG_WARN, "%s [%d] offset %lld: progress record skipped: %s",
-               changelog->topic, (int)partition, (long long)message->offset, why);
-    } else if (!message->payload) {
-      cx_processor_forget(processor, key);
-      (*records)++;
-    } else if (cx_processor_restore(processor, message->payload, message->len, why,
-                                    sizeof(why))) {
-      /* One bad record costs one customer's history, not the partition. */
-      cx_log(CX_LOG_WARN, "%s [%d] offset %lld: state record skipped: %s", changelog->topic,
-             (int)partition, (long long)message->offset, why);
-    } else {
-      (*records)++;
-    }
-    rd_kafka_message_destroy(message);
   }
+  if (queue)
+    rd_kafka_queue_destroy(queue);
   rd_kafka_assign(changelog->consumer, NULL);
   return result;
 }
