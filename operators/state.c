@@ -201,9 +201,36 @@ static const cx_profile_state_t default_profile;
   }
 EXTENSION(rules, cx_customer_rules_t, default_rules)
 EXTENSION(signals, cx_signals_state_t, default_signals)
-EXTENSION(digital, cx_digital_state_t, default_digital)
 EXTENSION(profile, cx_profile_state_t, default_profile)
 #undef EXTENSION
+
+/* engagement_drop's block ends in its last id, sized to it
+ * (cx_digital_state_size): allocated, or grown, with room for the id the
+ * caller is about to keep. */
+const cx_digital_state_t *cx_customer_digital(const cx_customer_t *customer) {
+  return customer->digital ? customer->digital : &default_digital;
+}
+
+cx_digital_state_t *cx_customer_digital_mut_room(cx_customer_t *customer, size_t id_len) {
+  cx_digital_state_t *digital = customer->digital;
+  if (digital && id_len <= digital->last_id_room)
+    return digital;
+  size_t size = cx_digital_state_size(id_len);
+  if (!digital) {
+    digital = malloc(size);
+    if (!digital)
+      return NULL;
+    memset(digital, 0, offsetof(cx_digital_state_t, last_id));
+  } else if (!(digital = realloc(digital, size))) {
+    return NULL;
+  }
+  digital->last_id_room = (uint8_t)(size - offsetof(cx_digital_state_t, last_id));
+  return customer->digital = digital;
+}
+
+cx_digital_state_t *cx_customer_digital_mut(cx_customer_t *customer) {
+  return cx_customer_digital_mut_room(customer, 0);
+}
 
 const cx_digital_session_t *cx_customer_session(const cx_customer_t *customer, int i) {
   return i < customer->session_slots ? &customer->sessions[i] : &default_session;
@@ -246,7 +273,8 @@ size_t cx_customer_ext_bytes(const cx_customer_t *customer) {
   return (customer->rules ? sizeof(*customer->rules) : 0) +
          (customer->signals ? sizeof(*customer->signals) : 0) +
          customer->session_slots * sizeof(cx_digital_session_t) +
-         (customer->digital ? sizeof(*customer->digital) +
+         (customer->digital ? offsetof(cx_digital_state_t, last_id) +
+                                  customer->digital->last_id_room +
                                   cx_window_days_heap_bytes(&customer->digital->days) : 0) +
          customer->case_slots * sizeof(cx_case_slot_t) +
          (customer->profile ? sizeof(*customer->profile) : 0);

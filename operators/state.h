@@ -163,6 +163,11 @@ cx_signals_state_t *cx_customer_signals_mut(cx_customer_t *customer);
  * zeroed); NULL only when out of memory (the slots held are unchanged). */
 cx_digital_session_t *cx_customer_sessions_mut(cx_customer_t *customer, int slots);
 cx_digital_state_t *cx_customer_digital_mut(cx_customer_t *customer);
+/* The same with room for a last id of id_len bytes (cut at
+ * CX_CASE_ID_INLINE: cx_digital_keep_last_id): the block is grown when it
+ * has less, so its address may change; NULL only when out of memory (the
+ * block held is unchanged). */
+cx_digital_state_t *cx_customer_digital_mut_room(cx_customer_t *customer, size_t id_len);
 /* The case slots for writing, at least `slots` of them (new ones zeroed);
  * NULL only when out of memory (the slots held are unchanged). */
 cx_case_slot_t *cx_customer_cases_mut(cx_customer_t *customer, int slots);
