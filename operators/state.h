@@ -53,10 +53,12 @@ enum {
   CX_INTERACTION_WIDE_HANDLE = 1 << 1, /* handle_ms did not fit 32 bits */
 };
 
-/* One entry of the interaction log (48 bytes). The event id, and the exact
+/* One entry of the interaction log (40 bytes). The event id, and the exact
  * wait and handle times when they do not fit 32 bits, live in the log's byte
  * area at bytes_offset: [wide wait le64][wide handle le64][id bytes]. Read
- * them with the cx_interaction_* accessors. */
+ * them with the cx_interaction_* accessors. The small fields share 16 bits:
+ * every value they can hold fits (the event's enums; the changelog decoder
+ * refuses others). */
 typedef struct cx_interaction_s {
   int64_t at_ms;         /* event time */
   uint64_t case_hash;    /* cx_state_hash of case_id, 0 when none */
@@ -65,12 +67,19 @@ typedef struct cx_interaction_s {
   uint32_t handle_ms;    /* time with an agent when it fits (else CX_INTERACTION_WIDE_HANDLE) */
   uint32_t bytes_offset; /* start of this entry's bytes in the byte area */
   uint16_t id_len;       /* event_id length */
-  uint8_t type;          /* cx_event_type_t */
-  uint8_t channel;       /* cx_channel_t */
-  uint8_t outcome;       /* cx_outcome_t */
-  uint8_t flags;         /* CX_INTERACTION_* */
-  uint8_t wide;          /* CX_INTERACTION_WIDE_* */
+  uint16_t type : 5;     /* cx_event_type_t */
+  uint16_t channel : 4;  /* cx_channel_t */
+  uint16_t outcome : 3;  /* cx_outcome_t */
+  uint16_t flags : 2;    /* CX_INTERACTION_* */
+  uint16_t wide : 2;     /* CX_INTERACTION_WIDE_* */
 } cx_interaction_t;
+
+_Static_assert(sizeof(cx_interaction_t) == 40, "a log entry is 40 bytes");
+_Static_assert(CX_EVENT_TYPE__COUNT <= 32 && CX_CHANNEL__COUNT <= 16 && CX_OUTCOME__COUNT <= 8,
+               "a log entry's type, channel and outcome fit their bits");
+
+/* The bits a log entry's flags can hold (CX_INTERACTION_*). */
+#define CX_INTERACTION_FLAGS (CX_INTERACTION_ASSISTED | CX_INTERACTION_ABANDONED)
 
 /* A customer's interaction log: one block, allocated with the first entry. */
 typedef struct cx_interaction_log_s {

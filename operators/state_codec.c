@@ -789,6 +789,8 @@ static bool read_interaction(reader_t *r, int64_t base, cx_interaction_fields_t 
     return fail(r, "channel: %u is not a channel", entry->channel);
   if (entry->outcome >= CX_OUTCOME__COUNT)
     return fail(r, "outcome: %u is not an outcome", entry->outcome);
+  if (entry->flags & ~CX_INTERACTION_FLAGS)
+    return fail(r, "flags: %u has bits no interaction has", entry->flags);
   if (((present & INTERACTION_HAS_WAIT) && !get_zigzag(r, "wait_ms", &entry->wait_ms)) ||
       ((present & INTERACTION_HAS_HANDLE) && !get_zigzag(r, "handle_ms", &entry->handle_ms)) ||
       ((present & INTERACTION_HAS_CASE) && !get_le(r, "case_hash", 8, &entry->case_hash)) ||

@@ -921,6 +921,12 @@ static void test_counts_and_values_out_of_range_are_refused(void **unused) {
   assert_int_equal(
       cx_state_codec_decode(channel, sizeof(channel), &decoded, errstr, sizeof(errstr)), -1);
   assert_string_equal(errstr, "state record: interactions: channel: 12 is not a channel");
+  /* flags with a bit no interaction has (a log entry keeps two bits) */
+  static const uint8_t flags[] = {0x01, 0x03, 0x03, 0x02, 'C', '1', 0x00,
+                                  0x08, 0x01, 0x03, 0x00, 0x01, 0x00, 0x04, 0x00, 0x00};
+  assert_int_equal(cx_state_codec_decode(flags, sizeof(flags), &decoded, errstr, sizeof(errstr)),
+                   -1);
+  assert_string_equal(errstr, "state record: interactions: flags: 4 has bits no interaction has");
   /* nine payment times (8 are kept) */
   static const uint8_t payments[] = {0x01, 0x05, 0x03, 0x02, 'C', '1', 0x00,
                                      0x00, 0x00, 0x01, 0x09};
