@@ -7,6 +7,7 @@
  * A token in the payload makes older timers stale. */
 #include "detect_digital.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "hash_inline.h"
@@ -208,25 +209,28 @@ CX_DETECTOR_EVALUATE(engagement_drop) {
   const cx_event_t *event = input->event;
   if (!is_digital(event->channel))
     return false;
-  cx_digital_state_t *state = cx_customer_digital_mut(input->customer);
+  int64_t t = event->occurred_at_ms, day = cx_window_day(t);
+  const cx_digital_state_t *held = cx_customer_digital(input->customer);
+  bool last = !(held->engagement_flags & CX_DIGITAL_SEEN) || t >= held->last_ms;
+  /* Room for the event's id when it becomes the last one, before any change. */
+  cx_digital_state_t *state =
+      cx_customer_digital_mut_room(input->customer, last && event->event_id.ptr ? event->event_id.len : 0);
   if (!state) {
     input->nomem = true;
     return false;
   }
   int64_t recent_days, baseline_days;
   bool days_ok = engagement_days(config, &recent_days, &baseline_days);
-  int64_t t = event->occurred_at_ms, day = cx_window_day(t);
   if (cx_window_days_add(&state->days, day, 1) < 0) { /* before any other change */
     input->nomem = true;
     return false;
   }
-  bool last = !(state->engagement_flags & CX_DIGITAL_SEEN) || t >= state->last_ms;
   if (!(state->engagement_flags & CX_DIGITAL_SEEN) || day < state->first_day)
     state->first_day = day;
   state->engagement_flags |= CX_DIGITAL_SEEN;
   if (last) {
     state->last_ms = t;
-    cx_case_keep_id(&state->last_id, event->event_id);
+    cx_digital_keep_last_id(state, event->event_id);
     state->engagement_flags &= (uint8_t)~CX_DIGITAL_LAST_HIT;
   }
   bool fired = days_ok && engagement_check(config, state, recent_days, baseline_days, t, alert);
@@ -267,7 +271,7 @@ CX_DETECTOR_ON_TIMER(engagement_drop) {
   bool fired = engagement_check(config, state, recent_days, baseline_days, input->fire_ms, alert);
   if (fired) {
     state->engagement_flags |= CX_DIGITAL_LAST_HIT;
-    alert->trigger_event_id = cx_case_kept_id(&state->last_id);
+    alert->trigger_event_id = cx_digital_last_id(state);
     alert->event_time_ms = input->fire_ms;
     alert->evidence[0] = alert->trigger_event_id;
     alert->evidence_count = 1;
@@ -291,7 +295,25 @@ CX_DETECTOR_REARM(engagement_drop) {
               state->check_token);
 }
 
-/* Blocks sized to the allocator's classes (jemalloc: 80, 128): growing a
- * field past them costs a whole class more per customer. */
+void cx_digital_keep_last_id(cx_digital_state_t *state, cx_str_t event_id) {
+  if (!event_id.ptr) {
+    state->last_id_len = 0;
+  } else if (event_id.len <= CX_CASE_ID_INLINE) {
+    memcpy(state->last_id, event_id.ptr, event_id.len);
+    state->last_id_len = (uint8_t)event_id.len;
+  } else {
+    cx_case_kept_id_t kept;
+    cx_case_keep_id(&kept, event_id);
+    memcpy(state->last_id, kept.bytes, kept.len);
+    state->last_id_len = kept.len;
+  }
+  assert(state->last_id_len <= state->last_id_room);
+}
+
+/* Blocks sized to the allocator's classes (jemalloc: 80; 96, 112 or 128):
+ * growing a field past them costs a whole class more per customer. */
 _Static_assert(sizeof(cx_digital_session_t) <= 80, "a session slot is 80 bytes");
-_Static_assert(sizeof(cx_digital_state_t) <= 128, "engagement_drop's block is 128 bytes");
+_Static_assert(offsetof(cx_digital_state_t, last_id) == 87,
+               "engagement_drop's block: 87 bytes and the id (96 bytes up to a 9-byte id)");
+_Static_assert((offsetof(cx_digital_state_t, last_id) + CX_CASE_ID_INLINE + 15) / 16 * 16 <= 128,
+               "engagement_drop's block with the longest kept id is 128 bytes");

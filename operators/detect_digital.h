@@ -8,6 +8,7 @@
 #ifndef CX_DETECT_DIGITAL_H
 #define CX_DETECT_DIGITAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "detect_case.h"
@@ -53,9 +54,14 @@ enum {
  * a customer with one session so far costs 80 bytes, not 160. A slot not
  * allocated reads as a zeroed (inactive) one (cx_customer_session). */
 
-/* Per-customer state of engagement_drop: 128 bytes (the days' high bytes,
- * 40 more, only once a day has more than 255 digital events), kept only for
- * customers with a digital event. */
+/* Per-customer state of engagement_drop, kept only for customers with a
+ * digital event: 87 bytes, then the kept id of the last digital event
+ * (cx_case_keep_id's form, up to CX_CASE_ID_INLINE bytes) in a tail sized
+ * to it: the block is allocated at the allocator class that holds the id
+ * (cx_digital_state_size: 96, 112 or 128 bytes; a 13-byte id takes 112, a
+ * 36-byte UUID 128) and grown when a longer id comes, never shrunk. The
+ * days' high bytes, 40 more, come only once a day has more than 255
+ * digital events. */
 typedef struct cx_digital_state_s {
   cx_window_days_t days;     /* digital events per UTC day (56 bytes) */
   int64_t first_day;         /* day of the first digital event counted */
@@ -63,8 +69,28 @@ typedef struct cx_digital_state_s {
   int64_t check_day;         /* day whose end the armed check timer is set for */
   uint32_t check_token;      /* payload of the armed check timer; others are stale */
   uint8_t engagement_flags;  /* CX_DIGITAL_SEEN, CX_DIGITAL_CHECK_ARMED, CX_DIGITAL_LAST_HIT */
-  cx_case_kept_id_t last_id; /* id of the last digital event: the trigger of timer alerts */
+  uint8_t last_id_len;       /* bytes of last_id in use (0: none) */
+  uint8_t last_id_room;      /* bytes allocated for last_id */
+  char last_id[];            /* id of the last digital event: the trigger of timer alerts */
 } cx_digital_state_t;
+
+/* Bytes of a block with room for a kept id of id_len bytes (cut at
+ * CX_CASE_ID_INLINE): the header and the id rounded up to 16, which is
+ * jemalloc's class there, so the room is all the class holds. */
+static inline size_t cx_digital_state_size(size_t id_len) {
+  size_t kept = id_len < CX_CASE_ID_INLINE ? id_len : CX_CASE_ID_INLINE;
+  return (offsetof(cx_digital_state_t, last_id) + kept + 15) & ~(size_t)15;
+}
+
+/* The block's last id (borrowed: valid until the block changes). */
+static inline cx_str_t cx_digital_last_id(const cx_digital_state_t *state) {
+  cx_str_t id = {state->last_id, state->last_id_len};
+  return id;
+}
+
+/* Keeps event_id as the block's last id (cx_case_keep_id's form); the
+ * block must have room for it (cx_customer_digital_mut_room). */
+void cx_digital_keep_last_id(cx_digital_state_t *state, cx_str_t event_id);
 
 CX_DETECTOR_EVALUATE(digital_friction);
 CX_DETECTOR_EVALUATE(engagement_drop);

@@ -201,9 +201,36 @@ static const cx_profile_state_t default_profile;
   }
 EXTENSION(rules, cx_customer_rules_t, default_rules)
 EXTENSION(signals, cx_signals_state_t, default_signals)
-EXTENSION(digital, cx_digital_state_t, default_digital)
 EXTENSION(profile, cx_profile_state_t, default_profile)
 #undef EXTENSION
+
+/* engagement_drop's block ends in its last id, sized to it
+ * (cx_digital_state_size): allocated, or grown, with room for the id the
+ * caller is about to keep. */
+const cx_digital_state_t *cx_customer_digital(const cx_customer_t *customer) {
+  return customer->digital ? customer->digital : &default_digital;
+}
+
+cx_digital_state_t *cx_customer_digital_mut_room(cx_customer_t *customer, size_t id_len) {
+  cx_digital_state_t *digital = customer->digital;
+  if (digital && id_len <= digital->last_id_room)
+    return digital;
+  size_t size = cx_digital_state_size(id_len);
+  if (!digital) {
+    digital = malloc(size);
+    if (!digital)
+      return NULL;
+    memset(digital, 0, offsetof(cx_digital_state_t, last_id));
+  } else if (!(digital = realloc(digital, size))) {
+    return NULL;
+  }
+  digital->last_id_room = (uint8_t)(size - offsetof(cx_digital_state_t, last_id));
+  return customer->digital = digital;
+}
+
+cx_digital_state_t *cx_customer_digital_mut(cx_customer_t *customer) {
+  return cx_customer_digital_mut_room(customer, 0);
+}
 
 const cx_digital_session_t *cx_customer_session(const cx_customer_t *customer, int i) {
   return i < customer->session_slots ? &customer->sessions[i] : &default_session;
@@ -246,7 +273,8 @@ size_t cx_customer_ext_bytes(const cx_customer_t *customer) {
   return (customer->rules ? sizeof(*customer->rules) : 0) +
          (customer->signals ? sizeof(*customer->signals) : 0) +
          customer->session_slots * sizeof(cx_digital_session_t) +
-         (customer->digital ? sizeof(*customer->digital) +
+         (customer->digital ? offsetof(cx_digital_state_t, last_id) +
+                                  customer->digital->last_id_room +
                                   cx_window_days_heap_bytes(&customer->digital->days) : 0) +
          customer->case_slots * sizeof(cx_case_slot_t) +
          (customer->profile ? sizeof(*customer->profile) : 0);
@@ -831,6 +859,46 @@ static int log_resize(cx_customer_t *customer, uint32_t entries, uint32_t bytes)
   return 0;
 }
 
+/* The size class an allocation of n bytes takes in jemalloc (its small
+ * classes step by 16 bytes up to 128, then every class size has four
+ * classes per doubling above it): a log grown to fill its class costs no
+ * more than the log it holds, and grows less often. */
+static uint64_t alloc_class(uint64_t n) {
+  if (n <= 128)
+    return (n + 15) & ~(uint64_t)15;
+  uint64_t step = (uint64_t)1 << (63 - __builtin_clzll(n - 1) - 2);
+  return (n + step - 1) & ~(step - 1);
+}
+
+/* Grows the log to at least min_entries entries and min_bytes bytes, and at
+ * least by a quarter (fewer moves), up to the whole size class it then
+ * takes: the class's slack goes to bytes, and to entries too when entries
+ * had to grow, at the log's bytes per entry. */
+static int log_grow(cx_customer_t *customer, uint32_t min_entries, uint64_t min_bytes) {
+  const cx_interaction_log_t *log = customer->log;
+  uint32_t capacity = log ? log->capacity : 0;
+  uint64_t entries = capacity > min_entries ? capacity : min_entries;
+  uint64_t bytes = log && log->bytes_capacity > min_bytes ? log->bytes_capacity : min_bytes;
+  bytes = (bytes + 7) & ~(uint64_t)7; /* whole words */
+  uint64_t size = sizeof(*log) + entries * sizeof(cx_interaction_t) + bytes;
+  uint64_t old = log ? sizeof(*log) + (uint64_t)capacity * sizeof(cx_interaction_t) +
+                           log->bytes_capacity : 0;
+  uint64_t slack = alloc_class(size > old + old / 4 ? size : old + old / 4) - size;
+  if (entries > capacity) {
+    uint64_t per_entry = sizeof(cx_interaction_t) + bytes / entries;
+    entries += slack / per_entry;
+    slack %= per_entry;
+  }
+  bytes += slack;
+  if (entries > UINT32_MAX || bytes > UINT32_MAX) { /* past the bounds: only what is needed */
+    entries = capacity > min_entries ? capacity : min_entries;
+    bytes = log && log->bytes_capacity > min_bytes ? log->bytes_capacity : min_bytes;
+    if (bytes > UINT32_MAX)
+      return -1;
+  }
+  return log_resize(customer, (uint32_t)entries, (uint32_t)bytes);
+}
+
 int cx_customer_reserve_interactions(cx_customer_t *customer, uint32_t entries) {
   if (entries <= cx_customer_interaction_capacity(customer))
     return 0;
@@ -904,20 +972,9 @@ long cx_customer_insert_interaction(cx_customer_t *customer,
   uint32_t used = customer->log ? customer->log->bytes_len : 0;
   if (need > UINT32_MAX - used || count == UINT32_MAX)
     return -1;
-  uint32_t capacity = cx_customer_interaction_capacity(customer), entries = capacity;
-  if (count == entries)
-    /* Growing by half keeps less slack than doubling (logs are long-lived). */
-    entries = entries > UINT32_MAX / 3 * 2 ? UINT32_MAX : entries + entries / 2 + 1;
   uint32_t bytes_capacity = customer->log ? customer->log->bytes_capacity : 0;
-  uint32_t bytes = bytes_capacity;
-  if (need > bytes - used) {
-    uint64_t half_more = (uint64_t)bytes + bytes / 2;
-    uint64_t grown = half_more > (uint64_t)used + need ? half_more : (uint64_t)used + need;
-    grown = (grown + 7) & ~(uint64_t)7; /* whole words */
-    bytes = grown > UINT32_MAX ? UINT32_MAX : (uint32_t)grown;
-  }
-  if ((!customer->log || entries != capacity || bytes != bytes_capacity) &&
-      log_resize(customer, entries, bytes))
+  if ((!customer->log || count == customer->log->capacity || need > bytes_capacity - used) &&
+      log_grow(customer, count + 1, (uint64_t)used + need))
     return -1;
   cx_interaction_log_t *block = customer->log;
   cx_interaction_t *log = block->entries;

@@ -53,10 +53,12 @@ enum {
   CX_INTERACTION_WIDE_HANDLE = 1 << 1, /* handle_ms did not fit 32 bits */
 };
 
-/* One entry of the interaction log (48 bytes). The event id, and the exact
+/* One entry of the interaction log (40 bytes). The event id, and the exact
  * wait and handle times when they do not fit 32 bits, live in the log's byte
  * area at bytes_offset: [wide wait le64][wide handle le64][id bytes]. Read
- * them with the cx_interaction_* accessors. */
+ * them with the cx_interaction_* accessors. The small fields share 16 bits:
+ * every value they can hold fits (the event's enums; the changelog decoder
+ * refuses others). */
 typedef struct cx_interaction_s {
   int64_t at_ms;         /* event time */
   uint64_t case_hash;    /* cx_state_hash of case_id, 0 when none */
@@ -65,12 +67,19 @@ typedef struct cx_interaction_s {
   uint32_t handle_ms;    /* time with an agent when it fits (else CX_INTERACTION_WIDE_HANDLE) */
   uint32_t bytes_offset; /* start of this entry's bytes in the byte area */
   uint16_t id_len;       /* event_id length */
-  uint8_t type;          /* cx_event_type_t */
-  uint8_t channel;       /* cx_channel_t */
-  uint8_t outcome;       /* cx_outcome_t */
-  uint8_t flags;         /* CX_INTERACTION_* */
-  uint8_t wide;          /* CX_INTERACTION_WIDE_* */
+  uint16_t type : 5;     /* cx_event_type_t */
+  uint16_t channel : 4;  /* cx_channel_t */
+  uint16_t outcome : 3;  /* cx_outcome_t */
+  uint16_t flags : 2;    /* CX_INTERACTION_* */
+  uint16_t wide : 2;     /* CX_INTERACTION_WIDE_* */
 } cx_interaction_t;
+
+_Static_assert(sizeof(cx_interaction_t) == 40, "a log entry is 40 bytes");
+_Static_assert(CX_EVENT_TYPE__COUNT <= 32 && CX_CHANNEL__COUNT <= 16 && CX_OUTCOME__COUNT <= 8,
+               "a log entry's type, channel and outcome fit their bits");
+
+/* The bits a log entry's flags can hold (CX_INTERACTION_*). */
+#define CX_INTERACTION_FLAGS (CX_INTERACTION_ASSISTED | CX_INTERACTION_ABANDONED)
 
 /* A customer's interaction log: one block, allocated with the first entry. */
 typedef struct cx_interaction_log_s {
@@ -163,6 +172,11 @@ cx_signals_state_t *cx_customer_signals_mut(cx_customer_t *customer);
  * zeroed); NULL only when out of memory (the slots held are unchanged). */
 cx_digital_session_t *cx_customer_sessions_mut(cx_customer_t *customer, int slots);
 cx_digital_state_t *cx_customer_digital_mut(cx_customer_t *customer);
+/* The same with room for a last id of id_len bytes (cut at
+ * CX_CASE_ID_INLINE: cx_digital_keep_last_id): the block is grown when it
+ * has less, so its address may change; NULL only when out of memory (the
+ * block held is unchanged). */
+cx_digital_state_t *cx_customer_digital_mut_room(cx_customer_t *customer, size_t id_len);
 /* The case slots for writing, at least `slots` of them (new ones zeroed);
  * NULL only when out of memory (the slots held are unchanged). */
 cx_case_slot_t *cx_customer_cases_mut(cx_customer_t *customer, int slots);

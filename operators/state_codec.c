@@ -411,7 +411,7 @@ static void write_digital(writer_t *w, const cx_customer_t *c) {
   uint32_t counts[CX_WINDOW_DAYS];
   uint64_t day_mask = day_counts(&d->days, counts);
   if (!listed && !day_mask && !d->days.newest_day && !d->first_day && !d->last_ms &&
-      !d->check_day && !d->check_token && !d->engagement_flags && !d->last_id.len)
+      !d->check_day && !d->check_token && !d->engagement_flags && !d->last_id_len)
     return;
   put_varint(w, (uint64_t)__builtin_popcount(listed));
   for (int i = 0; i < CX_DIGITAL_SESSIONS; i++) {
@@ -449,7 +449,8 @@ static void write_digital(writer_t *w, const cx_customer_t *c) {
   put_zigzag(w, delta(d->check_day, d->days.newest_day));
   put_varint(w, d->check_token);
   put_u8(w, d->engagement_flags);
-  write_kept_id(w, &d->last_id);
+  put_varint(w, d->last_id_len);
+  put_bytes(w, d->last_id, d->last_id_len);
 }
 
 static bool case_slot_is_zero(const cx_case_slot_t *s) {
@@ -788,6 +789,8 @@ static bool read_interaction(reader_t *r, int64_t base, cx_interaction_fields_t 
     return fail(r, "channel: %u is not a channel", entry->channel);
   if (entry->outcome >= CX_OUTCOME__COUNT)
     return fail(r, "outcome: %u is not an outcome", entry->outcome);
+  if (entry->flags & ~CX_INTERACTION_FLAGS)
+    return fail(r, "flags: %u has bits no interaction has", entry->flags);
   if (((present & INTERACTION_HAS_WAIT) && !get_zigzag(r, "wait_ms", &entry->wait_ms)) ||
       ((present & INTERACTION_HAS_HANDLE) && !get_zigzag(r, "handle_ms", &entry->handle_ms)) ||
       ((present & INTERACTION_HAS_CASE) && !get_le(r, "case_hash", 8, &entry->case_hash)) ||
@@ -924,7 +927,12 @@ static bool read_digital(reader_t *r, cx_customer_t *c) {
   FIELD(get_bounded(r, "check_token", UINT32_MAX, &check_token));
   d->check_token = (uint32_t)check_token;
   FIELD(get_u8(r, "engagement_flags", &d->engagement_flags));
-  FIELD(get_kept_id(r, "last_id", &d->last_id));
+  cx_case_kept_id_t last_id;
+  FIELD(get_kept_id(r, "last_id", &last_id));
+  if (!(d = cx_customer_digital_mut_room(c, last_id.len)))
+    return fail(r, "out of memory");
+  memcpy(d->last_id, last_id.bytes, last_id.len);
+  d->last_id_len = last_id.len;
   return true;
 }
 

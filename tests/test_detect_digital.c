@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../operators/detect_case.h"
 #include "../operators/processor.h"
 #include "test_helpers.h"
 
@@ -364,6 +365,47 @@ static void test_engagement_drop_detects_silence_by_timer_without_events_of_that
   cx_processor_destroy(p);
 }
 
+/* The last digital event's id lives in a tail of engagement_drop's block
+ * sized to it (96, 112 or 128 bytes): ids growing from 2 to 40 bytes move
+ * the block, a late event's longer id is not kept (it is not the last), an
+ * id past 40 bytes is kept in cx_case_keep_id's form, and each timer alert
+ * names its customer's last digital event. */
+static void test_engagement_drop_timer_alert_names_the_last_id_as_its_length_grows(
+    void **unused) {
+  (void)unused;
+  captured_t c = {0};
+  cx_processor_t *p = start(CX_RULE_ENGAGEMENT_DROP, -1);
+  char id[48], last_a[48] = "";
+  const char *long_b = "B-the-last-digital-event-of-b-has-an-id-of-56-bytes-xyz";
+  for (int day = 0; day <= 27; day++) {
+    int len = 2 + day * 38 / 27; /* 2 .. 40 bytes */
+    memset(id, 'a' + day % 26, (size_t)len);
+    id[0] = 'A';
+    id[len] = '\0';
+    digital(p, "A", id, CX_CHANNEL_WEB, CX_EVENT_CLICK, day * DAY_MS + 12 * H_MS, NULL, "home",
+            &c);
+    if (day == 27) {
+      memcpy(last_a, id, (size_t)len + 1);
+      digital(p, "A", "A-late-event-whose-id-is-longer-than-forty-bytes", CX_CHANNEL_WEB,
+              CX_EVENT_CLICK, day * DAY_MS + 12 * H_MS - 1, NULL, "home", &c);
+    }
+    digital(p, "B", day == 27 ? long_b : "B1", CX_CHANNEL_APP, CX_EVENT_CLICK,
+            day * DAY_MS + 12 * H_MS, NULL, "home", &c);
+  }
+  tick(p, 80 * DAY_MS, &c);
+  assert_int_equal(c.count, 2);
+  assert_string_equal(c.customers[0], "A");
+  assert_int_equal(strlen(last_a), 40);
+  assert_string_equal(c.triggers[0], last_a);
+  assert_string_equal(c.evidence[0], last_a);
+  cx_case_kept_id_t kept;
+  cx_case_keep_id(&kept, cx_str(long_b));
+  assert_string_equal(c.customers[1], "B");
+  assert_int_equal(strlen(c.triggers[1]), CX_CASE_ID_INLINE);
+  assert_memory_equal(c.triggers[1], kept.bytes, CX_CASE_ID_INLINE);
+  cx_processor_destroy(p);
+}
+
 static void test_engagement_drop_baseline_just_below_min_does_not_fire(void **unused) {
   (void)unused;
   captured_t c = {0};
@@ -482,6 +524,7 @@ int main(void) {
     cmocka_unit_test(test_digital_friction_fires_once_per_session_and_kind),
     cmocka_unit_test(test_digital_friction_ordinary_browsing_does_not_fire),
     cmocka_unit_test(test_engagement_drop_detects_silence_by_timer_without_events_of_that_customer),
+    cmocka_unit_test(test_engagement_drop_timer_alert_names_the_last_id_as_its_length_grows),
     cmocka_unit_test(test_engagement_drop_baseline_just_below_min_does_not_fire),
     cmocka_unit_test(test_engagement_drop_fires_when_recent_rate_is_exactly_max_ratio),
     cmocka_unit_test(test_engagement_drop_fires_once_per_last_digital_event),

@@ -382,7 +382,7 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   assert_non_null(cx_customer_digital_mut(c));
   assert_non_null(cx_customer_sessions_mut(c, 1));
   assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
-                                          sizeof(cx_digital_state_t) +
+                                          cx_digital_state_size(0) +
                                           sizeof(cx_digital_session_t));
   /* session slots come one at a time; a slot not allocated reads as zero */
   assert_int_equal(c->session_slots, 1);
@@ -394,7 +394,7 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   assert_ptr_equal(cx_customer_sessions_mut(c, 1), c->sessions);
   assert_int_equal(c->session_slots, 2);
   assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
-                                          sizeof(cx_digital_state_t) +
+                                          cx_digital_state_size(0) +
                                           2 * sizeof(cx_digital_session_t));
   /* so do case slots */
   size_t with_sessions = cx_state_bytes(s);
@@ -409,7 +409,7 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   assert_int_equal(cx_state_bytes(s), with_sessions + CX_CASE_SLOTS * sizeof(cx_case_slot_t));
   assert_int_equal(add(c, 5, "0123456789", INT64_MIN), 0);
   assert_int_equal(cx_state_bytes(s), before + sizeof(cx_customer_rules_t) +
-                                          sizeof(cx_digital_state_t) +
+                                          cx_digital_state_size(0) +
                                           2 * sizeof(cx_digital_session_t) +
                                           CX_CASE_SLOTS * sizeof(cx_case_slot_t) +
                                           sizeof(cx_interaction_log_t) + sizeof(cx_interaction_t) +
@@ -417,6 +417,58 @@ static void test_state_blocks_come_on_first_write_and_are_counted(void **unused)
   assert_int_equal(cx_customer_interaction_capacity(c), 1); /* a log starts at one entry */
   cx_state_remove(s, cx_str("C1"), cx_state_hash(cx_str("C1")));
   cx_state_destroy(s); /* ASan/valgrind: the blocks went with the customer */
+}
+
+/* engagement_drop's block is sized to its last id: 96 bytes with none (or
+ * up to 9 bytes), 112 up to 25, 128 up to the 40 a kept id has at most; it
+ * grows with the id (its other fields kept), never shrinks, and counts at
+ * its size. An id longer than 40 is kept in cx_case_keep_id's form. */
+static void test_state_digital_block_grows_with_its_last_id(void **unused) {
+  (void)unused;
+  cx_state_t *s = cx_state_new();
+  cx_customer_t *c = upsert(s, "D1");
+  size_t before = cx_state_bytes(s);
+  assert_int_equal(cx_digital_state_size(0), 96);
+  assert_int_equal(cx_digital_state_size(9), 96);
+  assert_int_equal(cx_digital_state_size(10), 112);
+  assert_int_equal(cx_digital_state_size(26), 128);
+  assert_int_equal(cx_digital_state_size(1000), 128);
+  cx_digital_state_t *d = cx_customer_digital_mut_room(c, 5);
+  assert_non_null(d);
+  assert_int_equal(d->last_id_room, 9);
+  assert_int_equal(cx_state_bytes(s), before + 96);
+  d->first_day = 42;
+  d->check_token = 7;
+  assert_true(cx_window_days_add(&d->days, 3, 300) > 0); /* high bytes: kept across a move */
+  cx_digital_keep_last_id(d, cx_str("short"));
+  assert_ptr_equal(cx_customer_digital_mut_room(c, 9), d); /* room enough: same block */
+  d = cx_customer_digital_mut_room(c, 20);
+  assert_non_null(d);
+  assert_int_equal(d->last_id_room, 25);
+  assert_int_equal(d->first_day, 42);
+  assert_int_equal(d->check_token, 7);
+  assert_int_equal(cx_window_days_sum(&d->days, 3, 3), 300);
+  assert_memory_equal(cx_digital_last_id(d).ptr, "short", 5); /* until replaced */
+  cx_digital_keep_last_id(d, cx_str("gen-1-123456789012"));
+  assert_int_equal(cx_digital_last_id(d).len, 18);
+  assert_int_equal(cx_state_bytes(s), before + 112 + CX_WINDOW_DAYS);
+  const char *long_id = "a-very-long-event-id-past-forty-bytes-0123456789";
+  d = cx_customer_digital_mut_room(c, strlen(long_id));
+  assert_non_null(d);
+  assert_int_equal(d->last_id_room, 41);
+  cx_digital_keep_last_id(d, cx_str(long_id));
+  cx_case_kept_id_t kept;
+  cx_case_keep_id(&kept, cx_str(long_id));
+  assert_int_equal(cx_digital_last_id(d).len, CX_CASE_ID_INLINE);
+  assert_memory_equal(cx_digital_last_id(d).ptr, kept.bytes, CX_CASE_ID_INLINE);
+  assert_ptr_equal(cx_customer_digital_mut_room(c, 0), d); /* never shrinks */
+  cx_digital_keep_last_id(d, cx_str("x"));
+  assert_int_equal(cx_digital_last_id(d).len, 1);
+  assert_int_equal(cx_state_bytes(s), before + 128 + CX_WINDOW_DAYS);
+  cx_str_t none = {NULL, 0};
+  cx_digital_keep_last_id(d, none);
+  assert_int_equal(cx_digital_last_id(d).len, 0);
+  cx_state_destroy(s); /* ASan/valgrind: the grown block and its high bytes went */
 }
 
 /* The gauge's walk sums the customers a slice at a time: each call looks at
@@ -445,7 +497,7 @@ static void test_state_bytes_walk_takes_a_slice_per_call(void **unused) {
   cx_customer_t *c = upsert(s, "W0");
   assert_non_null(cx_customer_digital_mut(c));
   size_t walked = cx_state_bytes_walked(s);
-  assert_int_equal(walked + sizeof(cx_digital_state_t), cx_state_bytes(s));
+  assert_int_equal(walked + cx_digital_state_size(0), cx_state_bytes(s));
   for (int i = 0; i < 9; i++) {
     assert_false(cx_state_bytes_walk(s, 1));
     assert_int_equal(cx_state_bytes_walked(s), walked);
@@ -474,6 +526,7 @@ int main(void) {
     cmocka_unit_test(test_state_bound_applies_to_restore_and_to_customers_already_there),
     cmocka_unit_test(test_state_log_keeps_wide_times_and_ids_exact_through_inserts_and_drops),
     cmocka_unit_test(test_state_blocks_come_on_first_write_and_are_counted),
+    cmocka_unit_test(test_state_digital_block_grows_with_its_last_id),
     cmocka_unit_test(test_state_bytes_walk_takes_a_slice_per_call),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
