@@ -111,6 +111,7 @@ static void perf_control(const char *command) {
 
 /* One event decoded ahead of its turn, with its key's hash. */
 #define AHEAD 8
+#define BLOCKS_AHEAD 2 /* cx_processor_prefetch_blocks this many events before */
 typedef struct ahead_s {
   cx_event_t event; /* decoded */
   uint64_t hash;    /* cx_processor_prefetch of its customer_id */
@@ -255,6 +256,7 @@ int main(int argc, char **argv) {
    * decode; cx_processor_prefetch_customer: the record half-way); with
    * CX_HOTPATH_NO_PREFETCH set, each event is decoded and processed in turn. */
   bool prefetch = !getenv("CX_HOTPATH_NO_PREFETCH");
+  size_t blocks_ahead = getenv("TMP_BA") ? (size_t)atoi(getenv("TMP_BA")) : BLOCKS_AHEAD;
   static ahead_t ring[AHEAD];
   perf_control("enable");
   double wall = wall_seconds();
@@ -276,6 +278,9 @@ int main(int argc, char **argv) {
     ahead_t *half = &ring[(i + AHEAD / 2) % AHEAD];
     if (i + AHEAD / 2 < messages.count && half->decoded)
       cx_processor_prefetch_customer(processor, half->hash);
+    ahead_t *soon = &ring[(i + blocks_ahead) % AHEAD];
+    if (blocks_ahead && i + blocks_ahead < messages.count && soon->decoded)
+      cx_processor_prefetch_blocks(processor, soon->hash, &soon->event);
     /* Strings of an event past CX_EVENT_MAX_ATTRIBUTES attributes may live in
      * the codec's reused values: such an event is decoded again in turn. */
     if (next->decoded && next->event.attribute_count > CX_EVENT_MAX_ATTRIBUTES)

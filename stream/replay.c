@@ -556,6 +556,7 @@ static int release(file_input_t *input, replay_sink_t *sink, const char *out_fil
  * reader's open had refused it.
  * Returns 0, 1 after a stop or a failure (reported), or REFUSED. */
 #define AHEAD 8
+#define BLOCKS_AHEAD 2 /* cx_processor_prefetch_blocks this many events before */
 typedef struct ahead_s {
   cx_event_t event;    /* read, valid, in range */
   uint64_t hash;       /* cx_processor_prefetch of its customer_id */
@@ -593,6 +594,10 @@ static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_repor
       break;
     if (count > AHEAD / 2)
       cx_processor_prefetch_customer(processor, ring[(head + AHEAD / 2) % AHEAD].hash);
+    if (count > BLOCKS_AHEAD) {
+      const ahead_t *soon = &ring[(head + BLOCKS_AHEAD) % AHEAD];
+      cx_processor_prefetch_blocks(processor, soon->hash, &soon->event);
+    }
     ahead_t *slot = &ring[head];
     pace_wait(pacer, slot->event.occurred_at_ms, NULL);
     cx_process_result_t result =
