@@ -481,7 +481,7 @@ cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const
     customer = cx_state_upsert(processor->state, event->customer_id, hash);
   if (!customer)
     return CX_PROCESS_NOMEM;
-  prefetch_blocks(processor, customer, event);
+  prefetch_blocks(processor, customer, event); /* cheap when the third hint came */
   if (offset >= 0)
     customer->next_offset = offset + 1;
   if (customer->first_event_ms == INT64_MIN)

@@ -540,7 +540,8 @@ static int release(file_input_t *input, replay_sink_t *sink, const char *out_fil
 /* One processor on this thread: events are read AHEAD in advance so that
  * their customers are in cache when processed (cx_processor_prefetch on
  * the key's table slot when read, cx_processor_prefetch_customer on the
- * record AHEAD/2 events before). The reader keeps an event's strings for
+ * record AHEAD/2 events before, cx_processor_prefetch_blocks on the blocks
+ * the event will use BLOCKS_AHEAD events before). The reader keeps an event's strings for
  * CX_OCF_READER_KEEP records, so reading ahead stops at that many records
  * past the oldest waiting event (bad and filtered records count), and
  * after an event whose strings live only until the next read, until that
