@@ -10,7 +10,9 @@
  * control fifos (perf record -D -1 --control fifo:CTL,ACK), events are
  * counted during the third pass only, so a profile shows the hot path alone.
  * The third pass decodes 8 events ahead and prefetches their customers
- * (cx_processor_prefetch); CX_HOTPATH_NO_PREFETCH=1 turns that off.
+ * (cx_processor_prefetch, _customer and _blocks: the table slot, the record
+ * 4 events ahead, its blocks 2 ahead); CX_HOTPATH_NO_PREFETCH=1 turns that
+ * off.
  *
  *   cxstream-hotpath FILE.avro [--hot-only] [-c FILE] [-X key=value ...]
  */
@@ -111,6 +113,7 @@ static void perf_control(const char *command) {
 
 /* One event decoded ahead of its turn, with its key's hash. */
 #define AHEAD 8
+#define BLOCKS_AHEAD 2 /* cx_processor_prefetch_blocks this many events before */
 typedef struct ahead_s {
   cx_event_t event; /* decoded */
   uint64_t hash;    /* cx_processor_prefetch of its customer_id */
@@ -252,7 +255,8 @@ int main(int argc, char **argv) {
                           &alerts};
   /* Events are decoded AHEAD messages in advance so that the processor can
    * prefetch their customers (cx_processor_prefetch: the table slot at
-   * decode; cx_processor_prefetch_customer: the record half-way); with
+   * decode; cx_processor_prefetch_customer: the record half-way;
+   * cx_processor_prefetch_blocks: its blocks BLOCKS_AHEAD before); with
    * CX_HOTPATH_NO_PREFETCH set, each event is decoded and processed in turn. */
   bool prefetch = !getenv("CX_HOTPATH_NO_PREFETCH");
   static ahead_t ring[AHEAD];
@@ -276,6 +280,9 @@ int main(int argc, char **argv) {
     ahead_t *half = &ring[(i + AHEAD / 2) % AHEAD];
     if (i + AHEAD / 2 < messages.count && half->decoded)
       cx_processor_prefetch_customer(processor, half->hash);
+    ahead_t *soon = &ring[(i + BLOCKS_AHEAD) % AHEAD];
+    if (i + BLOCKS_AHEAD < messages.count && soon->decoded)
+      cx_processor_prefetch_blocks(processor, soon->hash, &soon->event);
     /* Strings of an event past CX_EVENT_MAX_ATTRIBUTES attributes may live in
      * the codec's reused values: such an event is decoded again in turn. */
     if (next->decoded && next->event.attribute_count > CX_EVENT_MAX_ATTRIBUTES)

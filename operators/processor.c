@@ -238,29 +238,55 @@ static void apply_consent(cx_customer_t *customer, const cx_event_t *event) {
   }
 }
 
-/* Starts loading every cache line of a customer's block (NULL: none). */
-static void prefetch_block(const void *block, size_t size) {
+/* Starts loading the cache lines of a block of at most 192 bytes (NULL:
+ * none): the first, the last and those between (an 80-byte block can span
+ * three lines). */
+static inline void prefetch_span(const void *block, size_t size) {
   if (!block)
     return;
-  for (size_t at = 0; at < size; at += 64)
-    __builtin_prefetch((const char *)block + at, 1);
+  const char *at = block;
+  cx_prefetch_line(at);
+  cx_prefetch_line(at + size - 1);
+  if (size > 64)
+    cx_prefetch_line(at + 64);
+  if (size > 128)
+    cx_prefetch_line(at + 128);
 }
 
+#define TYPE_BIT(type) (UINT32_C(1) << CX_EVENT_##type)
+/* Event types whose detectors read the interaction log, the signals block
+ * (with voice and escalated events) and the case slots; the digital
+ * blocks go with the digital channels (detect_*.h: the signals of each). */
+#define LOG_TYPES (TYPE_BIT(CONTACT) | TYPE_BIT(SELF_SERVICE) | TYPE_BIT(TRANSFER))
+#define SIGNALS_TYPES \
+  (TYPE_BIT(CANCEL_INTENT) | TYPE_BIT(COMPLAINT) | TYPE_BIT(REVIEW) | TYPE_BIT(PAYMENT_FAILED))
+#define CASE_TYPES (TYPE_BIT(CASE_OPENED) | TYPE_BIT(CASE_RESOLVED) | TYPE_BIT(CASE_REOPENED))
+#define SESSION_TYPES (TYPE_BIT(CLICK) | TYPE_BIT(ERROR) | TYPE_BIT(LOGIN_FAILED))
+_Static_assert(CX_EVENT_TYPE__COUNT <= 32, "an event type is a bit of a uint32_t");
+
 /* Starts loading the blocks the event will touch, so that their cache
- * misses overlap instead of coming one after the other. A hint only. */
+ * misses overlap each other and the work before them. A hint only: it
+ * reads the customer's record and the event's type, channel and flags,
+ * never a block. */
 static void prefetch_blocks(const cx_processor_t *processor, const cx_customer_t *customer,
                             const cx_event_t *event) {
-  if (customer->rules)
-    __builtin_prefetch(customer->rules->contribution, 1);
+  uint32_t type = (unsigned)event->type < CX_EVENT_TYPE__COUNT ? UINT32_C(1) << event->type : 0;
+  if (customer->rules) /* cx_scores_decay, every event */
+    cx_prefetch_line(customer->rules->contribution);
+  if (type & LOG_TYPES)
+    prefetch_span(customer->log, 2 * 64); /* its counts and first entries */
   if (event->channel == CX_CHANNEL_APP || event->channel == CX_CHANNEL_WEB) {
-    if (event->type == CX_EVENT_CLICK || event->type == CX_EVENT_ERROR ||
-        event->type == CX_EVENT_LOGIN_FAILED)
-      prefetch_block(customer->sessions,
-                     customer->session_slots * sizeof(*customer->sessions)); /* all: scanned */
-    prefetch_block(customer->digital, sizeof(*customer->digital));
+    if (type & SESSION_TYPES) /* all slots: scanned */
+      prefetch_span(customer->sessions, customer->session_slots * sizeof(*customer->sessions));
+    prefetch_span(customer->digital, sizeof(*customer->digital));
   }
+  if ((type & SIGNALS_TYPES) || event->has_sentiment || event->has_csat || event->has_nps ||
+      event->outcome == CX_OUTCOME_ESCALATED)
+    prefetch_span(customer->signals, sizeof(*customer->signals));
+  if (type & CASE_TYPES) /* all slots: scanned */
+    prefetch_span(customer->cases, customer->case_slots * sizeof(*customer->cases));
   if (processor->config.profiles.enabled)
-    prefetch_block(customer->profile, sizeof(*customer->profile));
+    prefetch_span(customer->profile, sizeof(*customer->profile));
 }
 
 static long log_interaction(cx_processor_t *processor, cx_customer_t *customer,
@@ -427,6 +453,13 @@ void cx_processor_prefetch_customer(const cx_processor_t *processor, uint64_t ke
   cx_state_prefetch_record(processor->state, key_hash);
 }
 
+void cx_processor_prefetch_blocks(const cx_processor_t *processor, uint64_t key_hash,
+                                  const cx_event_t *event) {
+  const cx_customer_t *customer = cx_state_peek(processor->state, key_hash);
+  if (customer)
+    prefetch_blocks(processor, customer, event);
+}
+
 cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const cx_event_t *event,
                                                 int64_t offset, uint64_t hash,
                                                 const cx_outputs_t *outputs) {
@@ -448,7 +481,7 @@ cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const
     customer = cx_state_upsert(processor->state, event->customer_id, hash);
   if (!customer)
     return CX_PROCESS_NOMEM;
-  prefetch_blocks(processor, customer, event);
+  prefetch_blocks(processor, customer, event); /* cheap when the third hint came */
   if (offset >= 0)
     customer->next_offset = offset + 1;
   if (customer->first_event_ms == INT64_MIN)

@@ -95,6 +95,12 @@ cx_process_result_t cx_processor_process(cx_processor_t *processor, const cx_eve
  * skipping them changes nothing but speed. */
 uint64_t cx_processor_prefetch(const cx_processor_t *processor, cx_str_t key);
 void cx_processor_prefetch_customer(const cx_processor_t *processor, uint64_t key_hash);
+/* The third hint, some 2 events before processing the event (its record in
+ * cache by then): starts loading the customer's blocks that this event's
+ * detectors will read. Changes nothing; does nothing for a customer that is
+ * cold or not yet in the table. */
+void cx_processor_prefetch_blocks(const cx_processor_t *processor, uint64_t key_hash,
+                                  const cx_event_t *event);
 /* cx_processor_process_at for an event whose customer_id hashes to key_hash
  * (cx_processor_prefetch's result). */
 cx_process_result_t cx_processor_process_hashed(cx_processor_t *processor, const cx_event_t *event,

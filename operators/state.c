@@ -608,25 +608,49 @@ static cx_customer_t *hot_in_slot(cx_state_t *state, size_t slot) {
 }
 
 void cx_state_prefetch_slot(const cx_state_t *state, uint64_t key_hash) {
-  __builtin_prefetch(&state->slots[slot_home(key_hash, state->slot_mask)]);
+  cx_prefetch_line(&state->slots[slot_home(key_hash, state->slot_mask)]);
+}
+
+/* For the hints: the entry of the first slot from the key's home slot whose
+ * tag matches the key hash's, looking at HINT_PROBES slots at most (most
+ * keys are at home or one or two slots on, at a load factor of up to 3/4),
+ * and stopping at an empty one; 0 when none. Keys are not compared: on a tag
+ * collision it is another customer's entry (a wasted prefetch). */
+#define HINT_PROBES 4
+
+static uint32_t hinted_entry(const cx_state_t *state, uint64_t key_hash) {
+  size_t slot = slot_home(key_hash, state->slot_mask);
+  for (int i = 0; i < HINT_PROBES; i++) {
+    uint64_t value = state->slots[slot];
+    if (!value)
+      return 0;
+    if (!((value ^ key_hash) >> 32))
+      return slot_entry(value);
+    slot = (slot + 1) & state->slot_mask;
+  }
+  return 0;
 }
 
 void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash) {
-  uint64_t value = state->slots[slot_home(key_hash, state->slot_mask)];
-  uint32_t entry = slot_entry(value);
-  if (entry && !(entry & COLD) &&
-      (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
+  uint32_t entry = hinted_entry(state, key_hash);
+  if (entry && !(entry & COLD)) {
     const char *record = (const char *)record_at(state, entry - 1);
-    __builtin_prefetch(record, 1);
-    __builtin_prefetch(record + 64, 1); /* a record is two lines (128 bytes) */
-  } else if (entry & COLD &&
-             (value & 0xffffffff00000000ULL) == (key_hash & 0xffffffff00000000ULL)) {
+    cx_prefetch_line(record);
+    cx_prefetch_line(record + 64); /* a record is two lines (128 bytes) */
+  } else if (entry & COLD) {
     /* Its blob, which the lookup decodes: the directory entry is a miss of
      * its own, taken here rather than in the lookup. */
     const uint8_t *blob = cold_blob(state, dir_at(state, entry & ~COLD));
-    __builtin_prefetch(blob);
-    __builtin_prefetch(blob + 64);
+    cx_prefetch_line(blob);
+    cx_prefetch_line(blob + 64);
   }
+}
+
+const cx_customer_t *cx_state_peek(const cx_state_t *state, uint64_t key_hash) {
+  uint32_t entry = hinted_entry(state, key_hash);
+  if (!entry || entry & COLD)
+    return NULL;
+  return record_at(state, entry - 1); /* a live record: chunks never move or go */
 }
 
 cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key_hash) {
@@ -1134,8 +1158,8 @@ static void prefetch_ahead(const cx_state_t *state, size_t mask) {
     uint32_t ahead = state->queue[(state->queue_head + 4) & mask].record;
     if (ahead < state->record_count) {
       const char *record = (const char *)record_at(state, ahead);
-      __builtin_prefetch(record);
-      __builtin_prefetch(record + 64);
+      cx_prefetch_line(record);
+      cx_prefetch_line(record + 64);
     }
   }
   if (state->queue_len > 2) {

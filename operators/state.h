@@ -185,20 +185,34 @@ cx_profile_state_t *cx_customer_profile_mut(cx_customer_t *customer);
 /* Heap bytes of a customer's extension blocks (for cx_state_bytes). */
 size_t cx_customer_ext_bytes(const cx_customer_t *customer);
 
+/* Starts loading the cache line holding p (any address: a prefetch never
+ * faults), for writing on CPUs that tell. An asm statement rather than
+ * __builtin_prefetch: GCC takes a function whose only effects are
+ * __builtin_prefetch calls for one without effects (pure) and deletes the
+ * calls to it, and deletes a loop of them, so such hints compiled to
+ * nothing. */
+static inline void cx_prefetch_line(const void *p) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  __asm__ volatile("prefetcht0 (%0)" : : "r"(p));
+#elif defined(__GNUC__) && defined(__aarch64__)
+  __asm__ volatile("prfm pstl1keep, [%0]" : : "r"(p));
+#elif defined(__GNUC__)
+  __builtin_prefetch(p, 1);
+#else
+  (void)p;
+#endif
+}
+
 /* Starts loading a customer's contacts and extension blocks at once: for a
  * customer not touched lately each is a cache miss of its own. */
 static inline void cx_customer_prefetch_blocks(const cx_customer_t *c) {
-#if defined(__GNUC__)
   const void *blocks[] = {c->log, c->rules, c->signals, c->sessions, c->digital, c->cases,
                           c->profile};
   for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
     if (blocks[i]) {
-      __builtin_prefetch(blocks[i]);
-      __builtin_prefetch((const char *)blocks[i] + 64);
+      cx_prefetch_line(blocks[i]);
+      cx_prefetch_line((const char *)blocks[i] + 64);
     }
-#else
-  (void)c;
-#endif
 }
 
 typedef struct cx_state_s cx_state_t;
@@ -225,6 +239,13 @@ cx_customer_t *cx_state_find(const cx_state_t *state, cx_str_t key, uint64_t key
  * (when the slot's hash tag matches). */
 void cx_state_prefetch_slot(const cx_state_t *state, uint64_t key_hash);
 void cx_state_prefetch_record(const cx_state_t *state, uint64_t key_hash);
+/* For a third hint, once the record is in cache: the hot record in the key's
+ * home slot when the slot's hash tag matches, else NULL (cold, elsewhere in
+ * the probe sequence, or absent). Reads the slot and nothing else, changes
+ * nothing, decodes nothing; the key is not compared, so on a tag collision
+ * it is another customer's record. Only to prefetch the blocks it points to
+ * (a prefetch never faults): never read through it, never keep it. */
+const cx_customer_t *cx_state_peek(const cx_state_t *state, uint64_t key_hash);
 
 cx_str_t cx_customer_key(const cx_customer_t *customer);
 

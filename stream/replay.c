@@ -540,7 +540,8 @@ static int release(file_input_t *input, replay_sink_t *sink, const char *out_fil
 /* One processor on this thread: events are read AHEAD in advance so that
  * their customers are in cache when processed (cx_processor_prefetch on
  * the key's table slot when read, cx_processor_prefetch_customer on the
- * record AHEAD/2 events before). The reader keeps an event's strings for
+ * record AHEAD/2 events before, cx_processor_prefetch_blocks on the blocks
+ * the event will use BLOCKS_AHEAD events before). The reader keeps an event's strings for
  * CX_OCF_READER_KEEP records, so reading ahead stops at that many records
  * past the oldest waiting event (bad and filtered records count), and
  * after an event whose strings live only until the next read, until that
@@ -556,6 +557,7 @@ static int release(file_input_t *input, replay_sink_t *sink, const char *out_fil
  * reader's open had refused it.
  * Returns 0, 1 after a stop or a failure (reported), or REFUSED. */
 #define AHEAD 8
+#define BLOCKS_AHEAD 2 /* cx_processor_prefetch_blocks this many events before */
 typedef struct ahead_s {
   cx_event_t event;    /* read, valid, in range */
   uint64_t hash;       /* cx_processor_prefetch of its customer_id */
@@ -593,6 +595,10 @@ static int replay_ahead(file_input_t *input, cx_processor_t *processor, cx_repor
       break;
     if (count > AHEAD / 2)
       cx_processor_prefetch_customer(processor, ring[(head + AHEAD / 2) % AHEAD].hash);
+    if (count > BLOCKS_AHEAD) {
+      const ahead_t *soon = &ring[(head + BLOCKS_AHEAD) % AHEAD];
+      cx_processor_prefetch_blocks(processor, soon->hash, &soon->event);
+    }
     ahead_t *slot = &ring[head];
     pace_wait(pacer, slot->event.occurred_at_ms, NULL);
     cx_process_result_t result =

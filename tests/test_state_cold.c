@@ -314,6 +314,12 @@ static void test_cold_customer_comes_back_whole(void **unused) {
     uint64_t hash = cx_state_hash(cx_str(keys[i]));
     cx_state_prefetch_slot(s, hash);
     cx_state_prefetch_record(s, hash);
+    /* peek: only a hot customer's record, never a cold one's (no decoding) */
+    const cx_customer_t *peeked = cx_state_peek(s, hash);
+    if (i == 1)
+      assert_ptr_equal(peeked, find(s, "other"));
+    else
+      assert_null(peeked);
   }
   assert_int_equal(cx_state_cold_count(s), 1);
   assert_int_equal(cx_state_bytes(s), cold_bytes);
