@@ -620,7 +620,19 @@ int cx_processor_take_changes(cx_processor_t *processor,
     rc = removed(key, opaque);
     at += key.len + 1;
   }
+  /* The changed customers are scattered over the table: each record is
+   * loaded TAKE_AHEAD customers ahead and its blocks half as far ahead
+   * (their pointers are in the record), as events' customers are. */
+  enum { TAKE_AHEAD = 8 };
+  const uint64_t *dirty = processor->dirty;
+  size_t count = processor->dirty_count;
+  for (size_t i = 0; i < TAKE_AHEAD && i < count; i++)
+    cx_state_prefetch_at(processor->state, (uint32_t)(dirty[i] >> 32), i >= TAKE_AHEAD / 2);
   for (size_t i = 0; i < processor->dirty_count && !rc; i++) {
+    if (i + TAKE_AHEAD < count)
+      cx_state_prefetch_at(processor->state, (uint32_t)(dirty[i + TAKE_AHEAD] >> 32), false);
+    if (i + TAKE_AHEAD / 2 < count)
+      cx_state_prefetch_at(processor->state, (uint32_t)(dirty[i + TAKE_AHEAD / 2] >> 32), true);
     cx_customer_t *customer = cx_state_at(processor->state, (uint32_t)(processor->dirty[i] >> 32),
                                           (uint32_t)processor->dirty[i]);
     if (!customer || !customer->dirty)

@@ -1070,6 +1070,18 @@ cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generatio
   return customer;
 }
 
+void cx_state_prefetch_at(const cx_state_t *state, uint32_t index, bool blocks) {
+  if (state->compacting || index >= state->record_count)
+    return; /* a directory entry: cold customers are decoded by cx_state_at anyway */
+  const cx_customer_t *customer = record_at(state, index);
+  if (blocks) {
+    cx_customer_prefetch_blocks(customer);
+  } else {
+    __builtin_prefetch(customer);
+    __builtin_prefetch((const char *)customer + 64);
+  }
+}
+
 /* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
 static void remove_slot(cx_state_t *state, size_t slot) {
   size_t hole = slot;

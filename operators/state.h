@@ -328,6 +328,10 @@ const char *cx_customer_preferred_channel(const cx_customer_t *customer);
  * cx_state_at of the same customer. */
 uint32_t cx_state_index_of(const cx_state_t *state, const cx_customer_t *customer);
 cx_customer_t *cx_state_at(cx_state_t *state, uint32_t index, uint32_t generation);
+/* Starts loading the record cx_state_at(index) would return (blocks false),
+ * or, once it is loaded, its blocks (true); nothing while compaction is on.
+ * For walks of the changed list. */
+void cx_state_prefetch_at(const cx_state_t *state, uint32_t index, bool blocks);
 
 /* Removes customers whose last event is before idle_before_ms, calling
  * evicted (may be NULL) for each just before it goes. Returns how many. */

@@ -4,6 +4,7 @@
  * a handle stays valid when the table grows. */
 #include "metrics.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -283,6 +284,37 @@ void cx_metrics_observe(cx_metric_series_t *series, double seconds) {
   uint64_t ns = seconds < 1e9 ? (uint64_t)(seconds * 1e9) : UINT64_C(1000000000000000000);
   atomic_fetch_add_explicit(&series->sum_ns, ns, memory_order_relaxed);
   atomic_fetch_add_explicit(&series->value, 1, memory_order_relaxed);
+}
+
+void cx_metrics_run_flush(cx_metrics_run_t *run) {
+  if (!run->count || !run->series) {
+    run->count = 0;
+    return;
+  }
+  if (run->bucket < (int)BUCKET_COUNT)
+    atomic_fetch_add_explicit(&run->series->buckets[run->bucket], run->count,
+                              memory_order_relaxed);
+  atomic_fetch_add_explicit(&run->series->sum_ns, run->sum_ns, memory_order_relaxed);
+  atomic_fetch_add_explicit(&run->series->value, run->count, memory_order_relaxed);
+  run->count = 0;
+  run->sum_ns = 0;
+}
+
+void cx_metrics_run_start(cx_metrics_run_t *run, double seconds) {
+  cx_metrics_run_flush(run);
+  if (!run->series)
+    return;
+  if (!(seconds > 0))
+    seconds = 0;
+  size_t bucket = 0;
+  while (bucket < BUCKET_COUNT && seconds > bucket_bounds[bucket])
+    bucket++;
+  run->bucket = (int)bucket;
+  /* Bucket 0 holds 0 (a negative observation counts as 0): its low end is -Inf. */
+  run->low = bucket ? bucket_bounds[bucket - 1] : -INFINITY;
+  run->high = bucket < BUCKET_COUNT ? bucket_bounds[bucket] : INFINITY;
+  run->count = 1;
+  run->sum_ns = seconds < 1e9 ? (uint64_t)(seconds * 1e9) : UINT64_C(1000000000000000000);
 }
 
 void cx_metrics_heartbeat(cx_metrics_shard_t *shard) {

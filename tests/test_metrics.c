@@ -97,6 +97,43 @@ static void test_metrics_histogram_buckets_are_cumulative_with_sum_and_count(voi
   cx_metrics_destroy(metrics);
 }
 
+/* Observations kept in a cx_metrics_run_t and flushed render exactly as the
+ * same observations one by one: bounds, 0, negatives, NaN, beyond the last
+ * bound, runs in one bucket and alternations. */
+static void test_metrics_run_adds_up_as_single_observations(void **unused) {
+  (void)unused;
+  static const double values[] = {0.001, 0.001, 0.0005, 0, -1, -0.5, 0.0011, 0.005, 1000, 4e9,
+                                  0.3, 0.3, 0.25, 0.2500001, -2, 0.02, 300, 300.5, 7, 0.001,
+                                  1e-12, 60, 0.049};
+  cx_metrics_t *one = cx_metrics_new(0), *kept = cx_metrics_new(0);
+  cx_metrics_shard_t *a = cx_metrics_shard_new(one), *b = cx_metrics_shard_new(kept);
+  cx_metric_series_t *series = cx_metrics_series0(a, CX_METRIC_EVENT_LATENCY);
+  cx_metrics_run_t run = {.series = cx_metrics_series0(b, CX_METRIC_EVENT_LATENCY)};
+  uint64_t seed = 7;
+  for (int i = 0; i < 5000; i++) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    double value = values[(seed >> 33) % (sizeof(values) / sizeof(values[0]))];
+    if (i % 1000 == 999)
+      value = 0.0 / 0.0; /* NaN counts as 0, as a negative does */
+    cx_metrics_observe(series, value);
+    cx_metrics_run_observe(&run, value);
+    if (i % 777 == 0)
+      cx_metrics_run_flush(&run);
+  }
+  cx_metrics_run_flush(&run);
+  cx_metrics_run_flush(&run); /* twice: nothing more */
+  char *expected = render(one), *got = render(kept);
+  assert_string_equal(got, expected);
+  assert_non_null(strstr(got, "cxstream_event_latency_seconds_count 5000\n"));
+  free(expected);
+  free(got);
+  cx_metrics_run_t none = {0};
+  cx_metrics_run_observe(&none, 1); /* no series: kept nowhere */
+  cx_metrics_run_flush(&none);
+  cx_metrics_destroy(one);
+  cx_metrics_destroy(kept);
+}
+
 /* Shaped like librdkafka 2.0's statistics of a consumer (trimmed). */
 static const char stats_two[] =
     "{\"name\":\"rdkafka#consumer-1\",\"type\":\"consumer\",\"brokers\":{\"127.0.0.1:9092/1\":"
@@ -331,6 +368,7 @@ int main(void) {
     cmocka_unit_test(test_metrics_label_values_are_escaped),
     cmocka_unit_test(test_metrics_gauges_of_a_retired_shard_drop_out_and_its_counters_stay),
     cmocka_unit_test(test_metrics_histogram_buckets_are_cumulative_with_sum_and_count),
+    cmocka_unit_test(test_metrics_run_adds_up_as_single_observations),
     cmocka_unit_test(test_metrics_consumer_lag_comes_from_librdkafka_statistics),
     cmocka_unit_test(test_metrics_ready_after_assignment_and_not_while_restoring),
     cmocka_unit_test(test_metrics_unhealthy_when_a_loop_stops_beating),
