@@ -1077,8 +1077,8 @@ void cx_state_prefetch_at(const cx_state_t *state, uint32_t index, bool blocks) 
   if (blocks) {
     cx_customer_prefetch_blocks(customer);
   } else {
-    __builtin_prefetch(customer);
-    __builtin_prefetch((const char *)customer + 64);
+    cx_prefetch_line(customer);
+    cx_prefetch_line((const char *)customer + 64);
   }
 }
 
