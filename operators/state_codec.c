@@ -230,15 +230,30 @@ static inline uint8_t *raw_varint(uint8_t *at, uint64_t value) {
   return at + cx_state_codec_varint_put(at, value);
 }
 
+/* One store on a little-endian host (GCC does not merge the byte loop). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_IS_LE 1
+#else
+#define HOST_IS_LE 0
+#endif
+
 static inline uint8_t *raw_le32(uint8_t *at, uint32_t value) {
-  for (int i = 0; i < 4; i++)
-    at[i] = (uint8_t)(value >> (8 * i));
+  if (HOST_IS_LE) {
+    memcpy(at, &value, 4);
+  } else {
+    for (int i = 0; i < 4; i++)
+      at[i] = (uint8_t)(value >> (8 * i));
+  }
   return at + 4;
 }
 
 static inline uint8_t *raw_le64(uint8_t *at, uint64_t value) {
-  for (int i = 0; i < 8; i++)
-    at[i] = (uint8_t)(value >> (8 * i));
+  if (HOST_IS_LE) {
+    memcpy(at, &value, 8);
+  } else {
+    for (int i = 0; i < 8; i++)
+      at[i] = (uint8_t)(value >> (8 * i));
+  }
   return at + 8;
 }
 
@@ -309,26 +324,29 @@ static size_t varint_size(uint64_t value) {
   return size;
 }
 
-/* A section's fields are written after a one-byte gap for its length (most
- * sections are shorter than 128 bytes); section_end puts the length there,
- * moving the fields on when it takes more bytes. Returns where the gap is. */
-static size_t section_begin(writer_t *w) {
+/* A section's fields are written after a gap for its length: as many bytes
+ * as the least length the section can have takes (one for most sections,
+ * shorter than 128 bytes; more for a long interaction log, whose count
+ * bounds its length from below); section_end puts the length there, moving
+ * the fields on when it takes more bytes. Returns where the gap is. */
+static size_t section_begin(writer_t *w, size_t gap) {
   size_t start = w->buf->len;
-  put_u8(w, 0);
+  if (reserve(w, gap))
+    w->buf->len += gap;
   return start;
 }
 
-static void section_end(writer_t *w, size_t start) {
+static void section_end(writer_t *w, size_t start, size_t gap) {
   if (w->failed)
     return;
-  size_t length = w->buf->len - start - 1;
+  size_t length = w->buf->len - start - gap;
   size_t size = varint_size(length);
-  if (size > 1) {
-    if (!reserve(w, size - 1))
+  if (size != gap) { /* larger: gap is the size of a lower bound */
+    if (size > gap && !reserve(w, size - gap))
       return;
-    uint8_t *body = w->buf->bytes + start + 1;
-    memmove(body + size - 1, body, length);
-    w->buf->len += size - 1;
+    uint8_t *body = w->buf->bytes + start + gap;
+    memmove(body + size - gap, body, length);
+    w->buf->len = start + size + length;
   }
   cx_state_codec_varint_put(w->buf->bytes + start, length);
 }
@@ -473,22 +491,37 @@ static bool session_is_zero(const cx_digital_session_t *s) {
          !s->failures && !s->run_clicks && !s->flags;
 }
 
-/* The day counts and which are non-zero (bit i: counts[i] != 0), read as
- * cx_window_days_count does. */
-static uint64_t day_counts(const cx_window_days_t *days, uint32_t counts[CX_WINDOW_DAYS]) {
+/* Which day counts are non-zero (bit i: counts[i] != 0), 8 days at a time
+ * (most are zero), and day i's count, read as cx_window_days_count does. */
+static uint64_t day_mask_of(const cx_window_days_t *days) {
+  _Static_assert(CX_WINDOW_DAYS % 8 == 0, "the days are read 8 at a time");
+  const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
   uint64_t mask = 0;
-  if (!days->high) {
-    for (int i = 0; i < CX_WINDOW_DAYS; i++) {
-      counts[i] = days->low[i];
-      mask |= (uint64_t)(counts[i] != 0) << i;
+  for (int word = 0; word < CX_WINDOW_DAYS; word += 8) {
+    uint64_t bytes, high = 0;
+    memcpy(&bytes, days->low + word, 8);
+    if (days->high)
+      memcpy(&high, days->high + word, 8);
+    bytes |= high;
+    if (!bytes)
+      continue;
+    /* bit 7 of each byte: that byte is non-zero; then byte i's bit to bit
+     * 56 + i (the products' bits do not overlap, so nothing carries) */
+    uint64_t nonzero = (((bytes & low7) + low7) | bytes) & ~low7;
+    uint64_t bits = ((nonzero >> 7) * 0x0102040810204080ULL) >> 56;
+    if (!HOST_IS_LE) { /* byte i of the load was day word + 7 - i */
+      uint64_t reversed = 0;
+      for (int i = 0; i < 8; i++)
+        reversed |= (bits >> i & 1) << (7 - i);
+      bits = reversed;
     }
-  } else {
-    for (int i = 0; i < CX_WINDOW_DAYS; i++) {
-      counts[i] = days->low[i] | (uint32_t)days->high[i] << 8;
-      mask |= (uint64_t)(counts[i] != 0) << i;
-    }
+    mask |= bits << word;
   }
   return mask;
+}
+
+static inline uint32_t day_count(const cx_window_days_t *days, int i) {
+  return days->low[i] | (days->high ? (uint32_t)days->high[i] << 8 : 0);
 }
 
 /* A session: slot, present, hash, first_ms, last_ms, element_hash,
@@ -536,8 +569,7 @@ static void write_digital(writer_t *w, const cx_customer_t *c) {
   unsigned listed = 0; /* bit i: session slot i is not zero (slots past session_slots are) */
   for (int i = 0; i < c->session_slots && i < CX_DIGITAL_SESSIONS; i++)
     listed |= (unsigned)!session_is_zero(&c->sessions[i]) << i;
-  uint32_t counts[CX_WINDOW_DAYS];
-  uint64_t day_mask = day_counts(&d->days, counts);
+  uint64_t day_mask = day_mask_of(&d->days);
   if (!listed && !day_mask && !d->days.newest_day && !d->first_day && !d->last_ms &&
       !d->check_day && !d->check_token && !d->engagement_flags && !d->last_id_len)
     return;
@@ -557,7 +589,7 @@ static void write_digital(writer_t *w, const cx_customer_t *c) {
   at = raw_varint(at, zigzag(delta(d->days.newest_day, cx_window_day(c->last_event_ms))));
   at = raw_varint(at, day_mask);
   for (uint64_t left = day_mask; left; left &= left - 1)
-    at = raw_varint(at, counts[__builtin_ctzll(left)]);
+    at = raw_varint(at, day_count(&d->days, __builtin_ctzll(left)));
   at = raw_varint(at, zigzag(delta(d->first_day, d->days.newest_day)));
   at = raw_time(at, d->last_ms, c->last_event_ms);
   at = raw_varint(at, zigzag(delta(d->check_day, d->days.newest_day)));
@@ -658,12 +690,12 @@ static void write_profile(writer_t *w, const cx_customer_t *c) {
   close_at(w, at);
 }
 
-/* One section: the gap for its length, its fields, its length. */
-#define SECTION(w, write, c) \
+/* One section: the gap for its length (gap bytes), its fields, its length. */
+#define SECTION(w, write, c, gap) \
   do { \
-    size_t start_ = section_begin(w); \
+    size_t gap_ = (gap), start_ = section_begin(w, gap_); \
     write(w, c); \
-    section_end(w, start_); \
+    section_end(w, start_, gap_); \
   } while (0)
 
 static void write_none(writer_t *w, const cx_customer_t *c) {
@@ -673,18 +705,24 @@ static void write_none(writer_t *w, const cx_customer_t *c) {
 
 int cx_state_codec_encode(const cx_customer_t *customer, cx_state_codec_buf_t *out) {
   cx_customer_prefetch_blocks(customer); /* the sections read them one after the other */
+  if (customer->log) /* and the log's ids, at its end */
+    cx_prefetch_line(cx_customer_interaction_bytes(customer));
   writer_t w = {out, false};
   size_t start_len = out->len;
   put_u8(&w, CX_STATE_CODEC_VERSION);
   put_u8(&w, SECTION__COUNT); /* a varint of one byte */
-  SECTION(&w, write_customer, customer);
-  SECTION(&w, write_scores, customer);
-  SECTION(&w, write_interactions, customer);
-  SECTION(&w, write_none, customer); /* journey has no fields yet */
-  SECTION(&w, write_signals, customer);
-  SECTION(&w, write_digital, customer);
-  SECTION(&w, write_cases, customer);
-  SECTION(&w, write_profile, customer);
+  uint32_t interactions = cx_customer_interaction_count(customer);
+  SECTION(&w, write_customer, customer, 1);
+  SECTION(&w, write_scores, customer, 1);
+  SECTION(&w, write_interactions, customer,
+          interactions ? varint_size(varint_size(interactions) +
+                                     (uint64_t)interactions * INTERACTION_MIN_BYTES)
+                       : 1);
+  SECTION(&w, write_none, customer, 1); /* journey has no fields yet */
+  SECTION(&w, write_signals, customer, 1);
+  SECTION(&w, write_digital, customer, 1);
+  SECTION(&w, write_cases, customer, 1);
+  SECTION(&w, write_profile, customer, 1);
   if (w.failed) {
     out->len = start_len;
     return -1;

@@ -622,6 +622,51 @@ static void test_ids_of_every_length_roundtrip(void **unused) {
   }
 }
 
+/* Day counts in every pattern the encoder's 8-days-at-a-time mask meets:
+ * one day at each slot, its neighbours, whole words, counts in the low byte
+ * only, the high byte only (256) and both. */
+static void test_day_counts_at_every_slot_roundtrip(void **unused) {
+  (void)unused;
+  static const uint32_t values[] = {1, 255, 256, 300, 65535};
+  for (int pattern = 0; pattern < CX_WINDOW_DAYS + 3; pattern++) {
+    for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+      cx_state_t *state = cx_state_new();
+      cx_str_t key = cx_str("D");
+      cx_customer_t *c = cx_state_upsert(state, key, cx_state_hash(key));
+      c->last_event_ms = c->first_event_ms = T0;
+      cx_digital_state_t *d = cx_customer_digital_mut(c);
+      assert_non_null(d);
+      d->days.newest_day = cx_window_day(T0);
+      uint64_t expected = 0;
+      for (int i = 0; i < CX_WINDOW_DAYS; i++) {
+        bool set = pattern < CX_WINDOW_DAYS ? (i == pattern || i == pattern + 9)
+                   : pattern == CX_WINDOW_DAYS ? i < 8 || i >= 32
+                   : pattern == CX_WINDOW_DAYS + 1 ? i % 3 == 0
+                                                   : true;
+        if (!set)
+          continue;
+        assert_int_equal(cx_window_days_set(&d->days, (size_t)i, values[v] + (uint32_t)i % 2 * (values[v] < 65535)), 0);
+        expected |= (uint64_t)1 << i;
+      }
+      cx_state_codec_buf_t buf = {0};
+      encode(c, &buf);
+      cx_customer_t decoded;
+      decode_ok(buf.bytes, buf.len, &decoded);
+      assert_customer_equal(c, &decoded);
+      uint64_t mask = 0;
+      for (int i = 0; i < CX_WINDOW_DAYS; i++) {
+        uint32_t count = cx_window_days_count(&cx_customer_digital(&decoded)->days, (size_t)i);
+        assert_int_equal(count, cx_window_days_count(&d->days, (size_t)i));
+        mask |= (uint64_t)(count != 0) << i;
+      }
+      assert_int_equal(mask, expected);
+      cx_customer_release(&decoded);
+      cx_state_codec_buf_free(&buf);
+      cx_state_destroy(state);
+    }
+  }
+}
+
 static void test_format_version_1_is_pinned(void **unused) {
   (void)unused;
   cx_state_t *state = cx_state_new();
@@ -1163,6 +1208,7 @@ int main(void) {
       cmocka_unit_test(test_roundtrip_keeps_extreme_values),
       cmocka_unit_test(test_long_sections_keep_their_framing),
       cmocka_unit_test(test_ids_of_every_length_roundtrip),
+      cmocka_unit_test(test_day_counts_at_every_slot_roundtrip),
       cmocka_unit_test(test_format_version_1_is_pinned),
     cmocka_unit_test(test_next_offset_is_an_optional_last_customer_field),
       cmocka_unit_test(test_every_truncation_fails_cleanly),
