@@ -201,11 +201,112 @@ static inline bool reserve(writer_t *w, size_t more) {
   return grow(w, more);
 }
 
-static inline void put_bytes(writer_t *w, const void *bytes, size_t len) {
-  if (!len || !reserve(w, len))
-    return;
-  memcpy(w->buf->bytes + w->buf->len, bytes, len);
-  w->buf->len += len;
+/* Fields are written in place through a cursor: a writer reserves room for
+ * the worst case of a field, an interaction or a section's tail once
+ * (open_at), writes the fields with the raw_* helpers, which check nothing,
+ * and sets the length past them (close_at). */
+#define VARINT_MAX 10 /* bytes of the longest varint */
+#define TIME_MAX 10   /* of the longest time: a varint code, or TIME_WIDE and le64 (9) */
+
+/* Where room for bound more bytes starts, or NULL when out of memory (the
+ * writer has failed: nothing more is written). */
+static inline uint8_t *open_at(writer_t *w, size_t bound) {
+  if (!reserve(w, bound))
+    return NULL;
+  return w->buf->bytes + w->buf->len;
+}
+
+/* Keeps the bytes written up to at (from open_at's pointer). */
+static inline void close_at(writer_t *w, const uint8_t *at) {
+  w->buf->len = (size_t)(at - w->buf->bytes);
+}
+
+/* A varint: one byte, one branch, for the small values most fields hold. */
+static inline uint8_t *raw_varint(uint8_t *at, uint64_t value) {
+  if (value < 0x80) {
+    *at = (uint8_t)value;
+    return at + 1;
+  }
+  return at + cx_state_codec_varint_put(at, value);
+}
+
+/* One store on a little-endian host (GCC does not merge the byte loop). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_IS_LE 1
+#else
+#define HOST_IS_LE 0
+#endif
+
+static inline uint8_t *raw_le32(uint8_t *at, uint32_t value) {
+  if (HOST_IS_LE) {
+    memcpy(at, &value, 4);
+  } else {
+    for (int i = 0; i < 4; i++)
+      at[i] = (uint8_t)(value >> (8 * i));
+  }
+  return at + 4;
+}
+
+static inline uint8_t *raw_le64(uint8_t *at, uint64_t value) {
+  if (HOST_IS_LE) {
+    memcpy(at, &value, 8);
+  } else {
+    for (int i = 0; i < 8; i++)
+      at[i] = (uint8_t)(value >> (8 * i));
+  }
+  return at + 8;
+}
+
+/* The wrapping difference value - base, which base + it restores exactly. */
+static inline int64_t delta(int64_t value, int64_t base) {
+  return to_signed((uint64_t)value - (uint64_t)base);
+}
+
+/* At most TIME_MAX bytes. */
+static inline uint8_t *raw_time(uint8_t *at, int64_t t, int64_t base) {
+  if (t == INT64_MIN) {
+    *at = TIME_NONE;
+    return at + 1;
+  }
+  if (t == INT64_MAX) {
+    *at = TIME_NEVER;
+    return at + 1;
+  }
+  uint64_t code = zigzag(delta(t, base));
+  if (code <= UINT64_MAX - TIME__FIRST_DELTA)
+    return raw_varint(at, code + TIME__FIRST_DELTA);
+  *at = TIME_WIDE;
+  return raw_le64(at + 1, (uint64_t)t);
+}
+
+/* len bytes; ids are short, so those of 8 to 32 bytes are copied in two or
+ * four 8-byte moves (overlapping) instead of a call. */
+static inline uint8_t *raw_bytes(uint8_t *at, const void *bytes, size_t len) {
+  const uint8_t *from = bytes;
+  uint64_t a, b, c, d;
+  if (len >= 8 && len <= 16) {
+    memcpy(&a, from, 8);
+    memcpy(&b, from + len - 8, 8);
+    memcpy(at, &a, 8);
+    memcpy(at + len - 8, &b, 8);
+  } else if (len > 16 && len <= 32) {
+    memcpy(&a, from, 8);
+    memcpy(&b, from + 8, 8);
+    memcpy(&c, from + len - 16, 8);
+    memcpy(&d, from + len - 8, 8);
+    memcpy(at, &a, 8);
+    memcpy(at + 8, &b, 8);
+    memcpy(at + len - 16, &c, 8);
+    memcpy(at + len - 8, &d, 8);
+  } else if (len) {
+    memcpy(at, from, len);
+  }
+  return at + len;
+}
+
+/* A string: its length (a varint) and its bytes. */
+static inline uint8_t *raw_string(uint8_t *at, const void *bytes, size_t len) {
+  return raw_bytes(raw_varint(at, len), bytes, len);
 }
 
 static inline void put_u8(writer_t *w, uint8_t value) {
@@ -223,84 +324,46 @@ static size_t varint_size(uint64_t value) {
   return size;
 }
 
-/* At most 10 bytes, written in place. */
-static inline void put_varint(writer_t *w, uint64_t value) {
-  if (!reserve(w, 10))
-    return;
-  w->buf->len += cx_state_codec_varint_put(w->buf->bytes + w->buf->len, value);
-}
-
-static inline void put_zigzag(writer_t *w, int64_t value) {
-  put_varint(w, zigzag(value));
-}
-
-static inline void put_le(writer_t *w, uint64_t value, size_t size) {
-  if (!reserve(w, size))
-    return;
-  uint8_t *out = w->buf->bytes + w->buf->len;
-  for (size_t i = 0; i < size; i++)
-    out[i] = (uint8_t)(value >> (8 * i));
-  w->buf->len += size;
-}
-
-/* The wrapping difference value - base, which base + it restores exactly. */
-static inline int64_t delta(int64_t value, int64_t base) {
-  return to_signed((uint64_t)value - (uint64_t)base);
-}
-
-static inline void put_time(writer_t *w, int64_t t, int64_t base) {
-  if (t == INT64_MIN) {
-    put_u8(w, TIME_NONE);
-  } else if (t == INT64_MAX) {
-    put_u8(w, TIME_NEVER);
-  } else {
-    uint64_t code = zigzag(delta(t, base));
-    if (code <= UINT64_MAX - TIME__FIRST_DELTA) {
-      put_varint(w, code + TIME__FIRST_DELTA);
-    } else {
-      put_u8(w, TIME_WIDE);
-      put_le(w, (uint64_t)t, 8);
-    }
-  }
-}
-
-static inline void put_string(writer_t *w, cx_str_t s) {
-  put_varint(w, s.len);
-  put_bytes(w, s.ptr, s.len);
-}
-
-/* A section's fields are written after a one-byte gap for its length (most
- * sections are shorter than 128 bytes); section_end puts the length there,
- * moving the fields on when it takes more bytes. Returns where the gap is. */
-static size_t section_begin(writer_t *w) {
+/* A section's fields are written after a gap for its length: as many bytes
+ * as the least length the section can have takes (one for most sections,
+ * shorter than 128 bytes; more for a long interaction log, whose count
+ * bounds its length from below); section_end puts the length there, moving
+ * the fields on when it takes more bytes. Returns where the gap is. */
+static size_t section_begin(writer_t *w, size_t gap) {
   size_t start = w->buf->len;
-  put_u8(w, 0);
+  if (reserve(w, gap))
+    w->buf->len += gap;
   return start;
 }
 
-static void section_end(writer_t *w, size_t start) {
+static void section_end(writer_t *w, size_t start, size_t gap) {
   if (w->failed)
     return;
-  size_t length = w->buf->len - start - 1;
+  size_t length = w->buf->len - start - gap;
   size_t size = varint_size(length);
-  if (size > 1) {
-    if (!reserve(w, size - 1))
+  if (size != gap) { /* larger: gap is the size of a lower bound */
+    if (size > gap && !reserve(w, size - gap))
       return;
-    uint8_t *body = w->buf->bytes + start + 1;
-    memmove(body + size - 1, body, length);
-    w->buf->len += size - 1;
+    uint8_t *body = w->buf->bytes + start + gap;
+    memmove(body + size - gap, body, length);
+    w->buf->len = start + size + length;
   }
   cx_state_codec_varint_put(w->buf->bytes + start, length);
 }
 
 static void write_customer(writer_t *w, const cx_customer_t *c) {
-  put_string(w, cx_customer_key(c));
-  put_time(w, c->last_event_ms, 0);
-  put_time(w, c->first_event_ms, c->last_event_ms);
-  put_varint(w, c->event_count);
-  put_zigzag(w, c->consent);
+  cx_str_t key = cx_customer_key(c);
+  uint8_t *at = open_at(w, VARINT_MAX + key.len + 2 * TIME_MAX + 3 * VARINT_MAX);
+  if (!at)
+    return;
+  at = raw_string(at, key.ptr, key.len);
+  at = raw_time(at, c->last_event_ms, 0);
+  at = raw_time(at, c->first_event_ms, c->last_event_ms);
+  at = raw_varint(at, c->event_count);
+  at = raw_varint(at, zigzag(c->consent));
   if (c->next_offset > 0) /* left out at its default, like any last field */
-    put_varint(w, (uint64_t)c->next_offset);
+    at = raw_varint(at, (uint64_t)c->next_offset);
+  close_at(w, at);
 }
 
 static bool rule_is_default(const cx_customer_rules_t *rules, int rule) {
@@ -308,7 +371,12 @@ static bool rule_is_default(const cx_customer_rules_t *rules, int rule) {
          float_bits(rules->contribution[rule]) == 0;
 }
 
+/* rule, quiet_until_ms, alerted_band, contribution. */
+#define RULE_MAX_BYTES (VARINT_MAX + TIME_MAX + VARINT_MAX + 4)
+
 static void write_scores(writer_t *w, const cx_customer_t *c) {
+  if (!c->rules && c->scores_at_ms == INT64_MIN)
+    return; /* every field at its default */
   const cx_customer_rules_t *rules = cx_customer_rules(c);
   uint32_t listed = 0; /* bit rule: not at its defaults */
   for (int rule = 0; rule < CX_RULE__COUNT; rule++)
@@ -316,67 +384,103 @@ static void write_scores(writer_t *w, const cx_customer_t *c) {
   if (!listed && c->scores_at_ms == INT64_MIN &&
       rules->last_frustration_alert_ms == INT64_MIN)
     return;
-  put_time(w, c->scores_at_ms, c->last_event_ms);
-  put_time(w, rules->last_frustration_alert_ms, c->last_event_ms);
-  put_varint(w, (uint64_t)__builtin_popcount(listed));
-  for (int rule = 0; rule < CX_RULE__COUNT; rule++) {
-    if (!(listed >> rule & 1))
-      continue;
-    put_varint(w, (uint64_t)rule);
-    put_time(w, rules->quiet_until_ms[rule], c->last_event_ms);
-    put_varint(w, cx_customer_rules_band(rules, rule));
-    put_le(w, float_bits(rules->contribution[rule]), 4);
+  int count = __builtin_popcount(listed);
+  uint8_t *at = open_at(w, 2 * TIME_MAX + VARINT_MAX);
+  if (!at)
+    return;
+  at = raw_time(at, c->scores_at_ms, c->last_event_ms);
+  at = raw_time(at, rules->last_frustration_alert_ms, c->last_event_ms);
+  close_at(w, raw_varint(at, (uint64_t)count));
+  for (uint32_t left = listed; left; left &= left - 1) {
+    int rule = __builtin_ctz(left);
+    if (!(at = open_at(w, RULE_MAX_BYTES)))
+      return;
+    at = raw_varint(at, (uint64_t)rule);
+    at = raw_time(at, rules->quiet_until_ms[rule], c->last_event_ms);
+    at = raw_varint(at, cx_customer_rules_band(rules, rule));
+    at = raw_le32(at, float_bits(rules->contribution[rule]));
+    close_at(w, at);
   }
 }
 
+/* An interaction but its id: at_ms, type, channel, outcome, flags, present,
+ * wait_ms, handle_ms, case_hash, topic_hash, id_len (<= UINT16_MAX: 3 bytes). */
+#define INTERACTION_MAX_BYTES (TIME_MAX + 5 + 2 * VARINT_MAX + 16 + 3)
+
 static void write_interactions(writer_t *w, const cx_customer_t *c) {
-  if (!cx_customer_interaction_count(c))
+  const cx_interaction_log_t *log = c->log;
+  if (!log || !log->count)
     return;
-  put_varint(w, cx_customer_interaction_count(c));
+  uint32_t count = log->count;
+  const char *area = cx_customer_interaction_bytes(c);
+  uint8_t *at = open_at(w, VARINT_MAX);
+  if (!at)
+    return;
+  close_at(w, raw_varint(at, count));
   int64_t previous = c->last_event_ms;
-  for (uint32_t i = 0; i < cx_customer_interaction_count(c); i++) {
-    const cx_interaction_t *entry = &cx_customer_interactions(c)[i];
-    int64_t wait_ms = cx_interaction_wait_ms(c, entry);
-    int64_t handle_ms = cx_interaction_handle_ms(c, entry);
+  for (uint32_t i = 0; i < count; i++) {
+    const cx_interaction_t *entry = &log->entries[i];
+    int64_t wait_ms = entry->wait_ms, handle_ms = entry->handle_ms;
+    const char *id = area + entry->bytes_offset;
+    if (__builtin_expect(entry->wide != 0, 0)) { /* exact times in the byte area */
+      wait_ms = cx_interaction_wait_ms(c, entry);
+      handle_ms = cx_interaction_handle_ms(c, entry);
+      id = cx_interaction_id(c, entry).ptr;
+    }
+    size_t id_len = entry->id_len;
+    if (!(at = open_at(w, INTERACTION_MAX_BYTES + id_len)))
+      return;
     uint8_t present = (uint8_t)((wait_ms ? INTERACTION_HAS_WAIT : 0) |
                                 (handle_ms ? INTERACTION_HAS_HANDLE : 0) |
                                 (entry->case_hash ? INTERACTION_HAS_CASE : 0) |
                                 (entry->topic_hash ? INTERACTION_HAS_TOPIC : 0));
-    put_time(w, entry->at_ms, previous);
+    at = raw_time(at, entry->at_ms, previous);
     previous = entry->at_ms;
-    put_u8(w, entry->type);
-    put_u8(w, entry->channel);
-    put_u8(w, entry->outcome);
-    put_u8(w, entry->flags);
-    put_u8(w, present);
-    if (present & INTERACTION_HAS_WAIT)
-      put_zigzag(w, wait_ms);
-    if (present & INTERACTION_HAS_HANDLE)
-      put_zigzag(w, handle_ms);
-    if (present & INTERACTION_HAS_CASE)
-      put_le(w, entry->case_hash, 8);
-    if (present & INTERACTION_HAS_TOPIC)
-      put_le(w, entry->topic_hash, 8);
-    put_string(w, cx_interaction_id(c, entry));
+    at[0] = (uint8_t)entry->type;
+    at[1] = (uint8_t)entry->channel;
+    at[2] = (uint8_t)entry->outcome;
+    at[3] = (uint8_t)entry->flags;
+    at[4] = present;
+    at += 5;
+    if (present) {
+      if (present & INTERACTION_HAS_WAIT)
+        at = raw_varint(at, zigzag(wait_ms));
+      if (present & INTERACTION_HAS_HANDLE)
+        at = raw_varint(at, zigzag(handle_ms));
+      if (present & INTERACTION_HAS_CASE)
+        at = raw_le64(at, entry->case_hash);
+      if (present & INTERACTION_HAS_TOPIC)
+        at = raw_le64(at, entry->topic_hash);
+    }
+    at = raw_string(at, id, id_len);
+    close_at(w, at);
   }
 }
 
-static void write_times(writer_t *w, const int64_t *times, uint8_t count, int64_t base) {
-  if (count > CX_SIGNALS_MAX_TIMES)
-    count = CX_SIGNALS_MAX_TIMES; /* never in a sound state; keeps the record readable */
-  put_varint(w, count);
+static uint8_t *raw_times(uint8_t *at, const int64_t *times, uint8_t count, int64_t base) {
+  at = raw_varint(at, count);
   for (uint8_t i = 0; i < count; i++) {
-    put_time(w, times[i], base);
+    at = raw_time(at, times[i], base);
     base = times[i];
   }
+  return at;
 }
 
 static void write_signals(writer_t *w, const cx_customer_t *c) {
-  const cx_signals_state_t *s = cx_customer_signals(c);
-  if (!s->payment_count && !s->broken_promise_count)
+  const cx_signals_state_t *s = c->signals;
+  if (!s || (!s->payment_count && !s->broken_promise_count))
     return;
-  write_times(w, s->payment_ms, s->payment_count, c->last_event_ms);
-  write_times(w, s->broken_promise_ms, s->broken_promise_count, c->last_event_ms);
+  /* more than CX_SIGNALS_MAX_TIMES: never in a sound state; kept readable */
+  uint8_t payments = s->payment_count <= CX_SIGNALS_MAX_TIMES ? s->payment_count
+                                                               : CX_SIGNALS_MAX_TIMES;
+  uint8_t broken = s->broken_promise_count <= CX_SIGNALS_MAX_TIMES ? s->broken_promise_count
+                                                                    : CX_SIGNALS_MAX_TIMES;
+  uint8_t *at = open_at(w, 2 * VARINT_MAX + ((size_t)payments + broken) * TIME_MAX);
+  if (!at)
+    return;
+  at = raw_times(at, s->payment_ms, payments, c->last_event_ms);
+  at = raw_times(at, s->broken_promise_ms, broken, c->last_event_ms);
+  close_at(w, at);
 }
 
 static bool session_is_zero(const cx_digital_session_t *s) {
@@ -387,70 +491,112 @@ static bool session_is_zero(const cx_digital_session_t *s) {
          !s->failures && !s->run_clicks && !s->flags;
 }
 
-/* The day counts and which are non-zero (bit i: counts[i] != 0). */
-static uint64_t day_counts(const cx_window_days_t *days, uint32_t counts[CX_WINDOW_DAYS]) {
+/* Which day counts are non-zero (bit i: counts[i] != 0), 8 days at a time
+ * (most are zero), and day i's count, read as cx_window_days_count does. */
+static uint64_t day_mask_of(const cx_window_days_t *days) {
+  _Static_assert(CX_WINDOW_DAYS % 8 == 0, "the days are read 8 at a time");
+  const uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
   uint64_t mask = 0;
-  for (int i = 0; i < CX_WINDOW_DAYS; i++) {
-    counts[i] = cx_window_days_count(days, (size_t)i);
-    mask |= (uint64_t)(counts[i] != 0) << i;
+  for (int word = 0; word < CX_WINDOW_DAYS; word += 8) {
+    uint64_t bytes, high = 0;
+    memcpy(&bytes, days->low + word, 8);
+    if (days->high)
+      memcpy(&high, days->high + word, 8);
+    bytes |= high;
+    if (!bytes)
+      continue;
+    /* bit 7 of each byte: that byte is non-zero; then byte i's bit to bit
+     * 56 + i (the products' bits do not overlap, so nothing carries) */
+    uint64_t nonzero = (((bytes & low7) + low7) | bytes) & ~low7;
+    uint64_t bits = ((nonzero >> 7) * 0x0102040810204080ULL) >> 56;
+    if (!HOST_IS_LE) { /* byte i of the load was day word + 7 - i */
+      uint64_t reversed = 0;
+      for (int i = 0; i < 8; i++)
+        reversed |= (bits >> i & 1) << (7 - i);
+      bits = reversed;
+    }
+    mask |= bits << word;
   }
   return mask;
 }
 
-static void write_kept_id(writer_t *w, const cx_case_kept_id_t *id) {
-  size_t len = id->len <= CX_CASE_ID_INLINE ? id->len : CX_CASE_ID_INLINE;
-  put_varint(w, len);
-  put_bytes(w, id->bytes, len);
+static inline uint32_t day_count(const cx_window_days_t *days, int i) {
+  return days->low[i] | (days->high ? (uint32_t)days->high[i] << 8 : 0);
 }
 
+/* A session: slot, present, hash, first_ms, last_ms, element_hash,
+ * click_last_ms, gap_count, its gaps (int32: 5 bytes), failures, run_clicks,
+ * flags. */
+#define SESSION_MAX_BYTES \
+  (VARINT_MAX + 1 + 8 + 3 * TIME_MAX + 8 + VARINT_MAX + (CX_DIGITAL_RAGE_MAX - 1) * 5 + \
+   2 * VARINT_MAX + 1)
+
+static uint8_t *raw_session(uint8_t *at, int slot, const cx_digital_session_t *s, int64_t base) {
+  uint8_t present = (uint8_t)((s->hash ? SESSION_HAS_HASH : 0) |
+                              (s->element_hash ? SESSION_HAS_ELEMENT : 0));
+  at = raw_varint(at, (uint64_t)slot);
+  *at++ = present;
+  if (present & SESSION_HAS_HASH)
+    at = raw_le64(at, s->hash);
+  at = raw_time(at, s->first_ms, base);
+  at = raw_time(at, s->last_ms, base);
+  if (present & SESSION_HAS_ELEMENT)
+    at = raw_le64(at, s->element_hash);
+  at = raw_time(at, s->click_last_ms, base);
+  int gap_count = CX_DIGITAL_RAGE_MAX - 1;
+  while (gap_count > 0 && !s->click_gaps_ms[gap_count - 1])
+    gap_count--;
+  at = raw_varint(at, (uint64_t)gap_count);
+  for (int g = 0; g < gap_count; g++)
+    at = raw_varint(at, zigzag(s->click_gaps_ms[g]));
+  at = raw_varint(at, s->failures);
+  at = raw_varint(at, s->run_clicks);
+  *at++ = s->flags;
+  return at;
+}
+
+/* The digital section after its sessions, but the day counts (3 bytes each)
+ * and last_id's bytes: newest_day, day_mask, first_day, last_ms, check_day,
+ * check_token, engagement_flags, last_id's length. Reserved with what
+ * follows, not for the worst case, so that a small record's buffer (the
+ * compaction scratch, counted in the state's bytes) stays small. */
+#define DIGITAL_TAIL_MAX_BYTES (3 * VARINT_MAX + TIME_MAX + 2 * VARINT_MAX + 1 + VARINT_MAX)
+
 static void write_digital(writer_t *w, const cx_customer_t *c) {
+  if (!c->digital && !c->session_slots)
+    return; /* every field at its default */
   const cx_digital_state_t *d = cx_customer_digital(c);
-  unsigned listed = 0; /* bit i: session slot i is not zero */
-  for (int i = 0; i < CX_DIGITAL_SESSIONS; i++)
-    listed |= (unsigned)!session_is_zero(cx_customer_session(c, i)) << i;
-  uint32_t counts[CX_WINDOW_DAYS];
-  uint64_t day_mask = day_counts(&d->days, counts);
+  unsigned listed = 0; /* bit i: session slot i is not zero (slots past session_slots are) */
+  for (int i = 0; i < c->session_slots && i < CX_DIGITAL_SESSIONS; i++)
+    listed |= (unsigned)!session_is_zero(&c->sessions[i]) << i;
+  uint64_t day_mask = day_mask_of(&d->days);
   if (!listed && !day_mask && !d->days.newest_day && !d->first_day && !d->last_ms &&
       !d->check_day && !d->check_token && !d->engagement_flags && !d->last_id_len)
     return;
-  put_varint(w, (uint64_t)__builtin_popcount(listed));
-  for (int i = 0; i < CX_DIGITAL_SESSIONS; i++) {
-    const cx_digital_session_t *s = cx_customer_session(c, i);
-    if (!(listed >> i & 1))
-      continue;
-    uint8_t present = (uint8_t)((s->hash ? SESSION_HAS_HASH : 0) |
-                                (s->element_hash ? SESSION_HAS_ELEMENT : 0));
-    put_varint(w, (uint64_t)i);
-    put_u8(w, present);
-    if (present & SESSION_HAS_HASH)
-      put_le(w, s->hash, 8);
-    put_time(w, s->first_ms, c->last_event_ms);
-    put_time(w, s->last_ms, c->last_event_ms);
-    if (present & SESSION_HAS_ELEMENT)
-      put_le(w, s->element_hash, 8);
-    put_time(w, s->click_last_ms, c->last_event_ms);
-    int gap_count = CX_DIGITAL_RAGE_MAX - 1;
-    while (gap_count > 0 && !s->click_gaps_ms[gap_count - 1])
-      gap_count--;
-    put_varint(w, (uint64_t)gap_count);
-    for (int g = 0; g < gap_count; g++)
-      put_zigzag(w, s->click_gaps_ms[g]);
-    put_varint(w, s->failures);
-    put_varint(w, s->run_clicks);
-    put_u8(w, s->flags);
+  uint8_t *at = open_at(w, VARINT_MAX);
+  if (!at)
+    return;
+  close_at(w, raw_varint(at, (uint64_t)__builtin_popcount(listed)));
+  for (unsigned left = listed; left; left &= left - 1) {
+    int i = __builtin_ctz(left);
+    if (!(at = open_at(w, SESSION_MAX_BYTES)))
+      return;
+    close_at(w, raw_session(at, i, &c->sessions[i], c->last_event_ms));
   }
-  put_zigzag(w, delta(d->days.newest_day, cx_window_day(c->last_event_ms)));
-  put_varint(w, day_mask);
-  for (int i = 0; i < CX_WINDOW_DAYS; i++)
-    if (day_mask >> i & 1)
-      put_varint(w, counts[i]);
-  put_zigzag(w, delta(d->first_day, d->days.newest_day));
-  put_time(w, d->last_ms, c->last_event_ms);
-  put_zigzag(w, delta(d->check_day, d->days.newest_day));
-  put_varint(w, d->check_token);
-  put_u8(w, d->engagement_flags);
-  put_varint(w, d->last_id_len);
-  put_bytes(w, d->last_id, d->last_id_len);
+  if (!(at = open_at(w, DIGITAL_TAIL_MAX_BYTES + (size_t)__builtin_popcountll(day_mask) * 3 +
+                            d->last_id_len)))
+    return;
+  at = raw_varint(at, zigzag(delta(d->days.newest_day, cx_window_day(c->last_event_ms))));
+  at = raw_varint(at, day_mask);
+  for (uint64_t left = day_mask; left; left &= left - 1)
+    at = raw_varint(at, day_count(&d->days, __builtin_ctzll(left)));
+  at = raw_varint(at, zigzag(delta(d->first_day, d->days.newest_day)));
+  at = raw_time(at, d->last_ms, c->last_event_ms);
+  at = raw_varint(at, zigzag(delta(d->check_day, d->days.newest_day)));
+  at = raw_varint(at, d->check_token);
+  *at++ = d->engagement_flags;
+  at = raw_string(at, d->last_id, d->last_id_len);
+  close_at(w, at);
 }
 
 static bool case_slot_is_zero(const cx_case_slot_t *s) {
@@ -458,30 +604,45 @@ static bool case_slot_is_zero(const cx_case_slot_t *s) {
          !s->reopened && !s->opened_id.len;
 }
 
+/* A case slot but opened_id's bytes: slot, case_hash, opened_ms, resolved_ms,
+ * generation, flags, reopened, opened_id's length. */
+#define CASE_MAX_BYTES (VARINT_MAX + 8 + 2 * TIME_MAX + VARINT_MAX + 2 + VARINT_MAX)
+
 static void write_cases(writer_t *w, const cx_customer_t *c) {
-  unsigned listed = 0; /* bit i: case slot i is not zero */
-  for (int i = 0; i < CX_CASE_SLOTS; i++)
-    listed |= (unsigned)!case_slot_is_zero(cx_customer_case(c, i)) << i;
+  unsigned listed = 0; /* bit i: case slot i is not zero (slots past case_slots are) */
+  for (int i = 0; i < c->case_slots && i < CX_CASE_SLOTS; i++)
+    listed |= (unsigned)!case_slot_is_zero(&c->cases[i]) << i;
   if (!listed)
     return;
-  put_varint(w, (uint64_t)__builtin_popcount(listed));
-  for (int i = 0; i < CX_CASE_SLOTS; i++) {
-    const cx_case_slot_t *s = cx_customer_case(c, i);
-    if (!(listed >> i & 1))
-      continue;
-    put_varint(w, (uint64_t)i);
-    put_le(w, s->case_hash, 8);
-    put_time(w, s->opened_ms, c->last_event_ms);
-    put_time(w, s->resolved_ms, c->last_event_ms);
-    put_varint(w, s->generation);
-    put_u8(w, s->flags);
-    put_u8(w, s->reopened);
-    write_kept_id(w, &s->opened_id);
+  uint8_t *at = open_at(w, VARINT_MAX);
+  if (!at)
+    return;
+  close_at(w, raw_varint(at, (uint64_t)__builtin_popcount(listed)));
+  for (unsigned left = listed; left; left &= left - 1) {
+    int i = __builtin_ctz(left);
+    const cx_case_slot_t *s = &c->cases[i];
+    size_t len = s->opened_id.len <= CX_CASE_ID_INLINE ? s->opened_id.len : CX_CASE_ID_INLINE;
+    if (!(at = open_at(w, CASE_MAX_BYTES + len)))
+      return;
+    at = raw_varint(at, (uint64_t)i);
+    at = raw_le64(at, s->case_hash);
+    at = raw_time(at, s->opened_ms, c->last_event_ms);
+    at = raw_time(at, s->resolved_ms, c->last_event_ms);
+    at = raw_varint(at, s->generation);
+    *at++ = s->flags;
+    *at++ = s->reopened;
+    at = raw_string(at, s->opened_id.bytes, len);
+    close_at(w, at);
   }
 }
 
+/* present, 4 times, digest, 3 floats, csat, nps, bands, flags. */
+#define PROFILE_MAX_BYTES (VARINT_MAX + 4 * TIME_MAX + 8 + 3 * 4 + 2 * VARINT_MAX + 2)
+
 static void write_profile(writer_t *w, const cx_customer_t *c) {
-  const cx_profile_state_t *p = cx_customer_profile(c);
+  const cx_profile_state_t *p = c->profile;
+  if (!p)
+    return; /* every field at its default */
   int64_t base = c->last_event_ms;
   uint64_t present = 0;
   present |= (uint64_t)(p->emitted_at_ms != 0) << PROFILE_EMITTED_AT;
@@ -498,54 +659,78 @@ static void write_profile(writer_t *w, const cx_customer_t *c) {
   present |= (uint64_t)(p->flags != 0) << PROFILE_FLAGS;
   if (!present)
     return;
-  put_varint(w, present);
+  uint8_t *at = open_at(w, PROFILE_MAX_BYTES);
+  if (!at)
+    return;
+  at = raw_varint(at, present);
   if (present >> PROFILE_EMITTED_AT & 1)
-    put_time(w, p->emitted_at_ms, base);
+    at = raw_time(at, p->emitted_at_ms, base);
   if (present >> PROFILE_DIGEST & 1)
-    put_le(w, p->digest, 8);
+    at = raw_le64(at, p->digest);
   if (present >> PROFILE_SENTIMENT_AT & 1)
-    put_time(w, p->sentiment_at_ms, base);
+    at = raw_time(at, p->sentiment_at_ms, base);
   if (present >> PROFILE_CSAT_AT & 1)
-    put_time(w, p->csat_at_ms, base);
+    at = raw_time(at, p->csat_at_ms, base);
   if (present >> PROFILE_NPS_AT & 1)
-    put_time(w, p->nps_at_ms, base);
+    at = raw_time(at, p->nps_at_ms, base);
   if (present >> PROFILE_FRUSTRATION & 1)
-    put_le(w, float_bits(p->frustration_score), 4);
+    at = raw_le32(at, float_bits(p->frustration_score));
   if (present >> PROFILE_CHURN & 1)
-    put_le(w, float_bits(p->churn_score), 4);
+    at = raw_le32(at, float_bits(p->churn_score));
   if (present >> PROFILE_SENTIMENT & 1)
-    put_le(w, float_bits(p->sentiment), 4);
+    at = raw_le32(at, float_bits(p->sentiment));
   if (present >> PROFILE_CSAT & 1)
-    put_zigzag(w, p->csat);
+    at = raw_varint(at, zigzag(p->csat));
   if (present >> PROFILE_NPS & 1)
-    put_zigzag(w, p->nps);
+    at = raw_varint(at, zigzag(p->nps));
   if (present >> PROFILE_BANDS & 1)
-    put_u8(w, p->bands);
+    *at++ = p->bands;
   if (present >> PROFILE_FLAGS & 1)
-    put_u8(w, p->flags);
+    *at++ = p->flags;
+  close_at(w, at);
+}
+
+/* One section: the gap for its length (gap bytes), its fields, its length. */
+#define SECTION(w, write, c, gap) \
+  do { \
+    size_t gap_ = (gap), start_ = section_begin(w, gap_); \
+    write(w, c); \
+    section_end(w, start_, gap_); \
+  } while (0)
+
+static void write_none(writer_t *w, const cx_customer_t *c) {
+  (void)w;
+  (void)c;
 }
 
 int cx_state_codec_encode(const cx_customer_t *customer, cx_state_codec_buf_t *out) {
-  static void (*const writers[SECTION__COUNT])(writer_t *, const cx_customer_t *) = {
-      write_customer, write_scores, write_interactions, NULL,
-      write_signals,  write_digital, write_cases,       write_profile};
   cx_customer_prefetch_blocks(customer); /* the sections read them one after the other */
+  if (customer->log) /* and the log's ids, at its end */
+    cx_prefetch_line(cx_customer_interaction_bytes(customer));
   writer_t w = {out, false};
   size_t start_len = out->len;
   put_u8(&w, CX_STATE_CODEC_VERSION);
-  put_varint(&w, SECTION__COUNT);
-  for (int section = 0; section < SECTION__COUNT; section++) {
-    size_t start = section_begin(&w);
-    if (writers[section]) /* journey has no fields yet */
-      writers[section](&w, customer);
-    section_end(&w, start);
-  }
+  put_u8(&w, SECTION__COUNT); /* a varint of one byte */
+  uint32_t interactions = cx_customer_interaction_count(customer);
+  SECTION(&w, write_customer, customer, 1);
+  SECTION(&w, write_scores, customer, 1);
+  SECTION(&w, write_interactions, customer,
+          interactions ? varint_size(varint_size(interactions) +
+                                     (uint64_t)interactions * INTERACTION_MIN_BYTES)
+                       : 1);
+  SECTION(&w, write_none, customer, 1); /* journey has no fields yet */
+  SECTION(&w, write_signals, customer, 1);
+  SECTION(&w, write_digital, customer, 1);
+  SECTION(&w, write_cases, customer, 1);
+  SECTION(&w, write_profile, customer, 1);
   if (w.failed) {
     out->len = start_len;
     return -1;
   }
   return 0;
 }
+
+#undef SECTION
 
 typedef struct reader_s {
   const uint8_t *at;    /* next byte */

@@ -579,6 +579,94 @@ static void test_long_sections_keep_their_framing(void **unused) {
 
 /* The layout of state_codec.c's diagram, byte by byte, for a small customer:
  * changing it breaks every changelog written before, so it is pinned. */
+/* Ids of every length up to past 32 bytes (the encoder copies those of 8 to
+ * 32 bytes in overlapping 8-byte moves), with exact wide times before them
+ * in the log's byte area, come back byte for byte; each record ends in the
+ * id after its length. */
+static void test_ids_of_every_length_roundtrip(void **unused) {
+  (void)unused;
+  char id[80];
+  for (size_t len = 1; len <= 70; len++) {
+    cx_state_t *state = cx_state_new();
+    cx_str_t key = cx_str("ID");
+    cx_customer_t *c = cx_state_upsert(state, key, cx_state_hash(key));
+    c->last_event_ms = c->first_event_ms = 1000;
+    for (size_t i = 0; i < len; i++)
+      id[i] = (char)('!' + (i * 7 + len) % 90);
+    cx_interaction_fields_t entry;
+    memset(&entry, 0, sizeof(entry));
+    entry.at_ms = 1000;
+    entry.type = CX_EVENT_CONTACT;
+    entry.wait_ms = len % 2 ? 5000000000LL : (int64_t)len;   /* wide every other length */
+    entry.handle_ms = len % 3 ? -7000000000LL : (int64_t)len; /* and wide handle times */
+    cx_str_t event_id = {id, len};
+    assert_true(cx_customer_add_interaction(c, &entry, event_id, INT64_MIN) >= 0);
+    cx_state_codec_buf_t buf = {0};
+    encode(c, &buf);
+    /* interactions is the last non-empty section: then five empty ones */
+    assert_true(buf.len > len + 6);
+    assert_memory_equal(buf.bytes + buf.len - 5 - len, id, len);
+    assert_int_equal(buf.bytes[buf.len - 6 - len], len);
+    cx_customer_t decoded;
+    decode_ok(buf.bytes, buf.len, &decoded);
+    assert_customer_equal(c, &decoded);
+    const cx_interaction_t *got = cx_customer_interactions(&decoded);
+    cx_str_t got_id = cx_interaction_id(&decoded, got);
+    assert_int_equal(got_id.len, len);
+    assert_memory_equal(got_id.ptr, id, len);
+    assert_int_equal(cx_interaction_wait_ms(&decoded, got), entry.wait_ms);
+    assert_int_equal(cx_interaction_handle_ms(&decoded, got), entry.handle_ms);
+    cx_customer_release(&decoded);
+    cx_state_codec_buf_free(&buf);
+    cx_state_destroy(state);
+  }
+}
+
+/* Day counts in every pattern the encoder's 8-days-at-a-time mask meets:
+ * one day at each slot, its neighbours, whole words, counts in the low byte
+ * only, the high byte only (256) and both. */
+static void test_day_counts_at_every_slot_roundtrip(void **unused) {
+  (void)unused;
+  static const uint32_t values[] = {1, 255, 256, 300, 65535};
+  for (int pattern = 0; pattern < CX_WINDOW_DAYS + 3; pattern++) {
+    for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+      cx_state_t *state = cx_state_new();
+      cx_str_t key = cx_str("D");
+      cx_customer_t *c = cx_state_upsert(state, key, cx_state_hash(key));
+      c->last_event_ms = c->first_event_ms = T0;
+      cx_digital_state_t *d = cx_customer_digital_mut(c);
+      assert_non_null(d);
+      d->days.newest_day = cx_window_day(T0);
+      uint64_t expected = 0;
+      for (int i = 0; i < CX_WINDOW_DAYS; i++) {
+        bool set = pattern < CX_WINDOW_DAYS ? (i == pattern || i == pattern + 9)
+                   : pattern == CX_WINDOW_DAYS ? i < 8 || i >= 32
+                   : pattern == CX_WINDOW_DAYS + 1 ? i % 3 == 0
+                                                   : true;
+        if (!set)
+          continue;
+        assert_int_equal(cx_window_days_set(&d->days, (size_t)i, values[v] + (uint32_t)i % 2 * (values[v] < 65535)), 0);
+        expected |= (uint64_t)1 << i;
+      }
+      cx_state_codec_buf_t buf = {0};
+      encode(c, &buf);
+      cx_customer_t decoded;
+      decode_ok(buf.bytes, buf.len, &decoded);
+      assert_customer_equal(c, &decoded);
+      uint64_t mask = 0;
+      for (int i = 0; i < CX_WINDOW_DAYS; i++) {
+        uint32_t count = cx_window_days_count(&cx_customer_digital(&decoded)->days, (size_t)i);
+        assert_int_equal(count, cx_window_days_count(&d->days, (size_t)i));
+        mask |= (uint64_t)(count != 0) << i;
+      }
+      assert_int_equal(mask, expected);
+      cx_customer_release(&decoded);
+      cx_state_codec_buf_free(&buf);
+      cx_state_destroy(state);
+    }
+  }
+}
+
 static void test_format_version_1_is_pinned(void **unused) {
   (void)unused;
   cx_state_t *state = cx_state_new();
@@ -1119,6 +1207,8 @@ int main(void) {
       cmocka_unit_test(test_encode_appends_to_the_buffer),
       cmocka_unit_test(test_roundtrip_keeps_extreme_values),
       cmocka_unit_test(test_long_sections_keep_their_framing),
+      cmocka_unit_test(test_ids_of_every_length_roundtrip),
+      cmocka_unit_test(test_day_counts_at_every_slot_roundtrip),
       cmocka_unit_test(test_format_version_1_is_pinned),
     cmocka_unit_test(test_next_offset_is_an_optional_last_customer_field),
       cmocka_unit_test(test_every_truncation_fails_cleanly),
