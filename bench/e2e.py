@@ -18,13 +18,17 @@
       DST_TOPIC at RATE messages per second ("max": as fast as the producer
       goes), with CreateTime = now,
       and writes each message's event_id and send time (epoch ms) to SENDS_FILE.
-  latency BOOTSTRAP ALERTS_TOPIC SENDS_FILE SCHEMA_DIR [WARMUP_S]
+  latency BOOTSTRAP ALERTS_TOPIC SENDS_FILE SCHEMA_DIR [WARMUP_S [INPUT_TOPIC]]
       Latency of every alert: its broker append time (the alerts topic has
       message.timestamp.type=LogAppendTime, so that is when the broker
       acknowledged it) minus the send time of its trigger event; alerts whose
       trigger was sent in the first WARMUP_S seconds (default 0) are left
       out. Prints JSON with count, p50, p99, p99.9 (ms), and the same for all
-      alerts, warm-up included.
+      alerts, warm-up included. With INPUT_TOPIC (LogAppendTime too) the
+      latency is also split at the trigger's own append: "in_*" = trigger
+      sent -> appended (the bench's producer and the broker), "cx_*" =
+      trigger appended -> alert appended (cxstream: fetch, processing, its
+      producer), each with p50, p99, p99.9 over the same alerts.
   compare BOOTSTRAP CX_ALERTS PEER_ALERTS SCHEMA_DIR
       Alerts of cxstream (Avro) and of the Kafka Streams peer
       ("rule|trigger_event_id|event_time") as sets of
@@ -213,6 +217,12 @@ def paced(bootstrap, src, dst, rate, sends_file, limit=None):
                   "enable.idempotence": True, "partitioner": "murmur2_random",
                   "queue.buffering.max.messages": 2000000})
     sends = [0.0] * len(messages)
+    # Ready before the clock starts: without this the first ~0.5 s of sends
+    # waited in librdkafka for the fresh topic's metadata and the idempotent
+    # producer's id (up to 1 s before their append: the p99 "with warm-up"
+    # of 370-400 ms at 50k was that, not cxstream).
+    p.list_topics(dst, timeout=10)
+    p.poll(1.0)
     start = time.time()
     unpaced = rate == "max"
     per_s = 0 if unpaced else float(rate)
@@ -260,7 +270,7 @@ def decode_alerts(messages, schema):
         yield fastavro.schemaless_reader(io.BytesIO(value[5:]), schema), rest
 
 
-def latency(bootstrap, alerts_topic, sends_file, schema_dir, warmup_s=0):
+def latency(bootstrap, alerts_topic, sends_file, schema_dir, warmup_s=0, input_topic=None):
     sends = {}
     first = None
     with open(sends_file) as f:
@@ -270,21 +280,36 @@ def latency(bootstrap, alerts_topic, sends_file, schema_dir, warmup_s=0):
             first = float(sent) if first is None else min(first, float(sent))
     schema = alert_schema(schema_dir)
     warm_from = (first or 0) + float(warmup_s) * 1000.0
-    lat, lat_all = [], []
+    appended = {}
+    if input_topic:
+        for _, value, ts in read_all(bootstrap, input_topic, timestamps=True):
+            appended[event_id_of(value)] = ts
+    lat, lat_all, lat_in, lat_cx = [], [], [], []
     for alert, rest in decode_alerts(read_all(bootstrap, alerts_topic, timestamps=True), schema):
-        sent = sends.get(alert["trigger_event_id"])
+        trigger = alert["trigger_event_id"]
+        sent = sends.get(trigger)
         if sent is not None:
             lat_all.append(rest[0] - sent)
             if sent >= warm_from:
                 lat.append(rest[0] - sent)
-    lat.sort()
-    lat_all.sort()
+                if trigger in appended:
+                    lat_in.append(appended[trigger] - sent)
+                    lat_cx.append(rest[0] - appended[trigger])
+    for values in (lat, lat_all, lat_in, lat_cx):
+        values.sort()
+    split = {}
+    for name, values in (("in", lat_in), ("cx", lat_cx)):
+        if values:
+            split.update({f"{name}_p50_ms": percentile(values, 0.5),
+                          f"{name}_p99_ms": percentile(values, 0.99),
+                          f"{name}_p999_ms": percentile(values, 0.999),
+                          f"{name}_max_ms": values[-1]})
     print(json.dumps({"alerts": len(lat), "p50_ms": percentile(lat, 0.5),
                       "p99_ms": percentile(lat, 0.99), "p999_ms": percentile(lat, 0.999),
                       "max_ms": lat[-1] if lat else None, "warmup_s": float(warmup_s),
                       "all_alerts": len(lat_all), "all_p50_ms": percentile(lat_all, 0.5),
                       "all_p99_ms": percentile(lat_all, 0.99),
-                      "all_p999_ms": percentile(lat_all, 0.999)}))
+                      "all_p999_ms": percentile(lat_all, 0.999), **split}))
     return 0
 
 
