@@ -237,24 +237,24 @@ static inline uint8_t *raw_varint(uint8_t *at, uint64_t value) {
 #define HOST_IS_LE 0
 #endif
 
-static inline uint8_t *raw_le32(uint8_t *at, uint32_t value) {
+/* The low `bytes` bytes of value, little-endian (bytes is a constant at
+ * every call, so the copy is one store). */
+static inline uint8_t *raw_le(uint8_t *at, uint64_t value, size_t bytes) {
   if (HOST_IS_LE) {
-    memcpy(at, &value, 4);
+    memcpy(at, &value, bytes);
   } else {
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < bytes; i++)
       at[i] = (uint8_t)(value >> (8 * i));
   }
-  return at + 4;
+  return at + bytes;
+}
+
+static inline uint8_t *raw_le32(uint8_t *at, uint32_t value) {
+  return raw_le(at, value, 4);
 }
 
 static inline uint8_t *raw_le64(uint8_t *at, uint64_t value) {
-  if (HOST_IS_LE) {
-    memcpy(at, &value, 8);
-  } else {
-    for (int i = 0; i < 8; i++)
-      at[i] = (uint8_t)(value >> (8 * i));
-  }
-  return at + 8;
+  return raw_le(at, value, 8);
 }
 
 /* The wrapping difference value - base, which base + it restores exactly. */
@@ -562,6 +562,16 @@ static uint8_t *raw_session(uint8_t *at, int slot, const cx_digital_session_t *s
  * compaction scratch, counted in the state's bytes) stays small. */
 #define DIGITAL_TAIL_MAX_BYTES (3 * VARINT_MAX + TIME_MAX + 2 * VARINT_MAX + 1 + VARINT_MAX)
 
+/* The count of the slots listed (a bit each in listed), which come next;
+ * false when out of memory. */
+static bool write_listed_count(writer_t *w, unsigned listed) {
+  uint8_t *at = open_at(w, VARINT_MAX);
+  if (!at)
+    return false;
+  close_at(w, raw_varint(at, (uint64_t)__builtin_popcount(listed)));
+  return true;
+}
+
 static void write_digital(writer_t *w, const cx_customer_t *c) {
   if (!c->digital && !c->session_slots)
     return; /* every field at its default */
@@ -573,10 +583,9 @@ static void write_digital(writer_t *w, const cx_customer_t *c) {
   if (!listed && !day_mask && !d->days.newest_day && !d->first_day && !d->last_ms &&
       !d->check_day && !d->check_token && !d->engagement_flags && !d->last_id_len)
     return;
-  uint8_t *at = open_at(w, VARINT_MAX);
-  if (!at)
+  uint8_t *at;
+  if (!write_listed_count(w, listed))
     return;
-  close_at(w, raw_varint(at, (uint64_t)__builtin_popcount(listed)));
   for (unsigned left = listed; left; left &= left - 1) {
     int i = __builtin_ctz(left);
     if (!(at = open_at(w, SESSION_MAX_BYTES)))
@@ -614,10 +623,9 @@ static void write_cases(writer_t *w, const cx_customer_t *c) {
     listed |= (unsigned)!case_slot_is_zero(&c->cases[i]) << i;
   if (!listed)
     return;
-  uint8_t *at = open_at(w, VARINT_MAX);
-  if (!at)
+  uint8_t *at;
+  if (!write_listed_count(w, listed))
     return;
-  close_at(w, raw_varint(at, (uint64_t)__builtin_popcount(listed)));
   for (unsigned left = listed; left; left &= left - 1) {
     int i = __builtin_ctz(left);
     const cx_case_slot_t *s = &c->cases[i];

@@ -271,18 +271,24 @@ void cx_metrics_set(cx_metric_series_t *series, int64_t value) {
   atomic_store_explicit(&series->present, true, memory_order_release);
 }
 
+/* The histogram bucket of an observation of at least 0 (BUCKET_COUNT:
+ * past the last bound, only +Inf counts it). */
+static size_t bucket_of(double seconds) {
+  size_t bucket = 0;
+  while (bucket < BUCKET_COUNT && seconds > bucket_bounds[bucket])
+    bucket++;
+  return bucket;
+}
+
 void cx_metrics_observe(cx_metric_series_t *series, double seconds) {
   if (!series)
     return;
   if (!(seconds > 0))
     seconds = 0;
-  size_t bucket = 0;
-  while (bucket < BUCKET_COUNT && seconds > bucket_bounds[bucket])
-    bucket++;
+  size_t bucket = bucket_of(seconds);
   if (bucket < BUCKET_COUNT)
     atomic_fetch_add_explicit(&series->buckets[bucket], 1, memory_order_relaxed);
-  uint64_t ns = seconds < 1e9 ? (uint64_t)(seconds * 1e9) : UINT64_C(1000000000000000000);
-  atomic_fetch_add_explicit(&series->sum_ns, ns, memory_order_relaxed);
+  atomic_fetch_add_explicit(&series->sum_ns, cx_metrics_ns(seconds), memory_order_relaxed);
   atomic_fetch_add_explicit(&series->value, 1, memory_order_relaxed);
 }
 
@@ -306,15 +312,13 @@ void cx_metrics_run_start(cx_metrics_run_t *run, double seconds) {
     return;
   if (!(seconds > 0))
     seconds = 0;
-  size_t bucket = 0;
-  while (bucket < BUCKET_COUNT && seconds > bucket_bounds[bucket])
-    bucket++;
+  size_t bucket = bucket_of(seconds);
   run->bucket = (int)bucket;
   /* Bucket 0 holds 0 (a negative observation counts as 0): its low end is -Inf. */
   run->low = bucket ? bucket_bounds[bucket - 1] : -INFINITY;
   run->high = bucket < BUCKET_COUNT ? bucket_bounds[bucket] : INFINITY;
   run->count = 1;
-  run->sum_ns = seconds < 1e9 ? (uint64_t)(seconds * 1e9) : UINT64_C(1000000000000000000);
+  run->sum_ns = cx_metrics_ns(seconds);
 }
 
 void cx_metrics_heartbeat(cx_metrics_shard_t *shard) {

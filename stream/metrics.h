@@ -138,12 +138,17 @@ void cx_metrics_run_flush(cx_metrics_run_t *run);
 /* The first observation of a new bucket (cx_metrics_run_observe's slow path). */
 void cx_metrics_run_start(cx_metrics_run_t *run, double seconds);
 
+/* An observation's nanoseconds for a histogram's sum (capped at 10^18). */
+static inline uint64_t cx_metrics_ns(double seconds) {
+  return seconds < 1e9 ? (uint64_t)(seconds * 1e9) : UINT64_C(1000000000000000000);
+}
+
 /* As cx_metrics_observe(run->series, seconds), once flushed. */
 static inline void cx_metrics_run_observe(cx_metrics_run_t *run, double seconds) {
   if (run->count && seconds > run->low && seconds <= run->high) {
     run->count++;
     if (seconds > 0) /* a negative one counts as 0 */
-      run->sum_ns += seconds < 1e9 ? (uint64_t)(seconds * 1e9) : UINT64_C(1000000000000000000);
+      run->sum_ns += cx_metrics_ns(seconds);
   } else {
     cx_metrics_run_start(run, seconds);
   }
