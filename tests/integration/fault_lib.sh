@@ -4,6 +4,9 @@
 # events as the same partitions), then hands over to fault_driver.py.
 # Size: CX_FAULT_CUSTOMERS x CX_FAULT_DAYS (about 2.3 events per customer
 # and day); issue-scale runs set them higher (README, "Fault tests").
+# Batches of 50 messages: many commits for a kill to fall between, and a run
+# long enough for the driver's 20 kills (with 500, once restores took ~25
+# ms, a group could finish the ~400k events after 2 kills).
 CX_FAULT_CUSTOMERS=${CX_FAULT_CUSTOMERS:-20000}
 CX_FAULT_DAYS=${CX_FAULT_DAYS:-8}
 CX_FAULT_PARTITIONS=${CX_FAULT_PARTITIONS:-6}
@@ -19,7 +22,7 @@ cx_fault_setup() {
     --seed "$CX_FAULT_SEED" -o "$work/events.avro"
   "$CXSTREAM" produce --input-file "$work/events.avro" --topic "$prefix.interactions" \
     -X kafka.bootstrap.servers="$BOOTSTRAP"
-  cx_write_conf "$2" 500
+  cx_write_conf "$2" 50
   build/cxstream replay -c "$work/cxstream.conf" --input-file "$work/events.avro" \
     --partitions "$CX_FAULT_PARTITIONS" --out "$work/reference.jsonl"
 }
