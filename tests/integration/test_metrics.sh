@@ -7,7 +7,7 @@
 # there. A restart restores the state: /readyz is 503 until every
 # partition's state is restored, and 200 after (what it says while a restore
 # is open, "restoring state", is tests/test_metrics.c's: a restore of these
-# 16k records takes ~25 ms, too short to be caught reliably here).
+# records takes ~25 ms a partition, too short to be caught reliably here).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -120,16 +120,16 @@ print(f"metrics: {sum(ends.values())} messages counted once over {len(ends)} par
       f"{alerts} alerts, {profiles} profiles, 6 dead letters, 1 late")
 PY
 
-# Restart: poll /readyz from the start; it must be 503 before it is 200,
-# and when it first says 200, every partition's restore must be logged (a
+# Restart: poll /readyz from before the process starts (a port chosen
+# here, the poller already knocking): it must be 503 before it is 200, and
+# when it first says 200, every partition's restore must be logged (a
 # thread's restores end, and are logged, before its assignment counts as
-# done).
-"$CXSTREAM" run -c "$work/run.conf" 2> "$work/run2.log" &
-run_pid=$!
-port=$(port_of "$work/run2.log")
-python3 - "$port" "$work/run2.log" "$prefix.interactions" 3 <<'PY'
-import re, sys, time, urllib.request, urllib.error
-port, log, topic, partitions = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+# done). Started after the process, the poller once saw 200 first: a clean
+# rejoin and ~25 ms restores can be done before Python is.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+python3 - "$port" "$work/run2.log" "$prefix.interactions" 3 "$work/polling" <<'PY' &
+import os, re, sys, time, urllib.request, urllib.error
+port, log, topic, partitions, polling = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 seen = []
 restored_at_ready = None
 deadline = time.time() + 60
@@ -139,9 +139,13 @@ while time.time() < deadline:
             state = (r.status, r.read().decode().strip())
     except urllib.error.HTTPError as e:
         state = (e.code, e.read().decode().strip())
-    if not seen or seen[-1] != state:
+    except (urllib.error.URLError, ConnectionError):
+        state = None  # not listening yet
+    if not os.path.exists(polling):
+        open(polling, "w").close()  # knocking: the process may start
+    if state and (not seen or seen[-1] != state):
         seen.append(state)
-    if state[0] == 200:
+    if state and state[0] == 200:
         restored_at_ready = {int(p) for p in re.findall(
             r"restored " + re.escape(topic) + r" \[(\d+)\]", open(log).read())}
         break
@@ -153,6 +157,11 @@ assert restored_at_ready == set(range(partitions)), \
     f"/readyz said ok with the restores of partitions {sorted(restored_at_ready)} logged, " \
     f"not all {partitions}: {seen}"
 PY
+poller=$!
+for _ in $(seq 200); do [ -e "$work/polling" ] && break; sleep 0.05; done
+"$CXSTREAM" run -c "$work/run.conf" -X metrics.listen="127.0.0.1:$port" 2> "$work/run2.log" &
+run_pid=$!
+wait "$poller"
 restored=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^cxstream_restore_records_total/ {s += $2} END {print s + 0}')
 kill -TERM "$run_pid"; wait "$run_pid"; run_pid=""
 [ "$restored" -gt 0 ] || { echo "cxstream_restore_records_total is $restored"; exit 1; }
