@@ -53,8 +53,19 @@ run_pid=$!
 port=$(port_of "$work/run1.log")
 python3 tests/integration/run_check.py wait "$BOOTSTRAP" "$prefix" "$prefix.interactions" 180 \
   || { tail -20 "$work/run1.log"; exit 1; }
-sleep 1.5   # a statistics interval or two, for the lag
-curl -sf "http://127.0.0.1:$port/metrics" > "$work/metrics1.txt"
+# Scraped once steady: a statistics interval or two for the lag, and every
+# partition assigned (a thread that joins after the input was done moves a
+# partition: an ASan run was scraped in that rebalance, 2 of 3 assigned).
+sleep 1
+for _ in $(seq 60); do
+  curl -sf "http://127.0.0.1:$port/metrics" > "$work/metrics1.txt" || true
+  steady=$(awk -v topic="topic=\"$prefix.interactions\"" '
+    /^cxstream_partitions_assigned/ { assigned += $2 }
+    /^cxstream_consumer_lag\{/ && index($0, topic) { lags++; lag += $2 }
+    END { print (assigned == 3 && lags == 3 && lag == 0) ? "yes" : "no" }' "$work/metrics1.txt")
+  [ "$steady" = yes ] && break
+  sleep 0.5
+done
 healthz=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")
 readyz=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 kill -TERM "$run_pid"; wait "$run_pid"; run_pid=""
